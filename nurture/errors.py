@@ -1,0 +1,82 @@
+"""nurture's one error hierarchy.
+
+Every error a user can see says what went wrong and what to do next. A
+`UserError` carries a list of problems so that all of them are reported at
+once (a rule file with three typos shows three lines, not one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the user's input: where it is and what to do."""
+
+    where: str
+    what: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        tail = f" — {self.fix}" if self.fix else ""
+        return f"{self.where}: {self.what}{tail}"
+
+
+class NurtureError(Exception):
+    """Base of every error nurture raises on purpose."""
+
+
+class UserError(NurtureError):
+    """Bad input from the user (config, rules, arguments); printed without a traceback."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        lines = [self.args[0]] + [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ConnectorError(NurtureError):
+    """Something failed inside a connector; the core logs it once and retries later."""
+
+
+class TransientError(ConnectorError):
+    """Retry later: network down, server busy, throttled.
+
+    `retry_after` is the server's hint in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthError(ConnectorError):
+    """The user must act: credentials refused or expired.
+
+    `command` is what fixes it, e.g. ``nurture auth google work``.
+    """
+
+    def __init__(self, message: str, command: str = "") -> None:
+        super().__init__(message)
+        self.command = command
+
+    def __str__(self) -> str:
+        base = self.args[0]
+        return f"{base} — run `{self.command}`" if self.command else base
+
+
+class CursorExpired(ConnectorError):
+    """The stored cursor is no longer valid; the core drops it and backfills."""
+
+
+class TaskConflict(ConnectorError):
+    """A conditional write failed: the user changed the task since we read it."""
+
+
+class TaskGone(ConnectorError):
+    """The task cannot be written because the user deleted it (e.g. Google's 409)."""
