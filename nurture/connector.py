@@ -210,6 +210,17 @@ class Connector(ABC):
         """The command that fixes an `AuthError` for this account."""
         return f"nurture auth {self.name} {self.context.account}"
 
+    def authorize(self, interactive: bool = True) -> None:
+        """Run this provider's sign-in flow and keep the token with `context.store_secret`.
+
+        Called by ``nurture auth NAME ACCOUNT``; connectors without a sign-in
+        flow (a password command suffices) keep this default.
+        """
+        raise UserError(
+            f"{self.name} accounts need no sign-in flow",
+            [Problem(f"[accounts.{self.context.account}]", "set its *_command options instead")],
+        )
+
     def close(self) -> None:
         """Release connections. Called once, after the last use."""
 

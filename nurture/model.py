@@ -23,6 +23,28 @@ from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
 
+# Header fields a connector copies into `Message.headers` (names lower-cased,
+# values unfolded) so header rules can judge a message before its body is read.
+# IMAP fetches exactly these with BODY.PEEK[HEADER.FIELDS (...)].
+RULE_HEADERS: tuple[str, ...] = (
+    "date",
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "precedence",
+    "auto-submitted",
+    "x-auto-response-suppress",
+    "x-autoreply",
+    "x-autorespond",
+    "content-type",
+    "return-path",
+    "feedback-id",
+    "x-mailer",
+    "x-ms-exchange-generated-message-source",
+    "x-ms-exchange-organization-autoreplied",
+    "reply-to",
+)
+
 
 def aware(value: datetime, *, field_name: str = "datetime") -> datetime:
     """Return `value` in UTC; refuse a naive datetime (a connector bug)."""
