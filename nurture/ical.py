@@ -1,0 +1,168 @@
+"""iCalendar in and out, shared by every connector that speaks it (local, CalDAV).
+
+Tasks are written with the `icalendar` library, which escapes CR/LF, commas and
+semicolons and folds long lines, so no subject can break the file. Reading
+expands recurrences with `recurring_ical_events` (RRULE, RDATE, EXDATE and
+edited occurrences). Floating times and all-day dates are placed in the
+zone the caller names: a naive datetime never leaves this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from .connector import DIGEST, MARKER
+from .model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord, TaskStatus
+
+log = logging.getLogger(__name__)
+
+PRODID = "-//nurture//nurture follow-ups//EN"
+CATEGORY = "nurture"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_SUMMARY = 200
+MAX_DESCRIPTION = 4000
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Drop control characters (CR included) and cut to `limit` characters."""
+    value = _CONTROL.sub(" ", value.replace("\r\n", "\n"))
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def task_component(task: CalendarTask, digest: str, stamp: datetime) -> icalendar.Component:
+    """The VEVENT (or VTODO) for `task`, carrying nurture's marker and digest."""
+    comp: icalendar.Component = icalendar.Todo() if task.todo else icalendar.Event()
+    comp.add("uid", task.uid)
+    comp.add("dtstamp", stamp.astimezone(UTC))
+    comp.add("summary", clean_text(task.title, MAX_SUMMARY).replace("\n", " "))
+    comp.add("description", clean_text(task.description, MAX_DESCRIPTION))
+    comp.add("dtstart", task.start.astimezone(UTC))
+    if task.todo:
+        comp.add("due", task.end.astimezone(UTC))
+        comp.add("status", "NEEDS-ACTION")
+    else:
+        comp.add("dtend", task.end.astimezone(UTC))
+        comp.add("transp", "TRANSPARENT" if task.free else "OPAQUE")
+    comp.add("class", "PRIVATE")
+    comp.add("categories", [CATEGORY])
+    if task.url:
+        comp.add("url", task.url)
+    comp.add(MARKER, task.key)
+    comp.add(DIGEST, digest)
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", clean_text(task.title, MAX_SUMMARY).replace("\n", " "))
+    alarm.add("trigger", timedelta(0))
+    comp.add_component(alarm)
+    return comp
+
+
+def task_calendar(task: CalendarTask, digest: str, stamp: datetime) -> bytes:
+    """A whole VCALENDAR holding one task, as bytes for a vdir file or a CalDAV PUT."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add_component(task_component(task, digest, stamp))
+    return cal.to_ical()
+
+
+def is_task(component: icalendar.Component) -> bool:
+    return MARKER in component
+
+
+def _as_datetime(value: date | datetime, zone: tzinfo) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(0), zone).astimezone(UTC)
+
+
+def record_from_component(component: icalendar.Component, ref: str, zone: tzinfo) -> TaskRecord:
+    """Read one of nurture's tasks back, with whatever the user changed."""
+    start = _as_datetime(component.decoded("dtstart"), zone)
+    if "dtend" in component:
+        end = _as_datetime(component.decoded("dtend"), zone)
+    elif "due" in component:
+        end = _as_datetime(component.decoded("due"), zone)
+    elif "duration" in component:
+        end = start + component.decoded("duration")
+    else:
+        end = start
+    status_text = str(component.get("status", "")).upper()
+    if status_text == "COMPLETED" or "completed" in component:
+        status = TaskStatus.COMPLETED
+    elif status_text == "CANCELLED":
+        status = TaskStatus.CANCELLED
+    else:
+        status = TaskStatus.OPEN
+    return TaskRecord(
+        key=str(component[MARKER]),
+        uid=str(component.get("uid", "")),
+        start=start,
+        end=end,
+        status=status,
+        ref=ref,
+        digest=str(component.get(DIGEST, "")),
+        title=str(component.get("summary", "")),
+    )
+
+
+def _address(value: object) -> Address | None:
+    text = str(value)
+    if not text.lower().startswith("mailto:"):
+        return None
+    params = getattr(value, "params", {})
+    return Address(text[7:], str(params.get("CN", "")))
+
+
+def event_from_component(component: icalendar.Component, zone: tzinfo) -> CalendarEvent:
+    """A busy block or meeting from one (already expanded) VEVENT occurrence."""
+    raw_start = component.decoded("dtstart")
+    all_day = not isinstance(raw_start, datetime)
+    start = _as_datetime(raw_start, zone)
+    if "dtend" in component:
+        end = _as_datetime(component.decoded("dtend"), zone)
+    elif "duration" in component:
+        end = start + component.decoded("duration")
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta(0))
+    attendees_raw = component.get("attendee", [])
+    if not isinstance(attendees_raw, list):
+        attendees_raw = [attendees_raw]
+    attendees = tuple(a for a in (_address(v) for v in attendees_raw) if a is not None)
+    organizer = _address(component["organizer"]) if "organizer" in component else None
+    return CalendarEvent(
+        uid=str(component.get("uid", "")),
+        start=start,
+        end=end,
+        summary=str(component.get("summary", "")),
+        all_day=all_day,
+        busy=str(component.get("transp", "OPAQUE")).upper() != "TRANSPARENT",
+        organizer=organizer,
+        attendees=attendees,
+        cancelled=str(component.get("status", "")).upper() == "CANCELLED",
+    )
+
+
+def expand_events(
+    calendar: icalendar.Calendar, start: datetime, end: datetime, zone: tzinfo
+) -> Iterator[CalendarEvent]:
+    """Every VEVENT occurrence overlapping [start, end), except nurture's tasks."""
+    query = recurring_ical_events.of(calendar, components=["VEVENT"])
+    for component in query.between(start, end):
+        if is_task(component):
+            continue
+        yield event_from_component(component, zone)
+
+
+def zone_named(name: str) -> tzinfo:
+    """A zoneinfo zone; UTC for an empty name."""
+    return ZoneInfo(name) if name else UTC

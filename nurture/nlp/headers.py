@@ -1,0 +1,128 @@
+"""Header-only rules: decide that a message is machine-sent before reading its body.
+
+These run first and cheaply on every message; a message they flag is never given to
+the language model. Each rule names one `Automated` kind so `nurture explain` can say
+why a message was skipped. The first matching rule wins, in the order below: the
+specific kinds (bounce, receipt, invitation, out-of-office) before the general ones
+(list, bulk, no-reply).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nurture.model import Address, Automated, Message
+
+_NO_REPLY = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|"
+    r"notify|alerts?|mailer|bounces?|automated|auto[-_.]?confirm)(?:[-_.+].*)?@",
+    re.IGNORECASE,
+)
+_DAEMON = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon)(?:[-_.+].*)?@", re.IGNORECASE)
+_OOO_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|"
+    r"abwesenheitsnotiz|absence|r[ée]ponse automatique|respuesta autom[áa]tica|"
+    r"away from (?:the )?office|on vacation|vacation reply)\b",
+    re.IGNORECASE,
+)
+_OOO_ANYWHERE = re.compile(r"\bout of (?:the )?office\b", re.IGNORECASE)
+_INVITE_SUBJECT = re.compile(
+    r"^\s*(?:invitation|updated invitation|accepted|declined|tentative(?:ly accepted)?|"
+    r"canceled event|cancelled event|new event|event canceled|event cancelled)"
+    r"(?: with note)?\s*:",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:undeliverable|undelivered mail|delivery status notification|"
+    r"mail delivery (?:failed|failure|subsystem)|returned mail|delivery failure|"
+    r"failure notice|message not delivered)\b",
+    re.IGNORECASE,
+)
+_RECEIPT_SUBJECT = re.compile(
+    r"^\s*(?:read|read receipt|return receipt|not read|delivered)\s*:", re.IGNORECASE
+)
+_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
+
+
+def _content_type(message: Message) -> tuple[str, dict[str, str]]:
+    """The lower-case media type and its parameters from the Content-Type header."""
+    raw = message.headers.get("content-type", "") or ""
+    parts = raw.split(";")
+    media = parts[0].strip().lower()
+    params: dict[str, str] = {}
+    for part in parts[1:]:
+        name, sep, value = part.partition("=")
+        if sep:
+            params[name.strip().lower()] = value.strip().strip('"').lower()
+    return media, params
+
+
+def _sender_is(pattern: re.Pattern[str], sender: Address) -> bool:
+    return bool(pattern.match(sender.email))
+
+
+def header_verdict(message: Message) -> Automated | None:
+    """Why `message` is machine-sent, judged from its headers alone; None if it looks personal."""
+    headers = message.headers
+    subject = message.subject or ""
+    media, params = _content_type(message)
+
+    # Delivery reports and read receipts (RFC 3464 / RFC 8098).
+    if media == "multipart/report":
+        report = params.get("report-type", "")
+        if report == "disposition-notification":
+            return Automated.RECEIPT
+        return Automated.BOUNCE
+    if media == "message/delivery-status" or _sender_is(_DAEMON, message.sender):
+        return Automated.BOUNCE
+    if _BOUNCE_SUBJECT.match(subject) and not message.sender.name.strip():
+        return Automated.BOUNCE
+    if media == "message/disposition-notification" or _RECEIPT_SUBJECT.match(subject):
+        return Automated.RECEIPT
+
+    # Calendar invitations and their replies.
+    if media == "text/calendar" or params.get("method", "") in {
+        "request",
+        "reply",
+        "cancel",
+        "counter",
+    }:
+        return Automated.INVITATION
+    if _INVITE_SUBJECT.match(subject):
+        return Automated.INVITATION
+
+    # Auto-replies: RFC 3834 Auto-Submitted, Exchange and vacation headers, subjects.
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    autoreplied = headers.get("x-ms-exchange-organization-autoreplied", "").strip()
+    ooo_subject = bool(_OOO_SUBJECT.match(subject) or _OOO_ANYWHERE.search(subject))
+    if ooo_subject or autoreplied:
+        return Automated.OUT_OF_OFFICE
+    if auto_submitted.startswith("auto-replied") or headers.get("x-autoreply") or (
+        headers.get("x-autorespond")
+    ):
+        return Automated.AUTO_REPLY
+    if auto_submitted and auto_submitted != "no":
+        return Automated.NOTIFICATION
+    if headers.get("x-auto-response-suppress", "").strip():
+        return Automated.NOTIFICATION
+    if headers.get("x-ms-exchange-generated-message-source", "").strip():
+        return Automated.NOTIFICATION
+
+    # Mailing lists and bulk senders.
+    if headers.get("list-id", "").strip() or headers.get("list-post", "").strip():
+        return Automated.LIST
+    precedence = headers.get("precedence", "").strip().lower()
+    if precedence in _PRECEDENCE:
+        return Automated.LIST if precedence == "list" else Automated.BULK
+    if headers.get("list-unsubscribe", "").strip() or headers.get("feedback-id", "").strip():
+        return Automated.BULK
+
+    if _sender_is(_NO_REPLY, message.sender):
+        return Automated.NO_REPLY
+    reply_to = headers.get("reply-to", "").strip().lower()
+    if reply_to and _NO_REPLY.search(reply_to.split("<")[-1].lstrip()):
+        return Automated.NO_REPLY
+    if headers.get("return-path", "").strip() in {"<>", ""} and "return-path" in headers:
+        # An empty envelope sender is what RFC 5321 requires of automatic notifications.
+        return Automated.NOTIFICATION
+    return None

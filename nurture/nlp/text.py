@@ -1,0 +1,425 @@
+"""Text extraction: from a message's MIME to the newest text its writer typed.
+
+Three steps, each cheap and none able to raise:
+
+1. `body_text` walks the MIME tree and picks the first text/plain part (or turns the
+   first text/html part into text), skipping attachments and forwarded message/rfc822
+   parts.
+2. `newest_lines` cuts the text at the first quote marker of any common mail client:
+   Gmail/Apple "On ... wrote:", Outlook "-----Original Message-----" and
+   "From:/Sent:/To:/Subject:" blocks, Lotus Notes "Name@ORG 01/02/2001 10:00 AM" blocks,
+   forwarded-message banners and '>' quoting (inline replies keep the writer's own
+   unquoted lines).
+3. It then drops the signature ("-- " delimiter, contact blocks after a sign-off) and
+   legal disclaimers.
+
+Every regex here is anchored and bounded so that a 5 MB line or 100,000 '>' lines
+cannot backtrack catastrophically; inputs are also capped in size.
+"""
+
+from __future__ import annotations
+
+import email
+import email.message
+import logging
+import re
+from collections.abc import Iterator
+from email.message import Message as MimeMessage
+
+from nurture.model import Body
+
+log = logging.getLogger(__name__)
+
+# Beyond this many characters the rest of a body is never the newest text worth reading.
+MAX_CHARS = 200_000
+# Longest line inspected by the marker rules; longer lines are text, not headers.
+_MAX_MARKER_LINE = 400
+
+_SKIP_TYPES = frozenset(
+    {
+        "message/rfc822",
+        "message/delivery-status",
+        "message/disposition-notification",
+        "text/rfc822-headers",
+        "message/global-headers",
+        "text/calendar",
+    }
+)
+
+
+# ----------------------------------------------------------------------------- MIME
+
+
+def _decode_part(part: MimeMessage) -> str:
+    """The decoded text of one leaf part; never raises."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # broken transfer encodings
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = "utf-8"
+    try:
+        charset = part.get_content_charset() or "utf-8"
+    except Exception:
+        pass
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError, ValueError):
+            continue
+    return payload.decode("latin-1", errors="replace")
+
+
+def _leaves(msg: MimeMessage, depth: int = 0) -> Iterator[MimeMessage]:
+    """The leaf parts in order, not descending into attached or forwarded messages."""
+    if depth > 20:
+        return
+    try:
+        ctype = msg.get_content_type()
+    except Exception:
+        ctype = "text/plain"
+    if ctype in _SKIP_TYPES:
+        return
+    if msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, MimeMessage):
+                    yield from _leaves(sub, depth + 1)
+        return
+    yield msg
+
+
+def _is_attachment(part: MimeMessage) -> bool:
+    try:
+        disposition = (part.get("content-disposition") or "").lower()
+    except Exception:
+        return False
+    return disposition.startswith("attachment")
+
+
+def mime_text(raw: bytes) -> tuple[str, bool]:
+    """The body text of a raw RFC 822 message and whether it came from HTML."""
+    try:
+        msg = email.message_from_bytes(raw[: MAX_CHARS * 8])
+    except Exception:
+        log.debug("unparsable message, reading it as text")
+        return raw[:MAX_CHARS].decode("utf-8", errors="replace"), False
+    html: str | None = None
+    for part in _leaves(msg):
+        if _is_attachment(part):
+            continue
+        try:
+            ctype = part.get_content_type()
+        except Exception:
+            ctype = "text/plain"
+        if ctype == "text/plain":
+            text = _decode_part(part)
+            if text.strip():
+                return text, False
+        elif ctype == "text/html" and html is None:
+            html = _decode_part(part)
+    if html is not None:
+        return html, True
+    return "", False
+
+
+def body_text(body: Body) -> str:
+    """The whole text of a body, HTML converted, before any quote stripping."""
+    try:
+        if body.raw is not None:
+            text, is_html = mime_text(body.raw)
+            return html_to_text(text) if is_html else text[:MAX_CHARS]
+        if body.text and body.text.strip():
+            return body.text[:MAX_CHARS]
+        if body.html:
+            return html_to_text(body.html)
+    except Exception:  # never let one odd message stop analysis
+        log.debug("body text extraction failed", exc_info=True)
+    return ""
+
+
+# ----------------------------------------------------------------------------- HTML
+
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol tr table h1 h2 h3 h4 h5 h6 blockquote pre hr section article "
+    "header footer address dd dt dl center".split()
+)
+# Elements that hold quoted mail in the HTML of common clients.
+_QUOTE_XPATH = (
+    "//blockquote[@type='cite'] | //div[contains(@class,'gmail_quote')] | "
+    "//div[@id='appendonsend'] | //div[@id='divRplyFwdMsg'] | "
+    "//div[contains(@class,'yahoo_quoted')] | //div[@id='mail-editor-reference-message-container'] | "
+    "//blockquote[contains(@class,'gmail_quote')]"
+)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML body with quoted blocks of known clients removed."""
+    html = html[: MAX_CHARS * 4]
+    if not html.strip():
+        return ""
+    try:
+        import lxml.html
+        from lxml import etree
+
+        doc = lxml.html.document_fromstring(html)
+    except Exception:
+        return re.sub(r"<[^>]{0,2000}>", " ", html)[:MAX_CHARS]
+    try:
+        for bad in doc.xpath("//script | //style | //head | //title"):
+            bad.drop_tree()
+        quoted = doc.xpath(_QUOTE_XPATH)
+        for node in quoted:
+            # Everything after the first quote container is older mail too (Outlook).
+            parent = node.getparent()
+            if parent is None:
+                continue
+            marker = etree.Element("p")
+            marker.text = "\n-----Original Message-----\n"
+            parent.replace(node, marker)
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.tag in _BLOCK_TAGS:
+                el.tail = "\n" + (el.tail or "")
+                if el.tag == "br":
+                    continue
+                el.text = "\n" + (el.text or "")
+        text = doc.text_content()
+    except Exception:
+        log.debug("HTML conversion failed", exc_info=True)
+        return ""
+    text = text.replace("\xa0", " ")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()[:MAX_CHARS]
+
+
+# ----------------------------------------------------------------------------- zoning
+
+_ORIGINAL = re.compile(
+    r"^\s*[-_=*]{2,}\s*(?:original message|original|forwarded message|forwarded by|"
+    r"forward(?:ed)? mail|message d'origine|urspr[üu]ngliche nachricht|weitergeleitete nachricht|"
+    r"reply message|mensaje original)\b",
+    re.IGNORECASE,
+)
+_BEGIN_FORWARD = re.compile(r"^\s*(?:begin forwarded message|forwarded message)\s*:", re.I)
+_WROTE_END = re.compile(
+    r"(?:wrote|writes|schrieb|a [ée]crit|escribi[óo]|scrisse|skrev|schreef)\s*:\s*$", re.I
+)
+_ON_START = re.compile(r"^\s*(?:on|am|le|el|il|op|den)\s+\S", re.IGNORECASE)
+_HEADER_FIELD = re.compile(
+    r"^\s*\*?(from|sent|date|to|cc|subject|reply-to|sent by|bcc|von|an|gesendet|betreff|de|"
+    r"envoy[ée]|objet|para|asunto|enviado)\s*:\*?(?:\s|$)",
+    re.IGNORECASE,
+)
+_LOTUS_DATE = re.compile(
+    r"^\s*(?:.{0,80}?\s)?\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\b", re.I
+)
+_LOTUS_ON = re.compile(
+    r"\bon\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$", re.I
+)
+_LOTUS_NAME = re.compile(r"^\s*[\w.'\- ]{2,60}@[\w\-]{2,30}(?:/[\w\-]{1,30})*\s*$")
+_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+_SIG_DASH = re.compile(r"^(?:--|__|-- |—|-{2,3}\s*)$")
+_MOBILE = re.compile(
+    r"^\s*(?:sent from my|sent from (?:outlook|mail|yahoo|samsung)|get outlook for|"
+    r"sent via|sent using|envoy[ée] de mon)\b",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(
+    r"\b(?:confidential(?:ity)?|privileged|intended (?:solely |only )?for the (?:use|addressee|"
+    r"named)|intended recipient|disclaimer|this (?:e-?mail|message) (?:and any|is intended|may "
+    r"contain)|unauthori[sz]ed (?:use|review|disclosure))\b",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^\s*(?:thanks?(?: you| again| so much| a lot)?|many thanks|thx|cheers|best|best regards|"
+    r"regards|kind regards|warm regards|best wishes|sincerely|yours(?: truly| sincerely)?|"
+    r"respectfully|cordially|take care|talk soon|love|ciao|greetings|rgds|br|mit freundlichen "
+    r"gr[üu](?:ß|ss)en|gr[üu](?:ß|ss)e|cordialement)\s*[,.!\-]*\s*$",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"(?:\b(?:tel|phone|fax|mobile|cell|office|direct|e-?mail|www|http)\b|"
+    r"\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4}|@\w|\b\d{5}(?:-\d{4})?\b|\b(?:suite|street|st\.|ave|"
+    r"avenue|road|blvd|floor|inc\.?|corp\.?|llc|ltd|gmbh)\b)",
+    re.IGNORECASE,
+)
+
+
+def _quote_depth(line: str) -> int:
+    """How many '>' quote levels a line carries (spaces between them allowed)."""
+    depth = 0
+    for ch in line[:200]:
+        if ch == ">":
+            depth += 1
+        elif ch not in " \t":
+            break
+    return depth
+
+
+def _is_wrote_header(lines: list[str], i: int) -> int:
+    """If an "On ... wrote:" attribution starts at line i, how many lines it spans; else 0."""
+    line = lines[i]
+    if len(line) > _MAX_MARKER_LINE:
+        return 0
+    stripped = line.lstrip("> \t")
+    if _WROTE_END.search(stripped) and (len(stripped) < 250):
+        return 1
+    if _ON_START.match(stripped):
+        joined = stripped
+        for span in range(1, 4):
+            if i + span >= len(lines):
+                break
+            nxt = lines[i + span]
+            if len(nxt) > _MAX_MARKER_LINE or not nxt.strip():
+                break
+            joined += " " + nxt.lstrip("> \t")
+            if _WROTE_END.search(joined) and len(joined) < 400:
+                return span + 1
+    return 0
+
+
+def _header_block_at(lines: list[str], i: int) -> bool:
+    """Whether an Outlook/Lotus style header block (From:/To:/Subject:...) starts at line i."""
+    first = _HEADER_FIELD.match(lines[i])
+    if not first:
+        return False
+    names = {first.group(1).lower()}
+    for j in range(i + 1, min(len(lines), i + 8)):
+        match = _HEADER_FIELD.match(lines[j]) if len(lines[j]) < _MAX_MARKER_LINE else None
+        if match:
+            names.add(match.group(1).lower())
+    if first.group(1).lower() in {"from", "von", "de"}:
+        return len(names) >= 2
+    return len(names) >= 3
+
+
+def _lotus_header_at(lines: list[str], i: int) -> int:
+    """If a Lotus Notes header starts at line i, the index where the block begins; else -1."""
+    line = lines[i]
+    if len(line) > _MAX_MARKER_LINE:
+        return -1
+    if _LOTUS_ON.search(line) and len(line.strip()) < 200:
+        return i
+    if _LOTUS_DATE.match(line) and len(line.strip()) < 200:
+        # A date line followed closely by To:/cc: fields; the sender's name sits just above.
+        ahead = [lines[j] for j in range(i + 1, min(len(lines), i + 6))]
+        if any(_HEADER_FIELD.match(x) for x in ahead if len(x) < _MAX_MARKER_LINE) or (
+            i > 0 and _LOTUS_NAME.match(lines[i - 1])
+        ):
+            start = i
+            for back in (i - 1, i - 2):
+                if back < 0:
+                    break
+                prev = lines[back].strip()
+                if not prev or len(prev) > 80 or prev.endswith((".", "?", "!", ":")):
+                    break
+                start = back
+                if _LOTUS_NAME.match(lines[back]) or prev.startswith('"'):
+                    break
+            return start
+    if _LOTUS_NAME.match(line) and i + 1 < len(lines) and _LOTUS_DATE.match(lines[i + 1]):
+        return i
+    return -1
+
+
+def quote_start(lines: list[str]) -> int:
+    """Index of the first line that belongs to quoted or forwarded mail (len(lines) if none)."""
+    unquoted = [x.lstrip("> \t") if len(x) < _MAX_MARKER_LINE else x for x in lines]
+    for i, line in enumerate(lines):
+        if len(line) > _MAX_MARKER_LINE or not line.strip():
+            continue
+        if _ORIGINAL.match(line) or _BEGIN_FORWARD.match(line):
+            return i
+        if _is_wrote_header(lines, i):
+            return i
+        if _UNDERSCORES.match(line) and any(
+            _HEADER_FIELD.match(x) for x in lines[i + 1 : i + 4] if len(x) < _MAX_MARKER_LINE
+        ):
+            return i
+        if _header_block_at(unquoted, i):
+            return i
+        lotus = _lotus_header_at(lines, i)
+        if lotus >= 0:
+            return lotus
+    return len(lines)
+
+
+def _strip_signature(lines: list[str]) -> list[str]:
+    """Drop a signature, mobile footer or legal disclaimer from the end of the newest text."""
+    for i, line in enumerate(lines):
+        if _SIG_DASH.match(line.rstrip()) or _MOBILE.match(line):
+            lines = lines[:i]
+            break
+    # A disclaimer paragraph near the end: drop it and what follows.
+    paragraphs_start = [i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())]
+    for start in paragraphs_start:
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        paragraph = " ".join(lines[start:end])
+        if start > 0 and len(_DISCLAIMER.findall(paragraph)) >= 2 and len(paragraph) > 120:
+            lines = lines[:start]
+            break
+    # A contact block after a sign-off and a name: "Thanks,\nSara\nEnron Corp.\n713-..."
+    nonblank = [i for i, x in enumerate(lines) if x.strip()]
+    for k, i in enumerate(nonblank):
+        if not _SIGN_OFF.match(lines[i]):
+            continue
+        tail = nonblank[k + 1 :]
+        if not tail or len(tail) > 12:
+            continue
+        name_line = tail[0]
+        rest = tail[1:]
+        if rest and sum(1 for j in rest if _CONTACT.search(lines[j])) >= max(1, len(rest) // 3):
+            lines = lines[: name_line + 1]
+        break
+    # A trailing contact block straight after a short name line (no sign-off).
+    nonblank = [i for i, x in enumerate(lines) if x.strip()]
+    if len(nonblank) >= 3:
+        for k in range(max(1, len(nonblank) - 8), len(nonblank) - 1):
+            i = nonblank[k]
+            words = lines[i].split()
+            rest = nonblank[k + 1 :]
+            if (
+                1 <= len(words) <= 4
+                and not lines[i].rstrip().endswith((".", "?", "!", ":", ","))
+                and all(w[:1].isupper() for w in words if w[:1].isalpha())
+                and len(rest) >= 2
+                and sum(1 for j in rest if _CONTACT.search(lines[j])) >= (len(rest) + 1) // 2
+            ):
+                lines = lines[: i + 1]
+                break
+    return lines
+
+
+def newest_lines(text: str) -> list[str]:
+    """The lines of `text` that the writer typed in this message, in order."""
+    text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    cut = quote_start(lines)
+    lines = lines[:cut]
+    # Inline replies: keep the writer's unquoted lines, drop '>' lines.
+    kept = [line for line in lines if _quote_depth(line) == 0]
+    kept = _strip_signature(kept)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return kept
+
+
+def newest_text(body: Body) -> str:
+    """The newest text of a message: MIME walked, HTML as text, quotes and signatures removed."""
+    try:
+        return "\n".join(newest_lines(body_text(body)))
+    except Exception:  # never let one odd message stop analysis
+        log.debug("newest text extraction failed", exc_info=True)
+        return ""
