@@ -234,30 +234,42 @@ class Connector(ABC):
             option = known.get(base)
             if option is None:
                 problems.append(
-                    Problem(f"{where} [accounts.{account}] {key}", "unknown option",
-                            f"{cls.name} takes: {', '.join(sorted(known)) or 'no options'}")
+                    Problem(
+                        f"{where} [accounts.{account}] {key}",
+                        "unknown option",
+                        f"{cls.name} takes: {', '.join(sorted(known)) or 'no options'}",
+                    )
                 )
             elif option.secret and key == base:
                 problems.append(
-                    Problem(f"{where} [accounts.{account}] {key}",
-                            "secrets do not belong in config.toml",
-                            f"use {key}_command = \"...\" or `nurture auth {cls.name} {account}`")
+                    Problem(
+                        f"{where} [accounts.{account}] {key}",
+                        "secrets do not belong in config.toml",
+                        f'use {key}_command = "..." or `nurture auth {cls.name} {account}`',
+                    )
                 )
             elif key == base and not isinstance(value, option.type):
                 problems.append(
-                    Problem(f"{where} [accounts.{account}] {key}",
-                            f"expected {option.type.__name__}, got {value!r}")
+                    Problem(
+                        f"{where} [accounts.{account}] {key}",
+                        f"expected {option.type.__name__}, got {value!r}",
+                    )
                 )
             elif option.choices and value not in option.choices:
                 problems.append(
-                    Problem(f"{where} [accounts.{account}] {key}",
-                            f"{value!r} is not one of {', '.join(option.choices)}")
+                    Problem(
+                        f"{where} [accounts.{account}] {key}",
+                        f"{value!r} is not one of {', '.join(option.choices)}",
+                    )
                 )
         for option in cls.options:
             if option.required and option.name not in options:
                 problems.append(
-                    Problem(f"{where} [accounts.{account}]", f"missing option {option.name!r}",
-                            option.help)
+                    Problem(
+                        f"{where} [accounts.{account}]",
+                        f"missing option {option.name!r}",
+                        option.help,
+                    )
                 )
         return problems
 
@@ -273,8 +285,13 @@ def load(name: str) -> type[Connector]:
     if name not in found:
         raise UserError(
             f"no connector named {name!r}",
-            [Problem("config.toml", f"installed connectors: {', '.join(sorted(found))}",
-                     f"install its extra, e.g. pip install 'nurture[{name}]'")],
+            [
+                Problem(
+                    "config.toml",
+                    f"installed connectors: {', '.join(sorted(found))}",
+                    f"install its extra, e.g. pip install 'nurture[{name}]'",
+                )
+            ],
         )
     try:
         cls = found[name].load()

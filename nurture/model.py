@@ -19,9 +19,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-UTC = timezone.utc
+UTC = UTC
 
 # Header fields a connector copies into `Message.headers` (names lower-cased,
 # values unfolded) so header rules can judge a message before its body is read.

@@ -25,7 +25,7 @@ Harness protocols::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -36,7 +36,7 @@ from nurture.connector import CalendarStore, Connector, MailBatch, MailSource, t
 from nurture.errors import TaskConflict, TaskGone
 from nurture.model import CalendarTask, FolderRole, Kind, TaskStatus
 
-UTC = timezone.utc
+UTC = UTC
 SINCE = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -187,13 +187,15 @@ class MailSourceContract:
         bodies = dict(source.bodies([wanted, "no-such-id"]))
         assert set(bodies) == {wanted}
         body = bodies[wanted]
-        content = (body.raw or b"").decode("utf-8", "replace") + (body.text or "") + (
-            body.html or ""
+        content = (
+            (body.raw or b"").decode("utf-8", "replace") + (body.text or "") + (body.html or "")
         )
         assert "Can we meet?" in content
 
 
-def sample_task(key: str = "reply:abc@client.example", hour: int = 10, todo: bool = False) -> CalendarTask:
+def sample_task(
+    key: str = "reply:abc@client.example", hour: int = 10, todo: bool = False
+) -> CalendarTask:
     start = datetime(2026, 11, 24, hour, 0, tzinfo=UTC)
     return CalendarTask(
         key=key,
@@ -223,12 +225,18 @@ class CalendarStoreContract:
     ) -> None:
         start = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
         calendar_harness.add_foreign_event(
-            "weekly@example", "Team sync", start, start + timedelta(hours=1),
+            "weekly@example",
+            "Team sync",
+            start,
+            start + timedelta(hours=1),
             rrule="FREQ=WEEKLY;COUNT=4",
         )
         calendar_harness.add_foreign_event(
-            "client@example", "Client call", start + timedelta(days=1),
-            start + timedelta(days=1, hours=1), attendees=("dana@client.example",),
+            "client@example",
+            "Client call",
+            start + timedelta(days=1),
+            start + timedelta(days=1, hours=1),
+            attendees=("dana@client.example",),
         )
         store.create_task(sample_task())
         events = list(store.events(start - timedelta(days=1), start + timedelta(days=30)))
@@ -260,9 +268,13 @@ class CalendarStoreContract:
         task = sample_task()
         record = store.create_task(task)
         moved = CalendarTask(
-            key=task.key, uid=task.uid, title="Reply to Dana Lee — new title",
-            description=task.description, start=task.start + timedelta(hours=2),
-            end=task.end + timedelta(hours=2), kind=task.kind,
+            key=task.key,
+            uid=task.uid,
+            title="Reply to Dana Lee — new title",
+            description=task.description,
+            start=task.start + timedelta(hours=2),
+            end=task.end + timedelta(hours=2),
+            kind=task.kind,
         )
         store.update_task(moved, record)
         (back,) = store.tasks()
@@ -280,7 +292,9 @@ class CalendarStoreContract:
         self, calendar_harness: Any, store: CalendarStore
     ) -> None:
         start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-        calendar_harness.add_foreign_event("mine@example", "Dentist", start, start + timedelta(hours=1))
+        calendar_harness.add_foreign_event(
+            "mine@example", "Dentist", start, start + timedelta(hours=1)
+        )
         before = calendar_harness.foreign_digest()
         record = store.create_task(sample_task())
         store.update_task(sample_task(hour=15), record)
@@ -320,7 +334,9 @@ class CalendarStoreContract:
             return  # providers that remember deletions (Google) say so
         assert [r.key for r in store.tasks()] == [task.key]
 
-    def test_user_completion_is_read_back(self, calendar_harness: Any, store: CalendarStore) -> None:
+    def test_user_completion_is_read_back(
+        self, calendar_harness: Any, store: CalendarStore
+    ) -> None:
         if not store.supports_todo:
             pytest.skip("this calendar store writes no VTODO")
         task = sample_task(todo=True)
