@@ -42,9 +42,9 @@ def _load(name: str) -> Language:
         nlp = module.load(**kwargs)
     except ImportError:
         nlp = spacy.load(name, **kwargs)
-    if "senter" in nlp.pipe_names and "senter" in nlp.disabled:
+    if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
-    elif "senter" not in nlp.pipe_names and "parser" not in nlp.pipe_names:
+    elif "senter" not in nlp.component_names and "parser" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     return nlp
 
