@@ -97,8 +97,10 @@ def header_verdict(message: Message) -> Automated | None:
     ooo_subject = bool(_OOO_SUBJECT.match(subject) or _OOO_ANYWHERE.search(subject))
     if ooo_subject or autoreplied:
         return Automated.OUT_OF_OFFICE
-    if auto_submitted.startswith("auto-replied") or headers.get("x-autoreply") or (
-        headers.get("x-autorespond")
+    if (
+        auto_submitted.startswith("auto-replied")
+        or headers.get("x-autoreply")
+        or (headers.get("x-autorespond"))
     ):
         return Automated.AUTO_REPLY
     if auto_submitted and auto_submitted != "no":

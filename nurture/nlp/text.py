@@ -61,11 +61,10 @@ def _decode_part(part: MimeMessage) -> str:
         return raw if isinstance(raw, str) else ""
     if not isinstance(payload, bytes):
         return str(payload)
-    charset = "utf-8"
     try:
         charset = part.get_content_charset() or "utf-8"
-    except Exception:
-        pass
+    except Exception:  # a malformed charset parameter
+        charset = "utf-8"
     for candidate in (charset, "utf-8", "cp1252"):
         try:
             return payload.decode(candidate)
@@ -153,7 +152,8 @@ _BLOCK_TAGS = frozenset(
 _QUOTE_XPATH = (
     "//blockquote[@type='cite'] | //div[contains(@class,'gmail_quote')] | "
     "//div[@id='appendonsend'] | //div[@id='divRplyFwdMsg'] | "
-    "//div[contains(@class,'yahoo_quoted')] | //div[@id='mail-editor-reference-message-container'] | "
+    "//div[contains(@class,'yahoo_quoted')] | "
+    "//div[@id='mail-editor-reference-message-container'] | "
     "//blockquote[contains(@class,'gmail_quote')]"
 )
 
@@ -359,7 +359,9 @@ def _strip_signature(lines: list[str]) -> list[str]:
             lines = lines[:i]
             break
     # A disclaimer paragraph near the end: drop it and what follows.
-    paragraphs_start = [i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())]
+    paragraphs_start = [
+        i for i, x in enumerate(lines) if x.strip() and (i == 0 or not lines[i - 1].strip())
+    ]
     for start in paragraphs_start:
         end = start
         while end < len(lines) and lines[end].strip():

@@ -1,0 +1,229 @@
+"""NLP signals: what a message asks of the reader, what its writer promised, its tone.
+
+The public API the rest of nurture calls:
+
+- `header_verdict(message)`: header-only rules that mark machine-sent mail;
+- `newest_text(body)`: the text the writer typed in this message (quotes, forwards,
+  signatures and disclaimers removed);
+- `analyse(items, reader)`: one `Signals` per message, header rules first, the spaCy
+  pipeline (loaded lazily, run batched with `nlp.pipe`) only on candidate messages.
+
+Bodies are analysed in memory and never stored or logged. `analyse` never raises: a
+message it cannot read gets empty signals, so one odd message cannot stop a sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
+from nurture.nlp import dates, signals
+from nurture.nlp.headers import header_verdict
+from nurture.nlp.text import body_text, newest_lines, newest_text
+
+__all__ = [
+    "ANALYSER_VERSION",
+    "Reader",
+    "analyse",
+    "body_text",
+    "header_verdict",
+    "newest_text",
+]
+
+log = logging.getLogger(__name__)
+
+# Bump when any signal changes, so cached signals are recomputed.
+ANALYSER_VERSION = "nlp-1"
+
+ASK_THRESHOLD = 0.5
+PROMISE_THRESHOLD = 0.5
+MAX_SENTENCE = 300
+# The model reads at most this much of a message's newest text.
+MAX_MODEL_CHARS = 20_000
+BATCH_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads the mail: the user, their addresses and names, and their time zone."""
+
+    addresses: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    text: str
+    words: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+def _trim(sentence: str) -> str:
+    sentence = " ".join(sentence.split())
+    if len(sentence) <= MAX_SENTENCE:
+        return sentence
+    return sentence[: MAX_SENTENCE - 1].rstrip() + "…"
+
+
+def model_text(lines: Sequence[str]) -> str:
+    """Newest-text lines joined for the model: hard-wrapped lines become one paragraph.
+
+    A line break is kept (as a blank line, which the sentence splitter honours) after
+    blank lines, short lines such as greetings and sign-offs, and list items; other
+    breaks are wraps of a long line and become spaces.
+    """
+    out: list[str] = []
+    current = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            if current:
+                out.append(current)
+                current = ""
+            continue
+        if not current:
+            current = line
+            continue
+        if (
+            len(current) - current.rfind("\n") < 40
+            or line[:1] in "-*•"
+            or line[:2].rstrip(".").isdigit()
+        ):
+            out.append(current)
+            current = line
+        else:
+            current = f"{current} {line}"
+    if current:
+        out.append(current)
+    return "\n\n".join(out)[:MAX_MODEL_CHARS]
+
+
+_FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|\n\s*\n")
+
+
+def _fallback_sentences(text: str) -> list[_Sentence]:
+    """Sentences without the model (it failed to load): a punctuation split."""
+    return [_Sentence(part.strip()) for part in _FALLBACK_SPLIT.split(text) if part.strip()]
+
+
+def _doc_sentences(doc: object) -> list[_Sentence]:
+    """Sentences of a spaCy Doc, also split at blank lines the model ran across."""
+    found: list[_Sentence] = []
+    for sent in doc.sents:  # type: ignore[attr-defined]
+        words: list[str] = []
+        tags: list[str] = []
+        start = None
+        end = None
+        for token in sent:
+            if token.is_space and "\n" in token.text:
+                if words and start is not None and end is not None:
+                    found.append(_Sentence(doc.text[start:end], tuple(words), tuple(tags)))  # type: ignore[attr-defined]
+                words, tags, start, end = [], [], None, None
+                continue
+            if token.is_space:
+                continue
+            if start is None:
+                start = token.idx
+            end = token.idx + len(token.text)
+            words.append(token.text)
+            tags.append(token.tag_)
+        if words and start is not None and end is not None:
+            found.append(_Sentence(doc.text[start:end], tuple(words), tuple(tags)))  # type: ignore[attr-defined]
+    return found
+
+
+def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
+    """Sentences of each text, from one batched `nlp.pipe`; a punctuation split on failure."""
+    try:
+        from nurture.nlp import pipeline
+
+        nlp = pipeline.load(model)
+        for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+            yield _doc_sentences(doc)
+        return
+    except Exception:
+        log.warning("spaCy pipeline unavailable; using a plain sentence split", exc_info=True)
+    for text in texts:
+        yield _fallback_sentences(text)
+
+
+def _signals_for(
+    message: Message, lines: list[str], sentences: list[_Sentence], reader: Reader
+) -> Signals:
+    asks: list[Ask] = []
+    commitments: list[Commitment] = []
+    upset = 0.0
+    upset_sentence = ""
+    upset_total = 0.0
+    zone = None
+    for sentence in sentences:
+        text = sentence.text
+        score = signals.ask_score(text, sentence.tags, sentence.words)
+        if score >= ASK_THRESHOLD:
+            asks.append(Ask(_trim(text), round(score, 3)))
+        promise = signals.promise_score(text)
+        if promise >= PROMISE_THRESHOLD:
+            if zone is None:
+                zone = dates.message_zone(message.headers.get("date", ""), reader.timezone)
+            due = dates.resolve(text, message.date, zone)
+            commitments.append(Commitment(_trim(text), due, round(promise, 3)))
+        tone = signals.upset_score(text)
+        upset_total += tone
+        if tone > upset:
+            upset, upset_sentence = tone, text
+    # Several mildly upset sentences add up; one strong one is enough on its own.
+    message_upset = min(1.0, max(upset, upset_total * 0.6))
+    first_lines = [line for line in lines if line.strip()][:2]
+    return Signals(
+        automated=None,
+        asks=tuple(asks),
+        commitments=tuple(commitments),
+        upset=round(message_upset, 3),
+        upset_sentence=_trim(upset_sentence) if message_upset > 0 else "",
+        greets_user=signals.greets(first_lines, reader.names),
+        version=ANALYSER_VERSION,
+    )
+
+
+def _verdict(message: Message) -> Automated | None:
+    try:
+        return header_verdict(message)
+    except Exception:
+        log.debug("header rules failed for %s", getattr(message, "id", "?"), exc_info=True)
+        return None
+
+
+def analyse(items: Sequence[tuple[Message, Body]], reader: Reader) -> list[Signals]:
+    """One `Signals` per (message, body), same order; never raises."""
+    results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
+    candidates: list[tuple[int, list[str], str]] = []
+    for index, (message, body) in enumerate(items):
+        verdict = _verdict(message)
+        if verdict is not None:
+            results[index] = Signals(automated=verdict, version=ANALYSER_VERSION)
+            continue
+        try:
+            lines = newest_lines(body_text(body))
+            text = model_text(lines)
+        except Exception:
+            log.debug("text extraction failed for %s", message.id, exc_info=True)
+            continue
+        if text.strip():
+            candidates.append((index, lines, text))
+    if not candidates:
+        return results
+    texts = [text for _, _, text in candidates]
+    for (index, lines, _), sentences in zip(
+        candidates, _sentences(texts, reader.model), strict=False
+    ):
+        message = items[index][0]
+        try:
+            results[index] = _signals_for(message, lines, sentences, reader)
+        except Exception:
+            log.debug("signals failed for %s", message.id, exc_info=True)
+    return results

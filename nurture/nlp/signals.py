@@ -1,0 +1,222 @@
+"""Sentence-level rules: what asks, what promises, what sounds upset, who is greeted.
+
+Each function takes one sentence (text plus spaCy tags where useful) and returns a
+score in 0..1. They are deliberately plain: every rule is a named pattern that
+`nurture explain` can point at, and `bench/eval.py` measures them on real mail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# --------------------------------------------------------------------------- asks
+
+# "let me know if you have any questions" and friends: polite closings, not asks.
+_BOILERPLATE = re.compile(
+    r"(?:\b(?:let|lemme) (?:me|us) know if (?:you|there) (?:have|has|are|is|need|want|would)"
+    r"(?: any| other| further| more)? ?(?:questions?|comments?|concerns?|problems?|issues?|"
+    r"anything(?: else)?|further|more|additional|thoughts)"
+    r"|\b(?:if|should) you (?:have|need) (?:any )?(?:questions?|further|additional|anything)"
+    r"|\bfeel free to (?:call|contact|reach|email|e-mail|give)"
+    r"|\bdon'?t hesitate to\b"
+    r"|\b(?:any|other) questions\?"
+    r"|\bhope (?:you|this|all|everyone|that)\b"
+    r"|\bhave a (?:good|great|nice) (?:day|weekend|week|evening|one)"
+    r"|\bthanks? (?:you )?(?:in advance|again)\b"
+    r"|\bunsubscribe\b|\bclick here\b|\bopt[- ]out\b|\bview (?:this|it) in your browser"
+    r"|\bhow are you\b|\bhow(?:'s| is| was) (?:it going|everything|your (?:day|weekend|week|trip))"
+    r"|\bguess what\b|\bwho knows\b|\bwhy not\?|\bwhat else is new\b)",
+    re.IGNORECASE,
+)
+_REQUEST = re.compile(
+    r"(?:^|\b)(?:please|pls|plz|kindly)\b"
+    r"|\b(?:could|can|would|will|won'?t|wouldn'?t|couldn'?t) (?:you|u|we|someone|somebody|anyone)\b"
+    r"|\b(?:do|did|does|are|were|have|has|is) (?:you|u)\b"
+    r"|\blet (?:me|us) know\b|\blet'?s\b|\bshall we\b|\bhow about\b|\bwhat about\b"
+    r"|\bwould (?:it be|you be) (?:possible|able|willing|ok|okay|interested)\b"
+    r"|\bi(?:'d| would) (?:like|love|appreciate) (?:you|it if|to (?:get|have|see|ask|meet|set))"
+    r"|\b(?:i|we) (?:need|want|ask|require|request) (?:you|your)\b"
+    r"|\bi(?:'d| would) appreciate\b|\bappreciate (?:it|your|if)\b"
+    r"|\bneed (?:your|you to)\b|\bwant you to\b|\bask(?:ing)? (?:you|that you)\b"
+    r"|\bi(?:'m| am) (?:wondering|hoping) (?:if|whether|you)\b|\bwondering if\b"
+    r"|\bwould you mind\b|\bdo you mind\b|\bis it (?:possible|ok|okay)\b"
+    r"|\bget back to me\b|\bsend me\b|\bgive me a call\b|\bcall me\b|\bcontact me\b"
+    r"|\bare you (?:available|free|around|able|interested)\b|\bwhen (?:can|could|would|will) you\b"
+    r"|\bwhat (?:do|did) you think\b|\byour (?:thoughts|comments|feedback|input|approval|help)\b"
+    r"|\bfeedback\b|\bconfirm\b|\bplease advise\b|\badvise\b",
+    re.IGNORECASE,
+)
+_WH_START = re.compile(
+    r"^\s*(?:what|when|where|who|whom|which|why|how|do|does|did|are|is|was|were|can|could|would|"
+    r"will|should|shall|have|has|any|may|might)\b",
+    re.IGNORECASE,
+)
+# Imperative verbs that, opening a sentence, request something of the reader.
+_IMPERATIVE = frozenset(
+    """send forward call give let review check confirm advise sign complete fill return
+    provide schedule set book reply respond update approve add remove include contact
+    email e-mail fax print read look see find get make keep take tell ask join come
+    meet bring attend arrange coordinate submit prepare draft circulate pass share
+    plan talk discuss note remember verify ensure follow grab ping try mark hold""".split()
+)
+_NOT_IMPERATIVE_AFTER = frozenset({"me", "us"})
+
+
+def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
+    """How strongly a sentence asks something of the reader, 0..1."""
+    text = sentence.strip()
+    if not text or len(text) > 1000:
+        return 0.0
+    boiler = bool(_BOILERPLATE.search(text))
+    question = text.rstrip(" )\"'").endswith("?")
+    request = bool(_REQUEST.search(text))
+    imperative = False
+    if words:
+        first = words[0].lower()
+        first_tag = tags[0] if tags else ""
+        if first in _IMPERATIVE or (first_tag == "VB" and first not in {"thank", "be", "hope"}):
+            imperative = not (
+                first == "let" and len(words) > 1 and words[1].lower() not in {"me", "us"}
+            )
+    score = 0.0
+    if question:
+        score = 0.75 if _WH_START.match(text) or request else 0.6
+    if request:
+        score = max(score, 0.7)
+    if imperative:
+        score = max(score, 0.65)
+    if question and request:
+        score = max(score, 0.85)
+    if boiler:
+        score = min(score, 0.2)
+    return score
+
+
+# --------------------------------------------------------------------------- promises
+
+_PROMISE = re.compile(
+    r"\b(?:i|we)(?:'ll| will| shall|'m going to| am going to| are going to|'re going to|"
+    r" plan to| intend to| promise to| can| could)\s+(?:also |then |probably |definitely |"
+    r"certainly |try to |still |just |gladly |happily |quickly |now )?"
+    r"(?P<verb>send|get|follow|call|check|look|find|forward|review|respond|reply|email|e-mail|"
+    r"write|update|confirm|let|have|put|set|schedule|arrange|prepare|draft|circulate|pass|share|"
+    r"ping|touch|talk|speak|ask|come|bring|finish|complete|deliver|do|take|handle|make|give|"
+    r"provide|fax|mail|investigate|contact|reach|run|book|submit|sign|post|upload|fix|try)\b"
+    r"|\blet me (?:check|look|see|find|ask|confirm|get back|follow|think|review|dig|verify|"
+    r"talk|speak|run)\b"
+    r"|\b(?:i|we)(?:'ll| will) (?:get|be) back to you\b"
+    r"|\bwill (?:get|be) back to you\b|\bwill follow up\b"
+    r"|\bwill keep you (?:posted|updated|informed)\b",
+    re.IGNORECASE,
+)
+_NOT_PROMISE = re.compile(
+    r"\b(?:if (?:you|we|i) (?:want|need|like|can|could)\b.*\?|i(?:'ll| will) be (?:out|away|on "
+    r"vacation|traveling|travelling|unavailable|in meetings?|off)|could you|can you|would you|"
+    r"will you|i (?:can|could)(?:n'?t| not)|i(?:'ll| will) (?:not|never)|won'?t)",
+    re.IGNORECASE,
+)
+
+
+def promise_score(sentence: str) -> float:
+    """How strongly a sentence is the writer's own promise to act, 0..1."""
+    text = sentence.strip()
+    if not text or len(text) > 1000:
+        return 0.0
+    match = _PROMISE.search(text)
+    if match is None or _NOT_PROMISE.search(text):
+        return 0.0
+    if text.rstrip().endswith("?"):
+        return 0.0
+    verb = (match.group("verb") or "").lower()
+    modal = match.group(0).lower()
+    if " can " in f" {modal} " or " could " in f" {modal} " or verb == "try":
+        return 0.5
+    return 0.9
+
+
+# --------------------------------------------------------------------------- tone
+
+_UPSET = {
+    # word or phrase -> weight; stems match word starts.
+    r"disappoint": 0.6,
+    r"frustrat": 0.7,
+    r"unacceptable": 0.8,
+    r"upset": 0.6,
+    r"angry|anger|furious|livid|outraged?": 0.8,
+    r"annoy": 0.6,
+    r"ridiculous|absurd|outrageous|insane": 0.6,
+    r"complain": 0.5,
+    r"not happy|unhappy": 0.6,
+    r"waste of (?:time|money)": 0.6,
+    r"terrible|awful|horrible|pathetic|disgust": 0.6,
+    r"inexcusable|unprofessional|incompetent": 0.8,
+    r"still (?:haven'?t|have not|hasn'?t|has not|not|waiting|no)": 0.5,
+    r"yet again|once again|for the (?:third|fourth|last) time|again\?": 0.4,
+    r"why (?:hasn'?t|haven'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|is(?:n'?t)? it|did)": 0.4,
+    r"(?:i|we) (?:am|are|'m|'re) (?:very |quite |really |extremely )?(?:concerned|worried)": 0.6,
+    r"concern(?:ed|ing|s)?": 0.3,
+    r"worr(?:y|ied|ies|ying)": 0.35,
+    r"problem|issue": 0.15,
+    r"mistake|error|wrong": 0.2,
+    r"fault|blame": 0.45,
+    r"sorry to (?:say|hear)|unfortunately": 0.25,
+    r"sad|shame|ashamed|hate|dislike|sick of|fed up|tired of": 0.5,
+    r"urgent|immediately|asap": 0.2,
+}
+_UPSET_RE = [(re.compile(rf"\b(?:{p})", re.IGNORECASE), w) for p, w in _UPSET.items()]
+
+
+def upset_score(sentence: str) -> float:
+    """How upset, frustrated or complaining a sentence sounds, 0..1 (keyword rules)."""
+    text = sentence[:2000]
+    total = 0.0
+    for pattern, weight in _UPSET_RE:
+        if pattern.search(text):
+            total += weight
+    if "!!" in text or re.search(r"\?\s*!|!\s*\?", text):
+        total += 0.2
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) > 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
+        total += 0.3
+    return min(1.0, total)
+
+
+# --------------------------------------------------------------------------- greeting
+
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|morning|hiya|yo|greetings)\b"
+    r"[\s,]*(?P<rest>.{0,80})",
+    re.IGNORECASE,
+)
+
+
+def greets(first_lines: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether the opening lines greet or address the reader by one of `names`."""
+    wanted: set[str] = set()
+    for name in names:
+        name = name.strip().lower()
+        if name:
+            wanted.add(name)
+            wanted.add(name.split()[0])
+    if not wanted:
+        return False
+    for line in first_lines[:2]:
+        low = line.strip().lower()
+        if not low:
+            continue
+        match = _GREETING.match(low)
+        head = match.group("rest") if match else low
+        for name in wanted:
+            if not head.startswith(name):
+                continue
+            after = head[len(name) :]
+            if after[:1].isalpha():
+                continue  # "Alexander" is not "Alex"
+            # A greeting word before the name, or the name alone as the opening ("Alex -").
+            if match or len(after.strip()) <= 2 or after.strip()[:1] in _ADDRESS_MARKS:
+                return True
+    return False
+
+
+_ADDRESS_MARKS = frozenset({",", ":", "-", "!", "—"})

@@ -1,0 +1,200 @@
+"""Signals end to end through `analyse`: asks, promises with dates, tone, greeting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from nurture.model import UTC, Automated, Body
+from nurture.nlp import ANALYSER_VERSION, Reader, analyse
+
+from .conftest import make_message
+
+WEDNESDAY = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+
+
+def one(text: str, reader: Reader, **kwargs: object) -> object:
+    message = make_message(**kwargs)  # type: ignore[arg-type]
+    [signals] = analyse([(message, Body(text=text))], reader)
+    return signals
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Could you send me the signed contract?",
+        "Can we meet on Thursday to go through the plan?",
+        "Please review the attached draft and send comments.",
+        "What time works for you next week?",
+        "Would it be possible to move our call to 3pm?",
+        "Do you have the latest numbers for the east region?",
+        "Let me know whether the venue suits you.",
+    ],
+)
+def test_questions_and_requests_are_asks(sentence: str, reader: Reader) -> None:
+    signals = one(f"Hi Alex,\n\n{sentence}\n\nSam", reader)
+    assert [a.sentence for a in signals.asks] == [sentence]  # type: ignore[attr-defined]
+    assert signals.ask_score >= 0.5  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Let me know if you have any questions.",
+        "Please don't hesitate to contact me if you need anything.",
+        "Hope you had a great weekend!",
+        "The meeting went well and the client signed.",
+        "Thanks again for your help yesterday.",
+        "Have a nice weekend.",
+    ],
+)
+def test_boilerplate_and_statements_are_not_asks(sentence: str, reader: Reader) -> None:
+    signals = one(f"Hi Alex,\n\nThe report is done. {sentence}\n\nSam", reader)
+    assert signals.asks == ()  # type: ignore[attr-defined]
+
+
+def test_quoted_question_is_not_an_ask(reader: Reader) -> None:
+    text = (
+        "Done, it is in the folder.\n\n"
+        "On Mon, Mar 2, 2026 at 9:00 AM Alex wrote:\n> Can you file it?"
+    )
+    signals = one(text, reader)
+    assert signals.asks == ()  # type: ignore[attr-defined]
+
+
+def test_promise_across_a_weekend(reader: Reader) -> None:
+    # Sent Friday 6 March 2026, 16:00 in Berlin (+0100): "Monday" is 9 March.
+    friday = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
+    signals = one(
+        "I'll send you the revised figures on Monday.",
+        reader,
+        date=friday,
+        headers={"date": "Fri, 6 Mar 2026 16:00:00 +0100"},
+    )
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due == datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 17:00 in Berlin
+
+
+def test_promise_tomorrow_from_friday_is_saturday(reader: Reader) -> None:
+    friday = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
+    signals = one(
+        "I will get back to you tomorrow morning at 10am.",
+        reader,
+        date=friday,
+        headers={"date": "Fri, 6 Mar 2026 16:00:00 +0100"},
+    )
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due == datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
+
+
+def test_promise_across_a_daylight_saving_change() -> None:
+    # New York moves to EDT on Sunday 8 March 2026: Monday 9am is 13:00 UTC, not 14:00.
+    reader = Reader(addresses=("alex@example.com",), timezone="America/New_York")
+    friday = datetime(2026, 3, 6, 21, 0, tzinfo=UTC)
+    signals = one(
+        "Let me check with legal and I'll call you Monday at 9am.",
+        reader,
+        date=friday,
+        headers={"date": "Fri, 6 Mar 2026 16:00:00 -0500"},
+    )
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+
+
+def test_promise_uses_the_message_offset_not_the_reader_zone(reader: Reader) -> None:
+    # Written in Tokyo (+0900) on Wednesday evening; the reader lives in Berlin.
+    sent = datetime(2026, 3, 4, 11, 0, tzinfo=UTC)
+    signals = one(
+        "I will send the contract by tomorrow.",
+        reader,
+        date=sent,
+        headers={"date": "Wed, 4 Mar 2026 20:00:00 +0900"},
+    )
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due == datetime(2026, 3, 5, 8, 0, tzinfo=UTC)  # 17:00 in Tokyo
+
+
+def test_promise_without_date_has_no_due(reader: Reader) -> None:
+    signals = one("Let me look into it and get back to you.", reader)
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due is None
+
+
+def test_promise_with_no_date_header_uses_reader_zone(reader: Reader) -> None:
+    signals = one("I'll send it by end of day.", reader, headers={})
+    [promise] = signals.commitments  # type: ignore[attr-defined]
+    assert promise.due == datetime(2026, 3, 4, 16, 0, tzinfo=UTC)  # 17:00 Berlin
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'll be out of the office until Monday.",
+        "Will you send it by Friday?",
+        "I won't be able to make it.",
+        "Jordan will send the report.",
+    ],
+)
+def test_not_promises(sentence: str, reader: Reader) -> None:
+    assert one(sentence, reader).commitments == ()  # type: ignore[attr-defined]
+
+
+def test_upset_tone_with_sentence(reader: Reader) -> None:
+    text = (
+        "Hi Alex,\n\nThe invoice is wrong again. I am really frustrated that we still "
+        "have not received a correction after three weeks.\n\nSam"
+    )
+    signals = one(text, reader)
+    assert signals.upset >= 0.5  # type: ignore[attr-defined]
+    assert "frustrated" in signals.upset_sentence  # type: ignore[attr-defined]
+
+
+def test_calm_mail_is_not_upset(reader: Reader) -> None:
+    signals = one("Hi Alex,\n\nThe slides look great. See you at lunch.\n\nSam", reader)
+    assert signals.upset < 0.3  # type: ignore[attr-defined]
+    assert signals.upset_sentence == ""  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("opening", "expected"),
+    [
+        ("Hi Alex,", True),
+        ("Dear Alex Morgan,", True),
+        ("Alex -", True),
+        ("Hello team,", False),
+        ("Alexander,", False),
+        ("Hi all,", False),
+    ],
+)
+def test_greeting(opening: str, expected: bool, reader: Reader) -> None:
+    signals = one(f"{opening}\n\nThe report is attached.\n", reader)
+    assert signals.greets_user is expected  # type: ignore[attr-defined]
+
+
+def test_automated_mail_is_not_analysed(reader: Reader) -> None:
+    message = make_message(headers={"list-id": "<x.example.org>"})
+    [signals] = analyse([(message, Body(text="Could you send me the file?"))], reader)
+    assert signals.automated is Automated.LIST
+    assert signals.asks == ()
+
+
+def test_order_and_version_are_kept(reader: Reader) -> None:
+    items = [
+        (make_message(), Body(text="Could you call me?")),
+        (make_message(sender="no-reply@x.example"), Body(text="Could you call me?")),
+        (make_message(), Body()),
+        (make_message(), Body(text="I'll call you tomorrow.")),
+    ]
+    result = analyse(items, reader)
+    assert [s.version for s in result] == [ANALYSER_VERSION] * 4
+    assert len(result[0].asks) == 1
+    assert result[1].automated is Automated.NO_REPLY
+    assert result[2].asks == () and result[2].commitments == ()
+    assert len(result[3].commitments) == 1
+
+
+def test_long_ask_sentence_is_trimmed(reader: Reader) -> None:
+    sentence = "Could you " + "check the numbers and " * 40 + "send them back?"
+    [ask] = one(sentence, reader).asks  # type: ignore[attr-defined]
+    assert len(ask.sentence) <= 300

@@ -1,0 +1,125 @@
+"""Newest text: each quoting style, signatures, disclaimers, HTML and MIME."""
+
+from __future__ import annotations
+
+import pytest
+
+from nurture.model import Body
+from nurture.nlp import newest_text
+from nurture.nlp.text import html_to_text
+
+from .conftest import raw_mail
+
+NEW = "The revised budget looks fine to me.\nI moved the review to Thursday."
+
+STYLES = {
+    "gmail": NEW + "\n\nOn Tue, Mar 3, 2026 at 9:14 AM Jordan Park <jordan@example.net> wrote:\n"
+    "> Can you look at the budget?\n> Thanks\n",
+    "gmail-wrapped": NEW + "\n\nOn Tue, Mar 3, 2026 at 9:14 AM Jordan Park <\n"
+    "jordan@example.net> wrote:\n\n> Can you look at the budget?\n",
+    "apple": NEW + "\n\n> On 3 Mar 2026, at 09:14, Jordan Park <jordan@example.net> wrote:\n"
+    ">\n> Can you look at the budget?\n",
+    "outlook": NEW + "\n\n-----Original Message-----\nFrom: Park, Jordan\n"
+    "Sent: Tuesday, March 03, 2026 9:14 AM\nTo: Morgan, Alex\nSubject: budget\n\n"
+    "Can you look at the budget?\n",
+    "outlook-new": NEW + "\n\n________________________________\nFrom: Jordan Park "
+    "<jordan@example.net>\nSent: Tuesday, March 3, 2026 09:14\nTo: Alex Morgan\n"
+    "Subject: budget\n\nCan you look at the budget?\n",
+    "outlook-no-separator": NEW + "\n\nFrom: Jordan Park\nSent: Tuesday, March 3, 2026\n"
+    "To: Alex Morgan\nSubject: budget\n\nCan you look at the budget?\n",
+    "lotus": NEW + "\n\n\n\tJordan Park@FINANCE\n\t03/03/2026 09:14 AM\n\t\t\n\t\t To: "
+    "Alex Morgan/HQ/CORP@CORP\n\t\t cc: \n\t\t Subject: budget\n\nCan you look at the budget?\n",
+    "lotus-on": NEW + '\n\n"Park, Jordan" <jordan@example.net> on 03/03/2026 09:14:00 AM\n\n'
+    "To: <alex@example.com>\ncc:\n\nSubject: budget\n\nCan you look at the budget?\n",
+    "lotus-forwarded": NEW + "\n---------------------- Forwarded by Alex Morgan/HQ/CORP on "
+    "03/03/2026 09:20 AM ---------------------------\n\nJordan Park\n03/03/2026 09:14 AM\n"
+    "To: Alex Morgan/HQ/CORP@CORP\ncc:\nSubject: budget\n\nCan you look at the budget?\n",
+    "forwarded": NEW + "\n\n---------- Forwarded message ---------\nFrom: Jordan Park "
+    "<jordan@example.net>\nDate: Tue, Mar 3, 2026\nSubject: budget\n\nCan you look at it?\n",
+    "apple-forward": NEW + "\n\nBegin forwarded message:\n\nFrom: Jordan Park "
+    "<jordan@example.net>\nSubject: budget\n\nCan you look at it?\n",
+    "angle-quotes": NEW + "\n\n> Can you look at the budget?\n>> Earlier text\n",
+}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_quoting_styles_keep_only_the_new_text(style: str) -> None:
+    text = newest_text(Body(raw=raw_mail(STYLES[style])))
+    assert text == NEW
+
+
+def test_inline_reply_keeps_the_writers_lines() -> None:
+    body = (
+        "> Can we move the review?\nYes, Thursday works.\n\n"
+        "> And the budget?\nStill waiting on finance.\n"
+    )
+    assert newest_text(Body(text=body)) == "Yes, Thursday works.\n\nStill waiting on finance."
+
+
+def test_signature_after_delimiter_is_removed() -> None:
+    body = NEW + "\n\n-- \nSam Lee\nHead of Things\n+1 555 010 0000\n"
+    assert newest_text(Body(text=body)) == NEW
+
+
+def test_contact_block_after_sign_off_is_removed() -> None:
+    body = (
+        NEW + "\n\nThanks,\nSam\nExample Corp.\n100 Main Street, Suite 4\n"
+        "713-555-0100 (phone)\nsam@example.org\n"
+    )
+    assert newest_text(Body(text=body)) == NEW + "\n\nThanks,\nSam"
+
+
+def test_mobile_footer_is_removed() -> None:
+    assert newest_text(Body(text=NEW + "\n\nSent from my iPhone\n")) == NEW
+
+
+def test_legal_disclaimer_is_removed() -> None:
+    body = (
+        NEW + "\n\nThis e-mail is confidential and may contain privileged information. "
+        "If you are not the intended recipient, please delete it and notify the sender; "
+        "any unauthorised use is prohibited.\n"
+    )
+    assert newest_text(Body(text=body)) == NEW
+
+
+def test_plain_sign_off_is_kept() -> None:
+    body = NEW + "\n\nBest,\nSam\n"
+    assert newest_text(Body(text=body)) == NEW + "\n\nBest,\nSam"
+
+
+def test_html_part_becomes_text_without_gmail_quote() -> None:
+    html = (
+        "<html><head><style>p{color:red}</style></head><body><div>Works for me.<br>"
+        "See you Thursday.</div><div class='gmail_quote'>On Tue wrote:<blockquote>old"
+        "</blockquote></div></body></html>"
+    )
+    assert newest_text(Body(html=html)) == "Works for me.\nSee you Thursday."
+
+
+def test_html_blockquote_cite_is_removed() -> None:
+    text = html_to_text("<p>New words.</p><blockquote type='cite'><p>Old words.</p></blockquote>")
+    assert "New words." in text
+    assert "Old words." not in text
+
+
+def test_multipart_prefers_plain_and_skips_attachments() -> None:
+    raw = (
+        b"From: a@example.org\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b'--b1\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n'
+        b"--b2\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=C3=A9 at noon?\r\n"
+        b"--b2\r\nContent-Type: text/html\r\n\r\n<p>HTML version</p>\r\n--b2--\r\n"
+        b"--b1\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; "
+        b'filename="notes.txt"\r\n\r\nattached notes\r\n--b1--\r\n'
+    )
+    assert newest_text(Body(raw=raw)) == "Café at noon?"
+
+
+def test_html_only_message() -> None:
+    raw = raw_mail("<p>Hello <b>there</b></p><p>Second</p>", content_type="text/html")
+    assert newest_text(Body(raw=raw)) == "Hello there\n\nSecond"
+
+
+def test_empty_body() -> None:
+    assert newest_text(Body()) == ""
