@@ -78,7 +78,7 @@ class Option:
 
     name: str
     help: str
-    type: type = str
+    type: type = str  # Path: a path, resolved against config.toml's folder
     default: Any = None
     required: bool = False
     secret: bool = False
@@ -248,7 +248,7 @@ class Connector(ABC):
                         f'use {key}_command = "..." or `nurture auth {cls.name} {account}`',
                     )
                 )
-            elif key == base and not isinstance(value, option.type):
+            elif key == base and not isinstance(value, str if option.type is Path else option.type):
                 problems.append(
                     Problem(
                         f"{where} [accounts.{account}] {key}",

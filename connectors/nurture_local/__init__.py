@@ -26,12 +26,18 @@ class LocalConnector(Connector):
     summary = "local Maildir/mbox and a vdir or .ics calendar (no server needed)"
     capabilities = frozenset({Capability.MAIL, Capability.CALENDAR, Capability.TODO})
     options: ClassVar[tuple[Option, ...]] = (
-        Option("maildir", "path of a Maildir (subfolders such as .Sent are read too)", ask=True),
-        Option("mbox", "path of an mbox file, or a folder of mbox files", ask=True),
+        Option(
+            "maildir",
+            "path of a Maildir (subfolders such as .Sent are read too)",
+            type=Path,
+            ask=True,
+        ),
+        Option("mbox", "path of an mbox file, or a folder of mbox files", type=Path, ask=True),
         Option(
             "calendar",
             "a vdir folder (one .ics per event, as khal/vdirsyncer use) or a single .ics file; "
             "busy time is read from it and tasks are written to it",
+            type=Path,
             ask=True,
         ),
         Option(

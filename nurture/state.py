@@ -1,0 +1,528 @@
+"""nurture's state: one SQLite file, the only module that touches it.
+
+WAL mode, file mode 0600, numbered migrations (never "delete and rebuild":
+the ledger holds the user's decisions). It holds cursors, message metadata,
+computed signals, meetings seen, and the suggestion ledger. It never holds
+message bodies: the only text kept is the sentence behind an active nudge,
+and it is cleared when the nudge ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .model import (
+    UTC,
+    Address,
+    Ask,
+    Automated,
+    CalendarEvent,
+    Commitment,
+    FolderRole,
+    Message,
+    Signals,
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        cursor TEXT,
+        last_sync INTEGER,
+        last_ok INTEGER,
+        error TEXT NOT NULL DEFAULT '',
+        paused INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE messages (
+        account TEXT NOT NULL,
+        id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        date INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        sender_name TEXT NOT NULL DEFAULT '',
+        recipients TEXT NOT NULL DEFAULT '[]',
+        subject TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        refs TEXT NOT NULL DEFAULT '[]',
+        folder TEXT NOT NULL,
+        headers TEXT NOT NULL DEFAULT '{}',
+        link TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (account, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_by_message_id ON messages (message_id);
+    CREATE INDEX messages_by_date ON messages (date);
+    CREATE TABLE signals (
+        message_id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        data TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE meetings (
+        calendar TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        attendees TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (calendar, uid, start)
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        state TEXT NOT NULL,
+        calendar TEXT NOT NULL DEFAULT '',
+        start INTEGER,
+        end INTEGER,
+        digest TEXT NOT NULL DEFAULT '',
+        ref TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}',
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE history (
+        at INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        action TEXT NOT NULL
+    );
+    CREATE INDEX history_by_key ON history (key);
+    """,
+)
+
+
+def _ts(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _dt(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    name: str
+    cursor: str | None
+    last_sync: datetime | None
+    last_ok: datetime | None
+    error: str
+    paused: bool
+    messages: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What nurture knows about one suggestion key across runs.
+
+    `state`: ``creating`` (written ahead of the calendar write), ``active``
+    (on the calendar), ``dismissed`` (the user deleted it: never again),
+    ``done`` (completed), ``resolved`` (the reason went away; removed).
+    `start`/`end` are the times nurture last wrote, to tell a user's move.
+    """
+
+    key: str
+    kind: str
+    contact: str
+    uid: str
+    state: str
+    calendar: str
+    start: datetime | None
+    end: datetime | None
+    digest: str
+    ref: str
+    title: str
+    detail: dict[str, Any]
+    created: datetime
+    updated: datetime
+
+
+def signals_to_json(signals: Signals) -> str:
+    return json.dumps(
+        {
+            "automated": signals.automated.value if signals.automated else None,
+            "asks": [[a.sentence, a.score] for a in signals.asks],
+            "commitments": [
+                [c.sentence, _ts(c.due) if c.due else None, c.score] for c in signals.commitments
+            ],
+            "upset": signals.upset,
+            "upset_sentence": signals.upset_sentence,
+            "greets_user": signals.greets_user,
+        },
+        separators=(",", ":"),
+    )
+
+
+def signals_from_json(text: str, version: str) -> Signals:
+    data = json.loads(text)
+    return Signals(
+        automated=Automated(data["automated"]) if data.get("automated") else None,
+        asks=tuple(Ask(s, float(score)) for s, score in data.get("asks", [])),
+        commitments=tuple(
+            Commitment(s, _dt(due), float(score)) for s, due, score in data.get("commitments", [])
+        ),
+        upset=float(data.get("upset", 0.0)),
+        upset_sentence=data.get("upset_sentence", ""),
+        greets_user=bool(data.get("greets_user", False)),
+        version=version,
+    )
+
+
+class State:
+    """The SQLite state store. Open with `State.open(folder)`; close when done."""
+
+    FILE = "state.sqlite3"
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, folder: Path) -> State:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / cls.FILE
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        os.chmod(path, 0o600)
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        state = cls(db, path)
+        state.migrate()
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+        return state
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit: everything inside commits together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as db:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    # accounts and cursors
+
+    def cursor(self, account: str) -> str | None:
+        row = self.db.execute("SELECT cursor FROM accounts WHERE name = ?", (account,)).fetchone()
+        return row[0] if row else None
+
+    def commit_batch(
+        self,
+        account: str,
+        messages: Sequence[Message],
+        deleted: Sequence[str],
+        cursor: str,
+        now: datetime,
+    ) -> None:
+        """Store one batch of mail changes and its cursor in ONE transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO messages (account, id, message_id, date, sender, "
+                "sender_name, recipients, subject, in_reply_to, refs, folder, headers, link) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_message_row(account, m) for m in messages],
+            )
+            db.executemany(
+                "DELETE FROM messages WHERE account = ? AND id = ?",
+                [(account, d) for d in deleted],
+            )
+            db.execute(
+                "INSERT INTO accounts (name, cursor, last_sync) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET cursor = COALESCE(NULLIF(excluded.cursor, ''), "
+                "accounts.cursor), last_sync = excluded.last_sync",
+                (account, cursor, _ts(now)),
+            )
+
+    def drop_cursor(self, account: str) -> None:
+        self.db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
+
+    def record_status(
+        self, account: str, now: datetime, *, ok: bool, error: str = "", paused: bool = False
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO accounts (name, last_sync, last_ok, error, paused) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET last_sync = excluded.last_sync, "
+            "last_ok = COALESCE(excluded.last_ok, accounts.last_ok), error = excluded.error, "
+            "paused = excluded.paused",
+            (account, _ts(now), _ts(now) if ok else None, error, int(paused)),
+        )
+
+    def account_status(self) -> list[AccountStatus]:
+        counts = dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))
+        rows = self.db.execute(
+            "SELECT name, cursor, last_sync, last_ok, error, paused FROM accounts ORDER BY name"
+        )
+        return [
+            AccountStatus(n, c, _dt(s), _dt(o), e, bool(p), counts.get(n, 0))
+            for n, c, s, o, e, p in rows
+        ]
+
+    # messages
+
+    def messages(self, since: datetime | None = None) -> list[Message]:
+        query = (
+            "SELECT account, id, message_id, date, sender, sender_name, recipients, subject, "
+            "in_reply_to, refs, folder, headers, link FROM messages"
+        )
+        args: tuple[Any, ...] = ()
+        if since is not None:
+            query += " WHERE date >= ?"
+            args = (_ts(since),)
+        return [_message_from_row(row) for row in self.db.execute(query + " ORDER BY date", args)]
+
+    def message_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+
+    def accounts_of(self, message_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """message_id → (account, connector id) for fetching bodies."""
+        found: dict[str, tuple[str, str]] = {}
+        ids = list(message_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for account, id_, mid in self.db.execute(
+                f"SELECT account, id, message_id FROM messages WHERE message_id IN ({marks})",
+                chunk,
+            ):
+                found.setdefault(mid, (account, id_))
+        return found
+
+    # signals
+
+    def signals(self, version: str | None = None) -> dict[str, Signals]:
+        rows = self.db.execute("SELECT message_id, version, data FROM signals")
+        return {
+            mid: signals_from_json(data, ver)
+            for mid, ver, data in rows
+            if version is None or ver == version
+        }
+
+    def store_signals(self, items: Iterable[tuple[str, Signals]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO signals (message_id, version, data) VALUES (?,?,?)",
+                [(mid, s.version, signals_to_json(s)) for mid, s in items],
+            )
+
+    def forget_evidence(self, keep: set[str]) -> None:
+        """Clear asking/promising sentences of messages no active nudge rests on."""
+        rows = list(self.db.execute("SELECT message_id, version, data FROM signals"))
+        updates = []
+        for mid, version, data in rows:
+            if mid in keep:
+                continue
+            parsed = json.loads(data)
+            if (
+                any(s for s, _ in parsed.get("asks", []))
+                or parsed.get("upset_sentence")
+                or any(c[0] for c in parsed.get("commitments", []))
+            ):
+                parsed["asks"] = [["", score] for _, score in parsed.get("asks", [])]
+                parsed["commitments"] = [
+                    ["", due, sc] for _, due, sc in parsed.get("commitments", [])
+                ]
+                parsed["upset_sentence"] = ""
+                updates.append((json.dumps(parsed, separators=(",", ":")), mid))
+        if updates:
+            with self.transaction() as db:
+                db.executemany("UPDATE signals SET data = ? WHERE message_id = ?", updates)
+
+    # meetings
+
+    def store_meetings(
+        self, calendar: str, start: datetime, end: datetime, events: Iterable[CalendarEvent]
+    ) -> None:
+        """Replace the meetings seen in [start, end) on `calendar` (attendees only)."""
+        rows = [
+            (
+                calendar,
+                e.uid,
+                _ts(e.start),
+                _ts(e.end),
+                e.summary[:200],
+                json.dumps(
+                    sorted(
+                        {a.email for a in e.attendees}
+                        | ({e.organizer.email} if e.organizer else set())
+                    )
+                ),
+            )
+            for e in events
+            if (e.attendees or e.organizer) and not e.cancelled
+        ]
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM meetings WHERE calendar = ? AND start >= ? AND start < ?",
+                (calendar, _ts(start), _ts(end)),
+            )
+            db.executemany("INSERT OR REPLACE INTO meetings VALUES (?,?,?,?,?,?)", rows)
+
+    def meetings(self) -> list[CalendarEvent]:
+        return [
+            CalendarEvent(
+                uid=uid,
+                start=datetime.fromtimestamp(s, UTC),
+                end=datetime.fromtimestamp(e, UTC),
+                summary=summary,
+                attendees=tuple(Address(a) for a in json.loads(att)),
+            )
+            for uid, s, e, summary, att in self.db.execute(
+                "SELECT uid, start, end, summary, attendees FROM meetings ORDER BY start"
+            )
+        ]
+
+    # ledger
+
+    def ledger(self) -> dict[str, LedgerEntry]:
+        rows = self.db.execute(
+            "SELECT key, kind, contact, uid, state, calendar, start, end, digest, ref, title, "
+            "detail, created, updated FROM ledger"
+        )
+        return {
+            r[0]: LedgerEntry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                _dt(r[6]),
+                _dt(r[7]),
+                r[8],
+                r[9],
+                r[10],
+                json.loads(r[11]),
+                _dt(r[12]) or datetime.min.replace(tzinfo=UTC),
+                _dt(r[13]) or datetime.min.replace(tzinfo=UTC),
+            )
+            for r in rows
+        }
+
+    def put_ledger(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
+        """Write one ledger entry (and a history row for `action`) atomically."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    entry.key,
+                    entry.kind,
+                    entry.contact,
+                    entry.uid,
+                    entry.state,
+                    entry.calendar,
+                    _ts(entry.start) if entry.start else None,
+                    _ts(entry.end) if entry.end else None,
+                    entry.digest,
+                    entry.ref,
+                    entry.title,
+                    json.dumps(entry.detail, separators=(",", ":")),
+                    _ts(entry.created),
+                    _ts(entry.updated),
+                ),
+            )
+            if action:
+                db.execute(
+                    "INSERT INTO history VALUES (?,?,?,?,?)",
+                    (_ts(now), entry.key, entry.kind, entry.contact, action),
+                )
+
+    def delete_ledger(self, key: str) -> None:
+        self.db.execute("DELETE FROM ledger WHERE key = ?", (key,))
+
+    def history(self) -> list[tuple[datetime, str, str, str, str]]:
+        return [
+            (datetime.fromtimestamp(at, UTC), key, kind, contact, action)
+            for at, key, kind, contact, action in self.db.execute(
+                "SELECT at, key, kind, contact, action FROM history ORDER BY at, rowid"
+            )
+        ]
+
+
+def _addr_list(items: Iterable[Address], role: str) -> list[list[str]]:
+    return [[a.email, a.name, role] for a in items]
+
+
+def _message_row(account: str, m: Message) -> tuple[Any, ...]:
+    return (
+        account,
+        m.id,
+        m.message_id,
+        _ts(m.date),
+        m.sender.email,
+        m.sender.name,
+        json.dumps(_addr_list(m.to, "to") + _addr_list(m.cc, "cc"), separators=(",", ":")),
+        m.subject,
+        m.in_reply_to,
+        json.dumps(list(m.references)),
+        m.folder.value,
+        json.dumps(dict(m.headers), separators=(",", ":")),
+        m.link,
+    )
+
+
+def _message_from_row(row: Sequence[Any]) -> Message:
+    (
+        account,
+        id_,
+        mid,
+        date,
+        sender,
+        sender_name,
+        recipients,
+        subject,
+        irt,
+        refs,
+        folder,
+        headers,
+        link,
+    ) = row
+    people = json.loads(recipients)
+    return Message(
+        id=f"{account}\x1f{id_}",
+        message_id=mid,
+        date=datetime.fromtimestamp(date, UTC),
+        sender=Address(sender, sender_name),
+        to=tuple(Address(e, n) for e, n, r in people if r == "to"),
+        cc=tuple(Address(e, n) for e, n, r in people if r == "cc"),
+        subject=subject,
+        in_reply_to=irt,
+        references=tuple(json.loads(refs)),
+        folder=FolderRole(folder),
+        headers=json.loads(headers),
+        link=link,
+    )
