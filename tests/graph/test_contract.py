@@ -32,7 +32,8 @@ class StaticTokens:
     def token(self, *, force_refresh: bool = False) -> str:
         if force_refresh:
             self.refreshes += 1
-        return sorted(self.fake.valid_tokens)[-1]
+        # Hands out a token the fake does not accept once that set is changed.
+        return "access-1"
 
 
 def graph_connector(fake: FakeGraph, cache: Path, **options: Any) -> GraphConnector:
