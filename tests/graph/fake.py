@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
 UTC = UTC
 BASE = "https://graph.microsoft.com/v1.0"
@@ -195,7 +195,7 @@ class FakeGraph:
     # -- paging -------------------------------------------------------------
 
     def _page(
-        self, base: str, rows: list[dict[str, Any]], size: int, final: dict[str, Any]
+        self, base: str, rows: list[dict[str, Any]], size: int, final: dict[str, Any] | None
     ) -> httpx.Response:
         """First page of `rows`; the rest wait under a skip token."""
         token = f"t{next(self._ids)}"
@@ -343,6 +343,7 @@ class FakeGraph:
         if parsed["References"]:
             props["String 0x1039"] = str(parsed["References"])
         payload = parsed.get_payload(decode=True) if not parsed.is_multipart() else b""
+        assert isinstance(payload, bytes | None)
         self.messages[mid] = StoredMessage(
             folder=folder,
             body=(payload or b"").decode("utf-8", "replace").strip(),
