@@ -31,3 +31,12 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     ctx.obj["verbose"] = verbose
+
+
+from .init import init as _init  # noqa: E402
+
+main.add_command(_init)
+
+from .auth import auth as _auth  # noqa: E402
+
+main.add_command(_auth)

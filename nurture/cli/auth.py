@@ -1,0 +1,90 @@
+"""`nurture auth CONNECTOR ACCOUNT`: run a provider's sign-in flow for one account.
+
+OAuth providers (Google, Microsoft 365) need a browser or device-code sign-in
+once; the connector does the flow and keeps the refresh token through the
+secrets layer (a real keyring, or a file only the user can read). This is the
+command an `AuthError` names when a token expires or is revoked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import connector as registry
+from ..config import Account, Config, load_config
+from ..connector import Context
+from ..errors import AuthError, Problem, UserError
+from ..secrets import Secrets
+
+# Names people type for a provider, mapped to the connector's name.
+ALIASES = {
+    "graph": "microsoft",
+    "m365": "microsoft",
+    "office365": "microsoft",
+    "outlook": "microsoft",
+    "gmail": "google",
+    "ews": "exchange",
+}
+
+
+def connector_name(typed: str) -> str:
+    """The connector a user means by `typed` (case-insensitive, aliases resolved)."""
+    lowered = typed.strip().lower()
+    return ALIASES.get(lowered, lowered)
+
+
+def account_context(config: Config, account: Account) -> Context:
+    """The Context of `account`, with its secrets bound to the secrets layer."""
+    secrets = Secrets(account.name, account.options, config.state_dir)
+
+    def store_secret(name: str, value: str) -> None:
+        secrets.set(name, value)
+
+    return Context(
+        account=account.name,
+        options=account.options,
+        cache_dir=config.state_dir / "accounts" / account.name,
+        secret=secrets.get,
+        store_secret=store_secret,
+        identities=config.addresses,
+    )
+
+
+@click.command("auth")
+@click.argument("connector", metavar="CONNECTOR")
+@click.argument("account_name", metavar="ACCOUNT")
+@click.pass_context
+def auth(ctx: click.Context, connector: str, account_name: str) -> None:
+    """Sign in to ACCOUNT (a CONNECTOR account in config.toml) and keep its token.
+
+    For providers that need a sign-in (google, microsoft). The token is kept
+    in your system keyring, or in a file only you can read, never in
+    config.toml. Run it again whenever nurture says the sign-in expired.
+    """
+    given = (ctx.obj or {}).get("config_path")
+    try:
+        config = load_config(Path(given).expanduser() if given else None)
+        account = config.account(account_name)
+        wanted = connector_name(connector)
+        if account.connector != wanted:
+            raise UserError(
+                f"account {account.name!r} uses the {account.connector} connector, not {connector}",
+                [
+                    Problem(
+                        f"{config.path} [accounts.{account.name}]",
+                        f'connector = "{account.connector}"',
+                        f"run `nurture auth {account.connector} {account.name}`",
+                    )
+                ],
+            )
+        plugin = registry.load(account.connector)
+        instance = plugin(account_context(config, account))
+        try:
+            instance.authorize(interactive=True)
+        finally:
+            instance.close()
+    except (UserError, AuthError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Signed in: account {account.name!r} is ready.")

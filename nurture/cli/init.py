@@ -1,0 +1,595 @@
+"""`nurture init`: write config.toml and the default rule files, asking as little as needed.
+
+Interactive by default (one question per option the connector marks `ask`);
+every answer can also be given as a flag, and ``--yes`` takes the defaults,
+so scripts and tests run it without a terminal. Secrets never go into
+config.toml: the user gives a command that prints them, or types the secret
+once and it is stored by the secrets layer (real keyring, or a 0600 file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import click
+
+from .. import connector as registry
+from ..config import default_config_path, default_state_dir
+from ..connector import Capability, Connector, Option
+from ..errors import Problem, UserError
+from ..secrets import Secrets
+
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+
+HEADER = """\
+# nurture configuration, written by `nurture init`.
+#
+# [user]            who you are: your name and every address you send from
+# [accounts.NAME]   one table per account: `connector` names the plugin, the
+#                   other keys are that connector's options
+#
+# Secrets never go in this file: give NAME_command = "pass show ..." (a command
+# that prints the secret), or store it with `nurture init` / `nurture auth`
+# (kept in your system keyring, or in a file only you can read).
+# Rules (tiers, contacts, working hours, where tasks go) are in rules/*.toml.
+"""
+
+
+@dataclass(slots=True)
+class AccountDraft:
+    """An account being set up: its name, its connector class and the options chosen."""
+
+    name: str
+    connector: type[Connector]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_calendar(self) -> bool:
+        return Capability.CALENDAR in self.connector.capabilities
+
+
+# -- TOML output --------------------------------------------------------------
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    """One TOML value. JSON's string escapes are all valid TOML basic-string escapes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to config.toml")
+
+
+def render_config(name: str, addresses: Sequence[str], accounts: Sequence[AccountDraft]) -> str:
+    """The text of config.toml for this user and these accounts."""
+    lines = [HEADER, "[user]", f"name = {_toml_value(name)}"]
+    lines.append(f"addresses = {_toml_value(list(addresses))}")
+    for account in accounts:
+        lines += ["", f"[accounts.{_toml_key(account.name)}]"]
+        lines.append(f"connector = {_toml_value(account.connector.name)}")
+        for key, value in account.options.items():
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `path` atomically with mode 0600 (it may name secret commands)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            fd = -1
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+
+
+# -- rule files ---------------------------------------------------------------
+
+
+def default_rule_files() -> list[Traversable]:
+    """Every .toml file shipped in nurture/data/rules, by name."""
+    folder = files("nurture").joinpath("data", "rules")
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (f for f in folder.iterdir() if f.is_file() and f.name.endswith(".toml")),
+        key=lambda f: f.name,
+    )
+
+
+def _set_key(text: str, table: str, key: str, value: Any) -> str:
+    """Set `key` in `[table]` of a rule file's text, keeping its comments and layout."""
+    out: list[str] = []
+    current = ""
+    done = False
+    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for line in text.splitlines(keepends=True):
+        found = header.match(line)
+        if found:
+            current = found.group(1).strip()
+        elif current == table and not done and assignment.match(line):
+            line = f"{key} = {_toml_value(value)}\n"
+            done = True
+        out.append(line)
+    return "".join(out)
+
+
+# -- guesses for defaults -----------------------------------------------------
+
+
+def _guess_name() -> str:
+    try:
+        entry = pwd.getpwuid(os.getuid())
+    except KeyError:
+        return os.environ.get("USER", "")
+    return entry.pw_gecos.split(",")[0].strip() or entry.pw_name
+
+
+def _guess_timezone() -> str:
+    """The system's IANA zone name, or "UTC" when it cannot be told."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and _is_zone(tz):
+        return tz
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        return "UTC"
+    parts = target.split("zoneinfo/", 1)
+    return parts[1] if len(parts) == 2 and _is_zone(parts[1]) else "UTC"
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return name in available_timezones() or name == "UTC"
+
+
+def _addresses_in(accounts: Sequence[AccountDraft]) -> list[str]:
+    """Mail addresses among the options (an IMAP username usually is one)."""
+    found: list[str] = []
+    for account in accounts:
+        for value in account.options.values():
+            if isinstance(value, str) and _ADDRESS.match(value) and value.lower() not in found:
+                found.append(value.lower())
+    return found
+
+
+# -- option values ------------------------------------------------------------
+
+
+def convert(option: Option, raw: str, where: str) -> Any:
+    """`raw` text as the option's type; a UserError naming `where` if it is not one."""
+    if option.type is bool:
+        lowered = raw.strip().lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise UserError(f"{where}: expected true or false, got {raw!r}")
+    if option.type is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise UserError(f"{where}: expected a whole number, got {raw!r}") from None
+    if option.type is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise UserError(f"{where}: expected a number, got {raw!r}") from None
+    if option.type is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if option.choices and raw not in option.choices:
+        raise UserError(f"{where}: {raw!r} is not one of {', '.join(option.choices)}")
+    return raw
+
+
+def parse_option_flags(cls: type[Connector], pairs: Sequence[str]) -> dict[str, Any]:
+    """``--option key=value`` flags as typed options of connector `cls`."""
+    known = {o.name: o for o in cls.options}
+    options: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(Problem(f"--option {pair}", "expected KEY=VALUE"))
+            continue
+        base = key.removesuffix("_command")
+        option = known.get(base)
+        if option is None:
+            problems.append(
+                Problem(
+                    f"--option {key}",
+                    f"{cls.name} has no option {key!r}",
+                    f"it takes: {', '.join(sorted(known)) or 'no options'}",
+                )
+            )
+        elif key != base:
+            options[key] = raw
+        elif option.secret:
+            problems.append(
+                Problem(
+                    f"--option {key}",
+                    "a secret on the command line is visible to every user of this machine",
+                    f'give --option {key}_command="pass show ..." instead',
+                )
+            )
+        else:
+            try:
+                options[key] = convert(option, raw, f"--option {key}")
+            except UserError as exc:
+                problems.append(Problem(f"--option {key}", str(exc).split(": ", 1)[-1]))
+    if problems:
+        raise UserError(f"cannot use the --option flags for {cls.name}", problems)
+    return options
+
+
+# -- questions ----------------------------------------------------------------
+
+
+class Asker:
+    """Asks the questions, or takes the defaults when `assume_yes`."""
+
+    def __init__(self, *, assume_yes: bool, state_dir: Path) -> None:
+        self.assume_yes = assume_yes
+        self.state_dir = state_dir
+
+    def connector(self, names: Mapping[str, str]) -> str:
+        if not names:
+            raise UserError(
+                "no connector is installed",
+                [Problem("environment", "nothing in the nurture.connectors group", "reinstall")],
+            )
+        default = "local" if "local" in names else next(iter(sorted(names)))
+        if self.assume_yes:
+            return default
+        click.echo("Connectors installed:")
+        for name in sorted(names):
+            click.echo(f"  {name:<10} {names[name]}")
+        chosen: str = click.prompt(
+            "Connector", type=click.Choice(sorted(names)), default=default, show_choices=False
+        )
+        return chosen
+
+    def account_name(self, default: str, taken: set[str]) -> str:
+        while True:
+            name = default if self.assume_yes else click.prompt("Account name", default=default)
+            name = name.strip()
+            if not _ACCOUNT_NAME.match(name):
+                problem = "letters, digits, - and _ only"
+            elif name in taken:
+                problem = "already used by another account"
+            else:
+                return name
+            if self.assume_yes:
+                raise UserError(
+                    f"account name {name!r}: {problem}", [Problem("--account", problem)]
+                )
+            click.echo(f"  {name!r}: {problem}.")
+
+    def options(self, account: AccountDraft) -> None:
+        """Ask for each option marked `ask` (or required) not already given."""
+        for option in account.connector.options:
+            if not (option.ask or option.required):
+                continue
+            if option.secret:
+                if f"{option.name}_command" not in account.options:
+                    self._secret(account, option)
+                continue
+            if option.name in account.options:
+                continue
+            value = self._value(account, option)
+            if value is not None and value != "" and value != []:
+                account.options[option.name] = value
+
+    def _value(self, account: AccountDraft, option: Option) -> Any:
+        where = f"[accounts.{account.name}] {option.name}"
+        if self.assume_yes:
+            if option.required and option.default is None:
+                raise UserError(
+                    f"{where} is required",
+                    [Problem(where, option.help, f"give --option {option.name}=...")],
+                )
+            return option.default
+        text = f"{option.name} ({option.help})"
+        if option.type is bool:
+            return click.confirm(text, default=bool(option.default))
+        if option.choices:
+            return click.prompt(text, type=click.Choice(option.choices), default=option.default)
+        default = option.default
+        if isinstance(default, list):
+            default = ", ".join(str(v) for v in default)
+        while True:
+            raw: str = click.prompt(
+                text,
+                default="" if default is None else str(default),
+                show_default=default not in (None, ""),
+            )
+            if not raw.strip():
+                if option.required:
+                    click.echo(f"  {option.name} is required.")
+                    continue
+                return None
+            try:
+                return convert(option, raw.strip(), option.name)
+            except UserError as exc:
+                click.echo(f"  {exc}")
+
+    def _secret(self, account: AccountDraft, option: Option) -> None:
+        name = option.name
+        if self.assume_yes:
+            if option.required:
+                raise UserError(
+                    f"[accounts.{account.name}] {name} is required",
+                    [
+                        Problem(
+                            f"[accounts.{account.name}]",
+                            option.help,
+                            f'give --option {name}_command="pass show ..."',
+                        )
+                    ],
+                )
+            return
+        click.echo(
+            f"{name} ({option.help}) is a secret and is not written to config.toml.\n"
+            f"  Give a command that prints it (e.g. pass show mail/{account.name}),\n"
+            "  or press Enter to type it now and store it (system keyring, or a file only you"
+            " can read)."
+        )
+        command: str = click.prompt(f"{name}_command", default="", show_default=False)
+        if command.strip():
+            account.options[f"{name}_command"] = command.strip()
+            return
+        value: str = click.prompt(
+            name, default="", show_default=False, hide_input=True, confirmation_prompt=False
+        )
+        if not value:
+            click.echo(f"  No {name} stored; set {name}_command in config.toml later.")
+            return
+        where = Secrets(account.name, account.options, self.state_dir).set(name, value)
+        shown = "your system keyring" if where == "keyring" else f"{where} (mode 0600)"
+        click.echo(f"  Stored {name} for {account.name} in {shown}.")
+
+    def another(self) -> bool:
+        return False if self.assume_yes else click.confirm("Add another account?", default=False)
+
+    def target(self, calendars: Sequence[AccountDraft]) -> str:
+        names = [a.name for a in calendars]
+        if self.assume_yes or len(names) == 1:
+            return names[-1]
+        chosen: str = click.prompt(
+            "Which account's calendar receives the tasks",
+            type=click.Choice(names),
+            default=names[-1],
+        )
+        return chosen
+
+    def user(
+        self, name: str | None, addresses: Sequence[str], guesses: Sequence[str]
+    ) -> tuple[str, list[str]]:
+        if name is None:
+            guess = _guess_name()
+            name = guess if self.assume_yes else click.prompt("Your name", default=guess or None)
+        found = [a.strip().lower() for a in addresses if a.strip()]
+        if not found and self.assume_yes:
+            found = list(guesses)
+        while not found:
+            raw: str = click.prompt(
+                "Your mail addresses (comma-separated; every address you send from)",
+                default=", ".join(guesses) or None,
+            )
+            found = [a.strip().lower() for a in raw.split(",") if a.strip()]
+        bad = [a for a in found if not _ADDRESS.match(a)]
+        if bad or not found:
+            raise UserError(
+                "nurture needs your mail addresses to tell your mail from others'",
+                [Problem("--address", f"not a mail address: {a}") for a in bad]
+                or [Problem("--address", "none given", "e.g. --address me@example.org")],
+            )
+        return str(name), found
+
+    def timezone(self, default: str) -> str:
+        if self.assume_yes:
+            return default
+        while True:
+            zone: str = click.prompt("Your time zone (for working hours)", default=default)
+            if _is_zone(zone.strip()):
+                return zone.strip()
+            click.echo(f"  {zone!r} is not an IANA time zone name (e.g. Europe/Berlin).")
+
+
+# -- the command --------------------------------------------------------------
+
+
+def _connector_summaries() -> dict[str, str]:
+    """Installed connectors that can be loaded, with their summaries.
+
+    A plugin that fails to import (a missing extra, a broken third-party
+    package) is named on the terminal and left out of the choice.
+    """
+    summaries: dict[str, str] = {}
+    for name in sorted(registry.available()):
+        try:
+            summaries[name] = registry.load(name).summary or ""
+        except Exception as exc:  # one broken plugin must not block setting up another
+            click.echo(
+                f"  ({name}: not usable here, {type(exc).__name__}; try pip install "
+                f"'nurture[{name}]')",
+                err=True,
+            )
+    return summaries
+
+
+def _check_free(paths: Sequence[Path], force: bool) -> None:
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise UserError(
+            "nurture init does not overwrite your files",
+            [Problem(str(p), "exists", "--force replaces it") for p in existing],
+        )
+
+
+@click.command("init")
+@click.option("--connector", "connector_name", metavar="NAME", help="Connector of the account.")
+@click.option("--account", "account_name", metavar="NAME", help="Name of the account.")
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An option of the connector (repeatable); secrets as KEY_command=COMMAND.",
+)
+@click.option("--name", "user_name", help="Your name.")
+@click.option("--address", "addresses", multiple=True, help="Your mail address (repeatable).")
+@click.option("--timezone", "timezone", help="Your IANA time zone for working hours.")
+@click.option("-y", "--yes", "assume_yes", is_flag=True, help="Take the defaults; ask nothing.")
+@click.option("--force", is_flag=True, help="Replace config.toml and rule files that exist.")
+@click.pass_context
+def init(
+    ctx: click.Context,
+    connector_name: str | None,
+    account_name: str | None,
+    option_pairs: tuple[str, ...],
+    user_name: str | None,
+    addresses: tuple[str, ...],
+    timezone: str | None,
+    assume_yes: bool,
+    force: bool,
+) -> None:
+    """Write config.toml and the default rule files.
+
+    Asks which connector to use and the options it needs; secrets are given
+    as a command that prints them, or stored in your keyring (or a file only
+    you can read), never in config.toml. Existing files are kept unless
+    --force is given. For scripts: --connector NAME --option KEY=VALUE ...
+    --name ... --address ... --yes.
+    """
+    try:
+        _init(
+            ctx,
+            connector_name=connector_name,
+            account_name=account_name,
+            option_pairs=option_pairs,
+            user_name=user_name,
+            addresses=addresses,
+            timezone=timezone,
+            assume_yes=assume_yes,
+            force=force,
+        )
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _init(
+    ctx: click.Context,
+    *,
+    connector_name: str | None,
+    account_name: str | None,
+    option_pairs: Sequence[str],
+    user_name: str | None,
+    addresses: Sequence[str],
+    timezone: str | None,
+    assume_yes: bool,
+    force: bool,
+) -> None:
+    given = (ctx.obj or {}).get("config_path")
+    config_path = Path(given).expanduser() if given else default_config_path()
+    rules_dir = config_path.parent / "rules"
+    templates = default_rule_files()
+    _check_free([config_path, *(rules_dir / t.name for t in templates)], force)
+    if option_pairs and not connector_name:
+        raise UserError("--option needs --connector", [Problem("--option", "which connector?")])
+    if timezone is not None and not _is_zone(timezone):
+        raise UserError(f"--timezone {timezone!r} is not an IANA time zone name")
+
+    asker = Asker(assume_yes=assume_yes, state_dir=default_state_dir())
+    accounts: list[AccountDraft] = []
+    while True:
+        first = not accounts
+        if first and connector_name:
+            plugin = connector_name
+        else:
+            plugin = asker.connector(_connector_summaries())
+        cls = registry.load(plugin)
+        taken = {a.name for a in accounts}
+        default_name = plugin if plugin not in taken else f"{plugin}{len(accounts) + 1}"
+        if first and account_name:
+            name = account_name.strip()
+            if not _ACCOUNT_NAME.match(name):
+                raise UserError(f"--account {name!r}: letters, digits, - and _ only")
+        else:
+            name = asker.account_name(default_name, taken)
+        draft = AccountDraft(name, cls)
+        if first and option_pairs:
+            draft.options.update(parse_option_flags(cls, option_pairs))
+        asker.options(draft)
+        problems = cls.validate(name, draft.options, str(config_path))
+        if problems:
+            raise UserError(f"account {name} is not complete", problems)
+        accounts.append(draft)
+        if not asker.another():
+            break
+
+    name_, addresses_ = asker.user(user_name, addresses, _addresses_in(accounts))
+    zone = timezone or asker.timezone(_guess_timezone())
+    calendars = [a for a in accounts if a.has_calendar]
+    target = asker.target(calendars) if calendars else ""
+
+    written: list[Path] = []
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    for template in templates:
+        text = template.read_text(encoding="utf-8")
+        if template.name == "work.toml":
+            text = _set_key(text, "work", "timezone", zone)
+            if target:
+                text = _set_key(text, "tasks", "calendar", target)
+        path = rules_dir / template.name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    write_private(config_path, render_config(name_, addresses_, accounts))
+    written.insert(0, config_path)
+
+    click.echo("Wrote:")
+    for path in written:
+        click.echo(f"  {path}")
+    if target:
+        click.echo(f"Tasks go to the calendar of account {target!r}.")
+    else:
+        click.echo("No account has a calendar: add one before nurture can place tasks.")
+    config_flag = f" --config {config_path}" if given else ""
+    for account in accounts:
+        if account.connector.authorize is not Connector.authorize:
+            click.echo(
+                f"Sign in first: nurture{config_flag} auth {account.connector.name} {account.name}"
+            )
+    click.echo(f"Next: nurture{config_flag} sync --once --dry-run")
