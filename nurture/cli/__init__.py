@@ -31,6 +31,15 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     ctx.obj["verbose"] = verbose
+    if ctx.invoked_subcommand != "run":  # the daemon sets up its own logging
+        from ..logsetup import setup
+
+        setup(verbose)
+
+
+from .admin import register as _register  # noqa: E402
+
+_register(main)
 
 
 from .init import init as _init  # noqa: E402

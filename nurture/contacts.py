@@ -1,0 +1,111 @@
+"""Contacts: address normalisation, the user's identities, interactions and cadence."""
+
+from __future__ import annotations
+
+import fnmatch
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from .model import Address, CalendarEvent, Message
+
+MIN_CADENCE = timedelta(days=7)
+MAX_CADENCE = timedelta(days=180)
+
+
+def normalise(address: str) -> str:
+    """Lower case, without a +tag: "Alex+News@X.org" → "alex@x.org"."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    return f"{local}@{domain}" if local else address.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The user's own addresses (globs allowed, e.g. "alex+*@example.org")."""
+
+    addresses: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+    def is_user(self, address: str | Address) -> bool:
+        email = address.email if isinstance(address, Address) else address.lower()
+        plain = normalise(email)
+        return any(
+            email == a or plain == normalise(a) or fnmatch.fnmatchcase(email, a)
+            for a in self.addresses
+        )
+
+    @property
+    def domains(self) -> set[str]:
+        return {a.rpartition("@")[2] for a in self.addresses if "*" not in a.rpartition("@")[2]}
+
+    def outbound(self, message: Message) -> bool:
+        return self.is_user(message.sender)
+
+    def others(self, addresses: Iterable[Address]) -> list[Address]:
+        return [a for a in addresses if not self.is_user(a)]
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One two-way-relevant touch with a contact: mail either way, or a meeting."""
+
+    at: datetime
+    kind: str  # "in", "out" or "meeting"
+
+
+def interactions(
+    messages: Sequence[Message],
+    meetings: Sequence[CalendarEvent],
+    identity: Identity,
+    skip: set[str],
+    now: datetime,
+) -> dict[str, list[Interaction]]:
+    """Per contact (normalised address), every interaction before `now`, oldest first.
+
+    `skip` holds Message-IDs that do not count (automated or ignored mail).
+    Outbound mail counts for each direct recipient (To), not for Cc.
+    """
+    found: dict[str, list[Interaction]] = {}
+    for m in messages:
+        if m.message_id in skip or m.date > now:
+            continue
+        if identity.outbound(m):
+            for a in identity.others(m.to):
+                found.setdefault(normalise(a.email), []).append(Interaction(m.date, "out"))
+        else:
+            found.setdefault(normalise(m.sender.email), []).append(Interaction(m.date, "in"))
+    for e in meetings:
+        if e.end > now or e.cancelled:
+            continue
+        for a in identity.others(e.attendees):
+            found.setdefault(normalise(a.email), []).append(Interaction(e.start, "meeting"))
+    for items in found.values():
+        items.sort(key=lambda i: i.at)
+    return found
+
+
+def two_way(items: Sequence[Interaction]) -> bool:
+    """A relationship, not a broadcast: both directions, or a meeting."""
+    kinds = {i.kind for i in items}
+    return "meeting" in kinds or {"in", "out"} <= kinds
+
+
+def learned_cadence(moments: Iterable[datetime]) -> timedelta | None:
+    """The usual gap between touches: the median gap between distinct contact days.
+
+    None until there are at least four distinct days spanning a month, because
+    a rhythm needs a few repetitions before it means anything.
+    """
+    days = sorted({m.date() if isinstance(m, datetime) else m for m in moments})
+    if len(days) < 4 or (days[-1] - days[0]) < timedelta(days=30):
+        return None
+    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+    median = timedelta(days=statistics.median(gaps))
+    return min(max(median, MIN_CADENCE), MAX_CADENCE)
+
+
+def last_day(moments: Iterable[datetime]) -> date | None:
+    days = [m.date() for m in moments]
+    return max(days) if days else None

@@ -1,0 +1,159 @@
+"""Free-slot search within working hours, and the daily budget. Pure.
+
+Suggestions are placed highest priority first, each in the first free slot
+inside working hours on or after its due time (and not before now), around
+busy time and the tasks already placed. A day holds at most `daily_budget`
+nudges, so when time is short the most valuable relationships come first and
+the rest wait for the next day with room, up to the horizon.
+
+Stability matters as much as the first placement: a task the user moved
+(snoozed) is pinned where they put it, and a task nurture placed earlier keeps
+its slot while that slot is still today or later, free and within hours, so a
+rerun does not shuffle the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from .model import Suggestion
+from .rules import Rulebook
+
+Interval = tuple[datetime, datetime]
+STEP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    suggestion: Suggestion
+    start: datetime
+    end: datetime
+    pinned: bool = False
+
+
+def _round_up(moment: datetime) -> datetime:
+    moment = moment.replace(second=0, microsecond=0)
+    extra = moment.minute % 5
+    return moment + timedelta(minutes=5 - extra) if extra else moment
+
+
+def _overlaps(start: datetime, end: datetime, busy: Sequence[Interval]) -> bool:
+    return any(b_start < end and start < b_end for b_start, b_end in busy)
+
+
+class _Day:
+    def __init__(self, rules: Rulebook, day: date) -> None:
+        zone = rules.work.zone
+        self.open = datetime.combine(day, rules.work.start, zone)
+        self.close = datetime.combine(day, rules.work.end, zone)
+        self.working = day.weekday() in rules.work.days
+
+
+def place(
+    suggestions: Sequence[Suggestion],
+    busy: Sequence[Interval],
+    rules: Rulebook,
+    now: datetime,
+    *,
+    pinned: Mapping[str, Interval] | None = None,
+    previous: Mapping[str, Interval] | None = None,
+) -> list[Placement]:
+    """Place `suggestions`; those that find no room within the horizon are left out."""
+    pinned = pinned or {}
+    previous = previous or {}
+    zone = rules.work.zone
+    length = rules.tasks.length
+    budget = rules.tasks.daily_budget
+    today = now.astimezone(zone).date()
+    horizon_end = now + rules.tasks.horizon
+    taken: list[Interval] = sorted(busy)
+    per_day: dict[date, int] = {}
+    placed: list[Placement] = []
+
+    ordered = sorted(suggestions, key=lambda s: (-s.priority, s.due, s.key))
+    for s in ordered:  # the user's own moves first: they are not negotiable
+        if s.key in pinned:
+            start, end = pinned[s.key]
+            placed.append(Placement(s, start, end, pinned=True))
+            taken.append((start, end))
+            day = start.astimezone(zone).date()
+            per_day[day] = per_day.get(day, 0) + 1
+    for s in ordered:
+        if s.key in pinned:
+            continue
+        slot = previous.get(s.key)
+        if slot is not None and _still_good(slot, s, rules, taken, per_day, today, now):
+            start, end = slot
+        else:
+            found = _first_free(max(s.due, now), length, rules, taken, per_day, horizon_end)
+            if found is None:
+                continue
+            start, end = found
+        placed.append(Placement(s, start, end))
+        taken.append((start, end))
+        day = start.astimezone(zone).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    return sorted(placed, key=lambda p: (p.start, p.suggestion.key))
+
+
+def _still_good(
+    slot: Interval,
+    s: Suggestion,
+    rules: Rulebook,
+    taken: Sequence[Interval],
+    per_day: Mapping[date, int],
+    today: date,
+    now: datetime,
+) -> bool:
+    start, end = slot
+    zone = rules.work.zone
+    local = start.astimezone(zone)
+    day = _Day(rules, local.date())
+    return (
+        local.date() >= today
+        and end - start == rules.tasks.length
+        and day.working
+        and day.open <= start
+        and end <= day.close
+        and per_day.get(local.date(), 0) < rules.tasks.daily_budget
+        and not _overlaps(start, end, taken)
+    )
+
+
+def _first_free(
+    earliest: datetime,
+    length: timedelta,
+    rules: Rulebook,
+    taken: Sequence[Interval],
+    per_day: Mapping[date, int],
+    horizon_end: datetime,
+) -> Interval | None:
+    zone = rules.work.zone
+    day = earliest.astimezone(zone).date()
+    ordered = sorted(taken)
+    while datetime.combine(day, time(0), zone) < horizon_end:
+        hours = _Day(rules, day)
+        if hours.working and per_day.get(day, 0) < rules.tasks.daily_budget:
+            start = _round_up(max(hours.open, earliest))
+            while start + length <= hours.close:
+                end = start + length
+                clash = [b for b in ordered if b[0] < end and start < b[1]]
+                if not clash:
+                    return start, end
+                start = _round_up(max(b[1] for b in clash))
+        day += timedelta(days=1)
+    return None
+
+
+def busy_intervals(events: Sequence[tuple[datetime, datetime, bool]]) -> list[Interval]:
+    """(start, end, busy) events → the busy intervals, merged and sorted."""
+    spans = sorted((s, e) for s, e, is_busy in events if is_busy and e > s)
+    merged: list[Interval] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
