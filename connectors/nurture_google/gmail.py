@@ -146,14 +146,15 @@ class GmailSource(MailSource):
         service: Any,
         caller: Caller,
         progress: Callable[[int, int | None], None] = lambda _d, _t: None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self._service = service
         self._caller = caller
         self._progress = progress
-
-    @property
-    def _messages(self) -> Any:
-        return self._service.users().messages()
+        self._page_size = page_size
+        # Building resource objects is costly in google-api-python-client: once.
+        self._messages = service.users().messages()
+        self._histories = service.users().history()
 
     def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
         if cursor is None:
@@ -217,7 +218,7 @@ class GmailSource(MailSource):
         request = self._messages.list(
             userId="me",
             q=f"after:{after}",
-            maxResults=PAGE_SIZE,
+            maxResults=self._page_size,
             includeSpamTrash=True,
             pageToken=page,
         )
@@ -263,7 +264,7 @@ class GmailSource(MailSource):
                     userId="me",
                     startHistoryId=start,
                     historyTypes=HISTORY_TYPES,
-                    maxResults=PAGE_SIZE,
+                    maxResults=self._page_size,
                     pageToken=page,
                 )
             )

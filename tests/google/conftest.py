@@ -91,7 +91,7 @@ def make_connector(
     connector = GoogleConnector(
         context,
         http=fake,
-        caller=Caller(sleep=sleeps or Sleeps(), rng=lambda: 0.5),
+        caller=Caller(sleep=sleeps if sleeps is not None else Sleeps(), rng=lambda: 0.5),
         clock=lambda: fake.now,
         fresh_for=fresh_for,
     )

@@ -104,6 +104,7 @@ class FakeGoogle:
         self.calls: Counter[str] = Counter()
         self.round_trips = 0
         self.batch_sizes: list[int] = []
+        self.log: list[tuple[str, dict[str, list[str]]]] = []
         self.faults: list[Fault] = []
         self.tokens: dict[str, set[str]] = {}
         self.refresh_tokens: dict[str, set[str]] = {}
@@ -127,6 +128,7 @@ class FakeGoogle:
 
     def reset_counts(self) -> None:
         self.calls.clear()
+        self.log.clear()
         self.round_trips = 0
         self.batch_sizes.clear()
 
@@ -229,8 +231,8 @@ class FakeGoogle:
 
     def expire_history(self) -> None:
         """Google pruned history: every historyId before now is too old (404)."""
-        self.history_floor = self.history_id
         self.history.clear()
+        self.history_floor = self._bump()
 
     @staticmethod
     def _summary(stored: StoredMessage) -> dict[str, Any]:
@@ -341,6 +343,7 @@ class FakeGoogle:
             self.violations.append(f"no {api} method for {method} {path}")
             return 404, api_error(404, "Not Found", "notFound"), {}
         self.calls[match.method_id] += 1
+        self.log.append((match.method_id, urllib.parse.parse_qs(query_string)))
         token = headers.get("authorization", "").removeprefix("Bearer ")
         scopes = self.tokens.get(token)
         if scopes is None:
