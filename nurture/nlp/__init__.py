@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
 from nurture.nlp import dates, signals
 from nurture.nlp.headers import header_verdict
-from nurture.nlp.text import body_text, newest_lines, newest_text
+from nurture.nlp.text import body_text, newest_lines, newest_text, quote_marks
 
 __all__ = [
     "ANALYSER_VERSION",
     "Reader",
     "analyse",
+    "ask_scores",
     "body_text",
     "header_verdict",
     "newest_text",
@@ -75,12 +76,14 @@ def model_text(lines: Sequence[str]) -> str:
 
     A line break is kept (as a blank line, which the sentence splitter honours) after
     blank lines, short lines such as greetings and sign-offs, and list items; other
-    breaks are wraps of a long line and become spaces.
+    breaks are wraps of a long line and become spaces. Quoted lines ('>' and the like)
+    are someone else's words: they are left out and break the paragraph.
     """
     out: list[str] = []
     current = ""
-    for raw in lines:
-        line = raw.strip()
+    quoted = quote_marks(list(lines))
+    for raw, is_quoted in zip(lines, quoted, strict=True):
+        line = "" if is_quoted else raw.strip()
         if not line:
             if current:
                 out.append(current)
@@ -198,19 +201,27 @@ def _verdict(message: Message) -> Automated | None:
         return None
 
 
-def analyse(items: Sequence[tuple[Message, Body]], reader: Reader) -> list[Signals]:
-    """One `Signals` per (message, body), same order; never raises."""
+def analyse(
+    items: Sequence[tuple[Message, Body]], reader: Reader, *, strict: bool = False
+) -> list[Signals]:
+    """One `Signals` per (message, body), same order.
+
+    Never raises: a message that cannot be read gets empty signals. `strict=True`
+    re-raises instead, for the evaluation runner and tests that count such failures.
+    """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
     candidates: list[tuple[int, list[str], str]] = []
     for index, (message, body) in enumerate(items):
-        verdict = _verdict(message)
+        verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:
             results[index] = Signals(automated=verdict, version=ANALYSER_VERSION)
             continue
         try:
-            lines = newest_lines(body_text(body))
+            lines = newest_lines(body_text(body, strict=strict))
             text = model_text(lines)
         except Exception:
+            if strict:
+                raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
         if text.strip():
@@ -225,5 +236,18 @@ def analyse(items: Sequence[tuple[Message, Body]], reader: Reader) -> list[Signa
         try:
             results[index] = _signals_for(message, lines, sentences, reader)
         except Exception:
+            if strict:
+                raise
             log.debug("signals failed for %s", message.id, exc_info=True)
     return results
+
+
+def ask_scores(sentences: Sequence[str], model: str = "") -> list[float]:
+    """The ask score of each given sentence (the highest of its parts if the model splits it).
+
+    Used to measure the ask rules at sentence level on labelled data.
+    """
+    scores: list[float] = []
+    for parts in _sentences([s[:MAX_MODEL_CHARS] for s in sentences], model):
+        scores.append(max((signals.ask_score(p.text, p.tags, p.words) for p in parts), default=0.0))
+    return scores

@@ -63,6 +63,12 @@ def test_quoted_question_is_not_an_ask(reader: Reader) -> None:
     assert signals.asks == ()  # type: ignore[attr-defined]
 
 
+def test_inline_quoted_question_is_not_an_ask(reader: Reader) -> None:
+    text = "> Can we move the review?\nYes, Thursday works.\n> Will you bring the slides?\nSure."
+    signals = one(text, reader)
+    assert signals.asks == ()  # type: ignore[attr-defined]
+
+
 def test_promise_across_a_weekend(reader: Reader) -> None:
     # Sent Friday 6 March 2026, 16:00 in Berlin (+0100): "Monday" is 9 March.
     friday = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)

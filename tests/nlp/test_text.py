@@ -38,7 +38,13 @@ STYLES = {
     "<jordan@example.net>\nDate: Tue, Mar 3, 2026\nSubject: budget\n\nCan you look at it?\n",
     "apple-forward": NEW + "\n\nBegin forwarded message:\n\nFrom: Jordan Park "
     "<jordan@example.net>\nSubject: budget\n\nCan you look at it?\n",
-    "angle-quotes": NEW + "\n\n> Can you look at the budget?\n>> Earlier text\n",
+    "angle-quotes": NEW + "\n\nJordan Park <jordan@example.net>:\n> Can you look at the budget?\n"
+    ">> Earlier text\n",
+    "groupwise": NEW + "\n\n>>> Jordan Park 03/03/2026 09:14AM >>>\nCan you look at the budget?\n",
+    "reply-separator": NEW + "\n\n____________________Reply Separator____________________\n"
+    "Subject: budget\nAuthor: Jordan Park\n\nCan you look at the budget?\n",
+    "german-gmail": NEW + "\n\nAm 03.03.2026 um 09:14 schrieb Jordan Park <jordan@example.net>:\n"
+    "> Can you look at the budget?\n",
 }
 
 
@@ -48,12 +54,24 @@ def test_quoting_styles_keep_only_the_new_text(style: str) -> None:
     assert text == NEW
 
 
-def test_inline_reply_keeps_the_writers_lines() -> None:
+def test_inline_reply_without_attribution_is_kept() -> None:
+    # Quoted lines that no "... wrote:" introduces are part of what this message says
+    # (an inline reply or a forward by quoting); the signals skip them (test_signals).
     body = (
         "> Can we move the review?\nYes, Thursday works.\n\n"
         "> And the budget?\nStill waiting on finance.\n"
     )
-    assert newest_text(Body(text=body)) == "Yes, Thursday works.\n\nStill waiting on finance."
+    assert newest_text(Body(text=body)) == body.strip()
+
+
+def test_colon_quoting_needs_a_run_of_lines() -> None:
+    body = "See below.\nJordan wrote:\n: one\n: two\n: three\n"
+    assert newest_text(Body(text=body)) == "See below."
+
+
+def test_attachment_placeholders_are_removed() -> None:
+    body = NEW + "\n\n - budget 2026.xls\n <<notes.doc>>  <<plan.pdf>>\n"
+    assert newest_text(Body(text=body)) == NEW
 
 
 def test_signature_after_delimiter_is_removed() -> None:

@@ -1,0 +1,448 @@
+"""Measure nurture's NLP signals on real, labelled public mail.
+
+    python bench/eval.py --corpus ../shared/corpora [--json]
+
+Reads whichever of these it finds under --corpus (see ../shared/corpora/README.md):
+
+- intent/*.tsv            asks, sentence level (Yes = the sentence asks something of the reader)
+- zones/<set>/*.ann       newest text, line level, per set, beside a quote-marker baseline
+- enron-categories/N/     upset tone, message level, beside VADER's best-threshold baseline
+- mime/, mbox/, threads/  robustness: every file through extraction and signals, errors counted
+
+The corpora are read in place and never copied; nothing about a message is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.utils
+import json
+import logging
+import quopri
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nurture.model import UTC, Address, Body, Message
+from nurture.nlp import Reader, analyse, ask_scores, newest_text
+from nurture.nlp.text import body_text, newest_lines
+
+log = logging.getLogger("bench.eval")
+
+UPSET_CATEGORIES = frozenset({"4.11", "4.12", "4.13", "4.16", "4.17", "4.18", "4.19"})
+READER = Reader(addresses=("reader@example.invalid",), timezone="America/Chicago")
+UPSET_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A confusion matrix for one binary decision."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @classmethod
+    def of(cls, truth: Iterable[bool], predicted: Iterable[bool]) -> Counts:
+        c = Counter(zip(truth, predicted, strict=True))
+        return cls(c[(True, True)], c[(False, True)], c[(True, False)], c[(False, False)])
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return (self.tp + self.tn) / self.n if self.n else 0.0
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def message_from_raw(raw: bytes, ident: str) -> Message:
+    """A Message built from raw RFC 822 bytes, tolerant of broken headers."""
+    from nurture.model import RULE_HEADERS
+
+    try:
+        parsed = email.message_from_bytes(raw[:2_000_000])
+    except Exception:
+        parsed = email.message_from_string("")
+
+    def header(name: str) -> str:
+        try:
+            value = parsed.get(name)
+            return " ".join(str(value).split()) if value is not None else ""
+        except Exception:
+            return ""
+
+    date_header = header("date")
+    when = datetime(2000, 1, 1, tzinfo=UTC)
+    try:
+        found = email.utils.parsedate_to_datetime(date_header) if date_header else None
+        if found is not None:
+            when = found if found.tzinfo else found.replace(tzinfo=UTC)
+    except Exception:
+        pass
+
+    def addresses(name: str) -> tuple[Address, ...]:
+        try:
+            pairs = email.utils.getaddresses([header(name)])
+        except Exception:
+            return ()
+        return tuple(Address(addr, disp) for disp, addr in pairs if addr)
+
+    sender = (addresses("from") or (Address("unknown@example.invalid"),))[0]
+    return Message(
+        id=ident,
+        message_id=header("message-id").strip("<>") or ident,
+        date=when,
+        sender=sender,
+        to=addresses("to"),
+        cc=addresses("cc"),
+        subject=header("subject"),
+        headers={name: header(name) for name in RULE_HEADERS if header(name)},
+    )
+
+
+# ----------------------------------------------------------------------------- asks
+
+
+def eval_asks(corpus: Path) -> dict[str, Any] | None:
+    files = sorted((corpus / "intent").glob("*.tsv"))
+    if not files:
+        return None
+    truth: list[bool] = []
+    sentences: list[str] = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            label, sep, sentence = line.partition("\t")
+            if not sep or label.strip() not in {"Yes", "No"}:
+                continue
+            truth.append(label.strip() == "Yes")
+            sentences.append(sentence.strip())
+    from nurture.nlp import ASK_THRESHOLD
+
+    scores = ask_scores(sentences)
+    counts = Counts.of(truth, [s >= ASK_THRESHOLD for s in scores])
+    return {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1, "n": counts.n}
+
+
+# ----------------------------------------------------------------------------- zones
+
+_BASELINE_MARKER = re.compile(
+    r"^\s*(?:-{2,}\s*Original Message|From:|>|On\s.{0,300}wrote:|"
+    r".{0,80}\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2})",
+    re.IGNORECASE,
+)
+
+
+def _norm(text: str) -> str:
+    """The letters and digits of a text, lower case: identity across charsets and wraps."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _labelled_lines(ann: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(line, is newest text) for every non-blank line of an annotated message.
+
+    Zones nest (a Body span contains its Body/Signature span), so a character counts as
+    newest text when a Body zone covers it and no Body/Signature or Body/Attachments zone
+    does; a line is positive when it has such a character and starts before the first
+    Header zone (the start of quoted mail).
+    """
+    text: str = ann.get("text", "")
+    denotations = ann.get("denotations", [])
+    header_starts = [d["start"] for d in denotations if str(d.get("type", "")).startswith("Header")]
+    first_header = min(header_starts, default=len(text) + 1)
+    mask = bytearray(len(text) + 1)
+    for d in denotations:
+        kind = str(d.get("type", ""))
+        if kind.startswith("Body") and not kind.startswith(_EXCLUDED_ZONES):
+            for i in range(max(0, d["start"]), min(len(text), d["end"])):
+                mask[i] = mask[i] or 1
+    for d in denotations:
+        if str(d.get("type", "")).startswith(_EXCLUDED_ZONES):
+            for i in range(max(0, d["start"]), min(len(text), d["end"])):
+                mask[i] = 0
+    result: list[tuple[str, bool]] = []
+    offset = 0
+    for line in text.split("\n"):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        if not line.strip():
+            continue
+        positive = start < first_header and any(
+            mask[i] and not text[i].isspace() for i in range(start, end)
+        )
+        result.append((line, positive))
+    return result
+
+
+_EXCLUDED_ZONES = ("Body/Signature", "Body/Attachments")
+
+
+def _decode_qp_line(line: str) -> str:
+    """One line of a quoted-printable body as the reader sees it (soft break removed)."""
+    if line.endswith("="):
+        line = line[:-1]
+    try:
+        return quopri.decodestring(line.encode("latin-1")).decode("utf-8", errors="replace")
+    except (UnicodeEncodeError, ValueError):
+        return line
+
+
+def _kept(lines: Sequence[str], output: str, *, quoted_printable: bool) -> list[bool]:
+    """Which annotated `lines` the extractor's `output` kept.
+
+    The annotation holds the body as transmitted (quoted-printable undecoded, soft line
+    breaks kept) while the extractor returns decoded text, so lines are compared on
+    their letters and digits only, in order: a line counts as kept when its letters
+    occur in the output after those of the previous kept line.
+    """
+    flat = _norm(output)
+    kept: list[bool | None] = []
+    pointer = 0
+    for line in lines:
+        key = _norm(_decode_qp_line(line) if quoted_printable else line)
+        if not key:
+            kept.append(None)  # only spaces or rules: decided by its neighbours below
+            continue
+        limit = len(flat) if len(key) >= 8 else pointer + 400
+        found = flat.find(key, pointer, limit + len(key))
+        if found >= 0:
+            pointer = found + len(key)
+            kept.append(True)
+        else:
+            kept.append(False)
+    # A line without letters or digits ("=20", "-----") was kept when the lines with
+    # text on both sides of it were.
+    decided = [k for k in kept if k is not None]
+    result: list[bool] = []
+    seen = 0
+    for k in kept:
+        if k is None:
+            before = decided[seen - 1] if seen > 0 else False
+            after = decided[seen] if seen < len(decided) else False
+            result.append(before and after)
+        else:
+            result.append(k)
+            seen += 1
+    return result
+
+
+def _baseline(lines: Sequence[str]) -> list[bool]:
+    kept = []
+    cut = False
+    for line in lines:
+        cut = cut or bool(_BASELINE_MARKER.match(line))
+        kept.append(not cut)
+    return kept
+
+
+def eval_zones(corpus: Path) -> dict[str, dict[str, Any]] | None:
+    root = corpus / "zones"
+    if not root.is_dir():
+        return None
+    results: dict[str, dict[str, Any]] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        truth: list[bool] = []
+        ours: list[bool] = []
+        base: list[bool] = []
+        for ann_path in sorted(folder.glob("*.ann")):
+            raw_path = ann_path.with_suffix("")
+            if not raw_path.is_file():
+                continue
+            ann = json.loads(ann_path.read_text(encoding="utf-8", errors="replace"))
+            labelled = _labelled_lines(ann)
+            lines = [line for line, _ in labelled]
+            raw = raw_path.read_bytes()
+            output = newest_text(Body(raw=raw))
+            qp = bool(re.search(rb"(?im)^content-transfer-encoding:\s*quoted-printable", raw))
+            truth += [positive for _, positive in labelled]
+            ours += _kept(lines, output, quoted_printable=qp)
+            base += _baseline(lines)
+        if not truth:
+            continue
+        counts = Counts.of(truth, ours)
+        results[folder.name] = {
+            "accuracy": counts.accuracy,
+            "f1": counts.f1,
+            "baseline_accuracy": Counts.of(truth, base).accuracy,
+            "n": counts.n,
+        }
+    return results
+
+
+# ----------------------------------------------------------------------------- upset
+
+
+def eval_upset(corpus: Path) -> dict[str, Any] | None:
+    root = corpus / "enron-categories"
+    cats = sorted(root.glob("*/*.cats")) if root.is_dir() else []
+    if not cats:
+        return None
+    truth: list[bool] = []
+    items: list[tuple[Message, Body]] = []
+    for cat_path in cats:
+        raw_path = cat_path.with_suffix(".txt")
+        if not raw_path.is_file():
+            continue
+        labels = set()
+        for row in cat_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = row.split(",")
+            if len(parts) >= 2:
+                labels.add(f"{parts[0].strip()}.{parts[1].strip()}")
+        raw = raw_path.read_bytes()
+        truth.append(bool(labels & UPSET_CATEGORIES))
+        items.append((message_from_raw(raw, str(raw_path)), Body(raw=raw)))
+    found = analyse(items, READER)
+    counts = Counts.of(truth, [s.upset >= UPSET_THRESHOLD for s in found])
+    return {
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "baseline_f1": _vader_best_f1(truth, [body for _, body in items]),
+        "n": counts.n,
+    }
+
+
+def _vader_best_f1(truth: Sequence[bool], bodies: Sequence[Body]) -> float:
+    """F1 of VADER's compound score at its best threshold (upset = compound <= t)."""
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        log.warning("vaderSentiment not installed: no baseline")
+        return float("nan")
+    analyser = SentimentIntensityAnalyzer()
+    compound = [analyser.polarity_scores(newest_text(body)[:20_000])["compound"] for body in bodies]
+    best = 0.0
+    for step in range(-100, 101, 2):
+        threshold = step / 100
+        best = max(best, Counts.of(truth, [c <= threshold for c in compound]).f1)
+    return best
+
+
+# ----------------------------------------------------------------------------- robustness
+
+
+def _mbox_messages(data: bytes) -> list[bytes]:
+    """Split an mbox read as bytes at its 'From ' lines (8-bit lines allowed)."""
+    parts = re.split(rb"(?m)^From [^\n]*\n", data)
+    return [p for p in parts if p.strip()] or [data]
+
+
+def eval_robustness(corpus: Path) -> dict[str, Any] | None:
+    roots = [corpus / name for name in ("mime", "mbox", "threads") if (corpus / name).is_dir()]
+    if not roots:
+        return None
+    files = 0
+    errors = 0
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            files += 1
+            data = path.read_bytes()
+            messages = _mbox_messages(data) if root.name == "mbox" else [data]
+            try:
+                for index, raw in enumerate(messages):
+                    body = Body(raw=raw)
+                    newest_lines(body_text(body, strict=True))
+                    analyse([(message_from_raw(raw, f"{path}#{index}"), body)], READER, strict=True)
+            except Exception as exc:
+                errors += 1
+                log.error("%s: %s: %s", path, type(exc).__name__, exc)
+    return {"files": files, "errors": errors}
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def run(corpus: Path) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    for name, fn in (
+        ("asks", eval_asks),
+        ("newest_text", eval_zones),
+        ("upset", eval_upset),
+        ("robustness", eval_robustness),
+    ):
+        started = time.monotonic()
+        result = fn(corpus)
+        log.info("%s took %.1f s", name, time.monotonic() - started)
+        if result is not None:
+            report[name] = result
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    rows = [f"{'signal':<22} {'metric':<34} value", "-" * 66]
+
+    def add(signal: str, metric: str, value: Any) -> None:
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        rows.append(f"{signal:<22} {metric:<34} {shown}")
+
+    if "asks" in report:
+        a = report["asks"]
+        add("asks (sentences)", "precision / recall / F1", "")
+        rows[-1] = rows[-1].rstrip() + f" {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f}"
+        add("", "n", a["n"])
+    for name, z in report.get("newest_text", {}).items():
+        add(f"newest text: {name}", "line accuracy (baseline)", "")
+        rows[-1] = rows[-1].rstrip() + f" {z['accuracy']:.3f} ({z['baseline_accuracy']:.3f})"
+        add("", "line F1", z["f1"])
+        add("", "n lines", z["n"])
+    if "upset" in report:
+        u = report["upset"]
+        add("upset (messages)", "precision / recall / F1", "")
+        rows[-1] = rows[-1].rstrip() + f" {u['precision']:.3f} / {u['recall']:.3f} / {u['f1']:.3f}"
+        add("", "VADER best-threshold F1", u["baseline_f1"])
+        add("", "n", u["n"])
+    if "robustness" in report:
+        r = report["robustness"]
+        add("robustness", "files / errors", f"{r['files']} / {r['errors']}")
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="folder like ../shared/corpora")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.corpus.is_dir():
+        parser.error(f"{args.corpus} is not a folder; point --corpus at ../shared/corpora")
+    report = run(args.corpus)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
