@@ -12,6 +12,7 @@ from .model import Address, CalendarEvent, Message
 
 MIN_CADENCE = timedelta(days=7)
 MAX_CADENCE = timedelta(days=180)
+CONVERSATION = timedelta(days=3)
 
 
 def normalise(address: str) -> str:
@@ -93,15 +94,21 @@ def two_way(items: Sequence[Interaction]) -> bool:
 
 
 def learned_cadence(moments: Iterable[datetime]) -> timedelta | None:
-    """The usual gap between touches: the median gap between distinct contact days.
+    """The usual gap between conversations with a contact (median), or None.
 
-    None until there are at least four distinct days spanning a month, because
-    a rhythm needs a few repetitions before it means anything.
+    Touches within `CONVERSATION` of each other are one conversation (a
+    question on Monday and its answer on Tuesday are one touch, not two).
+    None until there are four conversations spanning a month, because a
+    rhythm needs a few repetitions before it means anything.
     """
-    days = sorted({m.date() if isinstance(m, datetime) else m for m in moments})
-    if len(days) < 4 or (days[-1] - days[0]) < timedelta(days=30):
+    days = sorted({m.date() for m in moments})
+    starts: list[date] = []
+    for day in days:
+        if not starts or day - starts[-1] > CONVERSATION:
+            starts.append(day)
+    if len(starts) < 4 or (starts[-1] - starts[0]) < timedelta(days=30):
         return None
-    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+    gaps = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
     median = timedelta(days=statistics.median(gaps))
     return min(max(median, MIN_CADENCE), MAX_CADENCE)
 

@@ -26,7 +26,7 @@ UPSET_MIN = 0.5
 PROMISE_LEAD = timedelta(days=1)
 LAPSE_FACTOR = 1.5
 DORMANT_FACTOR = 8
-RECAP_WITHIN = timedelta(days=3)
+RECAP_WITHIN = timedelta(days=5)
 UPSET_RECENT = timedelta(days=14)
 LOOKBACK = timedelta(days=400)
 
@@ -322,7 +322,7 @@ def _promises(ctx: _Context) -> list[Suggestion]:
         promise = max(sig.commitments, key=lambda c: c.score)
         promised = promise.due or (m.date + tier.follow_up_after)
         due = max(promised - PROMISE_LEAD, m.date)
-        if due > now or now - promised > inputs.rules.tasks.forget_after:
+        if promised - 2 * PROMISE_LEAD > now or now - promised > inputs.rules.tasks.forget_after:
             continue
         when = f"due {promised:%a %d %b}" if promise.due else "no date given"
         out.append(
