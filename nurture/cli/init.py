@@ -403,7 +403,7 @@ class Asker:
         found = [a.strip().lower() for a in addresses if a.strip()]
         if not found and self.assume_yes:
             found = list(guesses)
-        while not found:
+        while not found and not self.assume_yes:
             raw: str = click.prompt(
                 "Your mail addresses (comma-separated; every address you send from)",
                 default=", ".join(guesses) or None,
@@ -448,6 +448,18 @@ def _connector_summaries() -> dict[str, str]:
                 err=True,
             )
     return summaries
+
+
+def _problems(cls: type[Connector], draft: AccountDraft, config_path: Path) -> list[Problem]:
+    """The connector's own checks, less "missing" secrets: those live outside config.toml.
+
+    A required secret is satisfied by ``NAME_command``, a systemd credential,
+    the keyring or the private file; only the connector can tell when it reads it.
+    """
+    secret = {f"missing option {o.name!r}" for o in cls.options if o.secret}
+    return [
+        p for p in cls.validate(draft.name, draft.options, str(config_path)) if p.what not in secret
+    ]
 
 
 def _check_free(paths: Sequence[Path], force: bool) -> None:
@@ -553,7 +565,7 @@ def _init(
         if first and option_pairs:
             draft.options.update(parse_option_flags(cls, option_pairs))
         asker.options(draft)
-        problems = cls.validate(name, draft.options, str(config_path))
+        problems = _problems(cls, draft, config_path)
         if problems:
             raise UserError(f"account {name} is not complete", problems)
         accounts.append(draft)

@@ -1,0 +1,326 @@
+"""`nurture init`: interactive and scripted setup, never overwriting without --force."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from nurture_local import LocalConnector
+
+from nurture.config import load_config
+from nurture.secrets import Secrets
+
+from .conftest import FakeCalDav, FakeImap, FakeOAuth, StrictImap, mode, read_toml, run
+
+
+def shipped_rule_files() -> set[str]:
+    folder = files("nurture").joinpath("data", "rules")
+    return {f.name for f in folder.iterdir() if f.name.endswith(".toml")}
+
+
+def scripted(config: Path, *extra: str) -> list[str]:
+    return [
+        "--config",
+        str(config),
+        "init",
+        "--connector",
+        "local",
+        "--account",
+        "home",
+        "--option",
+        "maildir=~/Mail",
+        "--name",
+        "Alex Morgan",
+        "--address",
+        "alex@brightpath.example",
+        "--yes",
+        *extra,
+    ]
+
+
+def test_interactive_local_account(private_home: Path) -> None:
+    answers = [
+        "local",  # connector
+        "home",  # account name
+        "~/Mail",  # maildir
+        "",  # mbox: none
+        "~/.calendars/nurture",  # calendar
+        "n",  # another account?
+        "Alex Morgan",
+        "alex@brightpath.example, a.morgan@brightpath.example",
+        "America/New_York",
+    ]
+    result = run(["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    folder = private_home / "config" / "nurture"
+    config = folder / "config.toml"
+    assert read_toml(config) == {
+        "user": {
+            "name": "Alex Morgan",
+            "addresses": ["alex@brightpath.example", "a.morgan@brightpath.example"],
+        },
+        "accounts": {
+            "home": {
+                "connector": "local",
+                "maildir": "~/Mail",
+                "calendar": "~/.calendars/nurture",
+            }
+        },
+    }
+    loaded = load_config(config)
+    assert [a.name for a in loaded.accounts] == ["home"]
+    assert loaded.rules_dir == folder / "rules"
+    names = {p.name for p in (folder / "rules").iterdir()}
+    assert names == shipped_rule_files() and names
+    work = read_toml(folder / "rules" / "work.toml")
+    assert work["work"]["timezone"] == "America/New_York"
+    assert work["tasks"]["calendar"] == "home"
+    assert str(config) in result.output
+    assert "nurture sync --once --dry-run" in result.output
+    assert LocalConnector.summary in result.output
+
+
+def test_rule_files_keep_their_comments(private_home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    assert run(scripted(config)).exit_code == 0
+    for name in shipped_rule_files():
+        shipped = files("nurture").joinpath("data", "rules", name).read_text(encoding="utf-8")
+        written = (config.parent / "rules" / name).read_text(encoding="utf-8")
+        shipped_comments = [line for line in shipped.splitlines() if line.startswith("#")]
+        assert [line for line in written.splitlines() if line.startswith("#")] == shipped_comments
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    config.parent.mkdir()
+    config.write_text("# mine\n", encoding="utf-8")
+    result = run(scripted(config))
+    assert result.exit_code != 0
+    assert str(config) in result.output
+    assert "--force replaces it" in result.output
+    assert "Traceback" not in result.output
+    assert config.read_text(encoding="utf-8") == "# mine\n"
+    assert not (config.parent / "rules").exists()
+
+
+def test_refuses_when_only_a_rule_file_exists(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    rule = config.parent / "rules" / sorted(shipped_rule_files())[0]
+    rule.parent.mkdir(parents=True)
+    rule.write_text("# my rules\n", encoding="utf-8")
+    result = run(scripted(config))
+    assert result.exit_code != 0
+    assert str(rule) in result.output
+    assert not config.exists()
+    assert rule.read_text(encoding="utf-8") == "# my rules\n"
+
+
+def test_force_replaces(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    work = config.parent / "rules" / "work.toml"
+    work.parent.mkdir(parents=True)
+    config.write_text("# old\n", encoding="utf-8")
+    os.chmod(config, 0o644)
+    work.write_text("# old rules\n", encoding="utf-8")
+    result = run(scripted(config, "--force"))
+    assert result.exit_code == 0, result.output
+    assert read_toml(config)["accounts"]["home"] == {"connector": "local", "maildir": "~/Mail"}
+    assert "[tasks]" in work.read_text(encoding="utf-8")
+    assert mode(config) == 0o600
+
+
+def test_config_is_written_0600_whatever_the_umask(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    old = os.umask(0)
+    try:
+        result = run(scripted(config))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert mode(config) == 0o600
+    assert [p.name for p in config.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_non_interactive_flags_typed_options(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    result = run(
+        [
+            "--config",
+            str(config),
+            "init",
+            "--connector",
+            "local",
+            "--account",
+            "archive",
+            "--option",
+            "mbox=/srv/mail/archive.mbox",
+            "--option",
+            "sent_folders=Sent, Sent Items",
+            "--option",
+            "read_only=yes",
+            "--option",
+            "calendar=/srv/cal.ics",
+            "--name",
+            'Jo "JD" Doe',
+            "--address",
+            "Jo@Example.org",
+            "--address",
+            "jd@example.net",
+            "--timezone",
+            "Asia/Tokyo",
+            "--yes",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    data = read_toml(config)
+    assert data["user"]["name"] == 'Jo "JD" Doe'
+    assert data["user"]["addresses"] == ["jo@example.org", "jd@example.net"]
+    assert data["accounts"]["archive"] == {
+        "connector": "local",
+        "mbox": "/srv/mail/archive.mbox",
+        "sent_folders": ["Sent", "Sent Items"],
+        "read_only": True,
+        "calendar": "/srv/cal.ics",
+    }
+    assert read_toml(config.parent / "rules" / "work.toml")["work"]["timezone"] == "Asia/Tokyo"
+    assert load_config(config).accounts[0].options["read_only"] is True
+
+
+def test_unknown_option_is_refused_before_writing(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    result = run(scripted(config, "--option", "mailDir=/x"))
+    assert result.exit_code != 0
+    assert "mailDir" in result.output
+    assert "maildir" in result.output  # the options it does take
+    assert not config.exists()
+
+
+def test_yes_without_an_address_says_what_to_give(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    args = [a for a in scripted(config) if a not in ("--address", "alex@brightpath.example")]
+    result = run(args)
+    assert result.exit_code != 0
+    assert "--address" in result.output
+    assert not config.exists()
+
+
+def test_imap_and_caldav_interactively(
+    private_home: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(FakeImap, FakeCalDav)
+    answers = [
+        "imap",
+        "work-mail",
+        "imap.fastmail.com",  # host
+        "",  # port: default 993
+        "alex@brightpath.example",  # username
+        "pass show mail/work",  # password_command
+        "y",  # another account
+        "caldav",
+        "work-cal",
+        "https://caldav.fastmail.com/dav/",
+        "alex@brightpath.example",
+        "",  # no command: type the secret now
+        "app-password-typed",
+        "Personal, Team",  # calendars read for busy time
+        "nurture",  # calendar that receives the tasks
+        "n",  # no more accounts
+        "Alex Morgan",
+        "",  # addresses: take the guess from the usernames
+        "",  # time zone: take the guess ($TZ)
+    ]
+    result = run(["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    folder = private_home / "config" / "nurture"
+    data = read_toml(folder / "config.toml")
+    assert data["user"]["addresses"] == ["alex@brightpath.example"]
+    assert data["accounts"]["work-mail"] == {
+        "connector": "imap",
+        "host": "imap.fastmail.com",
+        "port": 993,
+        "username": "alex@brightpath.example",
+        "password_command": "pass show mail/work",
+    }
+    assert data["accounts"]["work-cal"] == {
+        "connector": "caldav",
+        "url": "https://caldav.fastmail.com/dav/",
+        "username": "alex@brightpath.example",
+        "read_calendars": ["Personal", "Team"],
+        "calendar": "nurture",
+    }
+    assert "app-password-typed" not in (folder / "config.toml").read_text(encoding="utf-8")
+    assert "app-password-typed" not in result.output
+    state = private_home / "state" / "nurture"
+    stored = state / "secrets" / "work-cal.password"
+    assert mode(stored) == 0o600
+    assert Secrets("work-cal", {}, state).get("password") == "app-password-typed"
+    work = read_toml(folder / "rules" / "work.toml")
+    assert work["tasks"]["calendar"] == "work-cal"
+    assert work["work"]["timezone"] == "Europe/Berlin"
+    assert "calendar of account 'work-cal'" in result.output
+    config = load_config(folder / "config.toml")
+    assert [a.connector for a in config.accounts] == ["imap", "caldav"]
+
+
+def test_two_calendars_ask_which_one_gets_tasks(
+    tmp_path: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(LocalConnector, FakeOAuth)
+    config = tmp_path / "cfg" / "config.toml"
+    answers = [
+        "microsoft",
+        "work",
+        "client-123",  # client_id; client_secret is not asked
+        "y",
+        "local",
+        "home",
+        "~/Mail",
+        "",
+        "~/.calendars/home",
+        "n",
+        "Alex Morgan",
+        "alex@brightpath.example",
+        "UTC",
+        "work",  # which calendar gets the tasks
+    ]
+    result = run(["--config", str(config), "init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert read_toml(config.parent / "rules" / "work.toml")["tasks"]["calendar"] == "work"
+    assert "auth microsoft work" in result.output
+    assert "auth local" not in result.output
+
+
+def test_secret_on_the_command_line_is_refused(
+    tmp_path: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(StrictImap)
+    config = tmp_path / "cfg" / "config.toml"
+    base = ["--config", str(config), "init", "--connector", "imap", "--yes"]
+    base += ["--option", "host=h.example", "--option", "username=u", "--address", "u@h.example"]
+    refused = run([*base, "--option", "password=hunter2"])
+    assert refused.exit_code != 0
+    assert "password_command" in refused.output
+    assert not config.exists()
+    accepted = run([*base, "--option", "password_command=pass show imap"])
+    assert accepted.exit_code == 0, accepted.output
+    assert read_toml(config)["accounts"]["imap"]["password_command"] == "pass show imap"
+
+
+@pytest.mark.parametrize("missing", ["host", "password_command"])
+def test_yes_names_a_missing_required_option(
+    tmp_path: Path, fake_registry: Callable[..., None], missing: str
+) -> None:
+    fake_registry(StrictImap)
+    config = tmp_path / "cfg" / "config.toml"
+    given = {"host": "h.example", "username": "u", "password_command": "pass show imap"}
+    del given[missing]
+    args = ["--config", str(config), "init", "--connector", "imap", "--yes", "--address", "u@h.x"]
+    for key, value in given.items():
+        args += ["--option", f"{key}={value}"]
+    result = run(args)
+    assert result.exit_code != 0
+    assert missing in result.output
+    assert not config.exists()
