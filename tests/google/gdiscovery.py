@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -83,7 +84,8 @@ class Discovery:
         for route in self.routes:
             found = route.pattern.match(path)
             if found and route.http_method == http_method:
-                return Match(route.method_id, found.groupdict(), route.spec)
+                params = {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+                return Match(route.method_id, params, route.spec)
         return None
 
     # -- validation ---------------------------------------------------------
