@@ -106,6 +106,15 @@ def _strip_newline(text: str) -> str:
     return text.rstrip("\r\n")
 
 
+def _check_name(kind: str, name: str) -> None:
+    """Refuse names that would leave the secrets folder or hide a file (they become file names)."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0"):
+        raise UserError(
+            f"{kind} name {name!r} cannot be used for a secret",
+            [Problem(f"{kind} {name!r}", "no '/', '\\', NUL or leading '.'", "rename it")],
+        )
+
+
 class Secrets:
     """Resolves and stores the secrets of one account.
 
@@ -121,6 +130,7 @@ class Secrets:
         *,
         service: str = SERVICE,
     ) -> None:
+        _check_name("account", account)
         self.account = account
         self.options = options
         self.state_dir = Path(state_dir)
@@ -148,6 +158,7 @@ class Secrets:
         Raises `UserError` when a source exists but cannot be used: a failing
         command, or a secret file that others can read.
         """
+        _check_name("secret", name)
         for source, lookup in (
             ("command", self._from_command),
             ("systemd credential", self._from_credentials),
@@ -312,6 +323,7 @@ class Secrets:
 
     def set(self, name: str, value: str) -> str:
         """Store secret `name`; return where: ``"keyring"`` or the file's path."""
+        _check_name("secret", name)
         backend = real_keyring()
         if backend is not None:
             try:

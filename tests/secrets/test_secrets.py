@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import keyring.backend
 import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
+from keyring.backends.chainer import ChainerBackend
 
 from nurture.errors import UserError
 from nurture.secrets import Secrets, is_real_backend, real_keyring
@@ -216,3 +218,33 @@ def test_secret_values_never_reach_the_log(
     assert "work" in text
     for value in ("cmd-value-1", "kept-value-2", "cred-value-3"):
         assert value not in text
+
+
+@pytest.mark.parametrize("account, name", [("../etc", "password"), ("work", "../x"), (".h", "p")])
+def test_names_that_would_leave_the_folder_are_refused(
+    tmp_path: Path, account: str, name: str
+) -> None:
+    with pytest.raises(UserError, match="cannot be used"):
+        Secrets(account, {}, tmp_path).set(name, "value")
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_chainer_uses_only_its_real_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plaintext, real = PlaintextKeyring(), MemoryKeyring()
+    monkeypatch.setattr(PlaintextKeyring, "priority", 9)
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [plaintext, real])
+    keyring.set_keyring(ChainerBackend())
+    assert real_keyring() is real
+    assert Secrets("work", {}, tmp_path).set("password", "chained") == "keyring"
+    assert plaintext.entries == {}
+    assert real.entries == {("nurture", "work/password"): "chained"}
+
+
+def test_chainer_of_nothing_real_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [PlaintextKeyring()])
+    keyring.set_keyring(ChainerBackend())
+    assert real_keyring() is None
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [])
+    assert real_keyring() is None
