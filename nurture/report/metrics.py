@@ -1,0 +1,1000 @@
+"""The relationship report's figures, computed from plain data (no I/O).
+
+`compute(inputs, now, period)` turns messages, their cached signals, meetings,
+the suggestion ledger and its history into a `Report`: how fast the user
+answers mail that asked something, what is still owed either way, whether
+promises were kept, who is in touch and who has lapsed, and how nurture's own
+nudges fared. Everything is per tier and overall, with a weekly trend.
+
+Definitions (the README and schema.json repeat them for the reader):
+
+- an *ask* is inbound mail addressed To the user, not automated or ignored by
+  rule, whose signals hold at least one ask; its *reply* is the user's next
+  message in the same thread. Reply times are measured over answered asks;
+  the within-window share counts asks whose tier window has ended (or which
+  were answered) — an ask still inside its window is not judged yet.
+- a *reply debt* is an ask from the period with no reply (and no reply nudge
+  the user marked done or dismissed).
+- a *waiting question* is the user's own message that asks something and got
+  no later message from anyone else in its thread.
+- a *promise* is a commitment with a due date in the user's own mail. It is
+  kept by the user's next message to that contact in the promise's thread
+  (or, when that thread has none, the next message to that contact at all):
+  on time when sent by the due date, late after it, missed when nothing came
+  and the due date passed, open when nothing came yet and it is not due.
+- keep in touch: a contact with mail both ways (or a meeting) is *tracked*
+  when their cadence is known (a fixed rule, or learned from history when the
+  rule says "learned"); *within* cadence, *due* up to twice the cadence, and
+  *lapsed* beyond. A contact *went quiet* this period when their last touch
+  falls in the period and they are now due or lapsed; a relationship is *new*
+  when its first touch falls in the period.
+
+Privacy: the report carries names, addresses, dates and subjects only. It
+never reads `Ask.sentence`, `Commitment.sentence` or any message text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .. import threads as threading
+from ..contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
+from ..detect import ASK_MIN, ignore_reason
+from ..model import UTC, CalendarEvent, Message, Signals
+from ..rules import Rulebook, Tier
+from ..state import LedgerEntry
+
+PRIVACY = "Names, addresses, dates and subjects only: this report never shows message text."
+LAPSED_FACTOR = 2.0  # beyond this many cadences without contact, a contact has lapsed
+HOUR = 3600.0
+DAY = 86400.0
+# Upper bounds (hours) of the reply-time histogram's bins; the last bin is open.
+HISTOGRAM_BOUNDS: tuple[tuple[str, float], ...] = (
+    ("< 1h", 1.0),
+    ("1–4h", 4.0),
+    ("4–8h", 8.0),
+    ("8–24h", 24.0),
+    ("1–2d", 48.0),
+    ("2–3d", 72.0),
+    ("3–7d", 168.0),
+    ("> 7d", math.inf),
+)
+ACTIONS = ("placed", "updated", "snoozed", "dismissed", "done", "resolved")
+
+History = Sequence[tuple[datetime, str, str, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything the report reads, as plain data (state and config already loaded)."""
+
+    messages: Sequence[Message]
+    signals: Mapping[str, Signals]
+    meetings: Sequence[CalendarEvent]
+    ledger: Mapping[str, LedgerEntry]
+    history: History
+    rules: Rulebook
+    identity: Identity
+
+
+# ---- the report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The headline figures for one tier (or "all")."""
+
+    tier: str
+    reply_within_hours: float | None
+    asked: int
+    answered: int
+    median_reply_hours: float | None
+    p90_reply_hours: float | None
+    judged: int
+    within_window: int
+    within_share: float | None
+    open_debts: int
+    oldest_debt_days: float | None
+    questions_waiting: int
+    promises_on_time: int
+    promises_late: int
+    promises_missed: int
+    promises_open: int
+    contacts_within: int
+    contacts_due: int
+    contacts_lapsed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Debt:
+    """Mail that asked something of the user and has no reply yet."""
+
+    contact: str
+    name: str
+    tier: str
+    subject: str
+    asked_at: datetime
+    age_days: float
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A question of the user's that nobody answered yet."""
+
+    contact: str
+    name: str
+    tier: str
+    subject: str
+    asked_at: datetime
+    age_days: float
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    contact: str
+    name: str
+    tier: str
+    subject: str
+    made_at: datetime
+    due: datetime
+    kept_at: datetime | None
+    status: str  # on-time | late | missed | open
+
+
+@dataclass(frozen=True, slots=True)
+class ContactHealth:
+    """One relationship: its tier, cadence (rule and learned) and staleness."""
+
+    address: str
+    name: str
+    tier: str
+    weight: float
+    rule_cadence: str  # "learned", "off", or e.g. "21 days"
+    rule_cadence_days: float | None
+    learned_cadence_days: float | None
+    cadence_days: float | None
+    first_touch: datetime
+    last_touch: datetime
+    days_since: float
+    staleness: float | None  # days since last touch / cadence
+    status: str  # within | due | lapsed | untracked
+    touches: int
+    new: bool
+    gone_quiet: bool
+    open_debts: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeepInTouch:
+    tracked: int
+    within: int
+    due: int
+    lapsed: int
+    untracked: int
+    gone_quiet: tuple[str, ...]
+    new: tuple[str, ...]
+    contacts: tuple[ContactHealth, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KindRecord:
+    """nurture's record for one nudge kind over the period."""
+
+    kind: str
+    placed: int
+    updated: int
+    snoozed: int
+    dismissed: int
+    done: int
+    resolved: int
+    dismiss_rate: float | None
+    top_dismiss_rule: str | None
+    top_dismiss_signal: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    name: str
+    dismissals: int
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRecord:
+    placed: int
+    updated: int
+    snoozed: int
+    dismissed: int
+    done: int
+    resolved: int
+    dismiss_rate: float | None
+    kinds: tuple[KindRecord, ...]
+    top_dismiss_rule: Cause | None
+    top_dismiss_signal: Cause | None
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """The headline figures for one week (Monday to Monday in the user's time zone)."""
+
+    start: datetime
+    end: datetime
+    asked: int
+    answered: int
+    median_reply_hours: float | None
+    within_share: float | None
+    open_debts: int
+    questions_waiting: int
+    promises_on_time: int
+    promises_late: int
+    promises_missed: int
+    contacts_within: int
+    contacts_due: int
+    contacts_lapsed: int
+    nudges_placed: int
+    nudges_done: int
+    nudges_dismissed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    label: str
+    upper_hours: float | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    generated_at: datetime
+    since: datetime
+    until: datetime
+    tier_filter: str | None
+    privacy: str
+    summary: str
+    overall: Figures
+    tiers: tuple[Figures, ...]
+    reply_histogram: tuple[Bin, ...]
+    debts: tuple[Debt, ...]
+    waiting: tuple[Waiting, ...]
+    promises: tuple[Promise, ...]
+    keep_in_touch: KeepInTouch
+    nudges: NudgeRecord
+    weeks: tuple[Week, ...]
+    messages: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+# ---- internal records ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    message: Message
+    contact: str
+    tier: Tier
+    reply_at: datetime | None
+    handled_at: datetime | None  # a reply nudge the user marked done or dismissed
+    superseded_at: datetime | None = None  # a newer ask in the thread that one reply answers
+
+    def open_at(self, when: datetime) -> bool:
+        """A debt at `when`: unanswered, not handled, and the thread's newest ask."""
+        return all(t is None or t >= when for t in (self.reply_at, self.handled_at)) and (
+            self.superseded_at is None or self.superseded_at > when
+        )
+
+    @property
+    def reply_hours(self) -> float | None:
+        if self.reply_at is None:
+            return None
+        return (self.reply_at - self.message.date).total_seconds() / HOUR
+
+    def judged(self, now: datetime) -> bool:
+        """Answered, or its reply window has ended: fair to judge."""
+        return self.reply_at is not None or now - self.message.date >= self.tier.reply_within
+
+    def within(self) -> bool:
+        return self.reply_at is not None and (
+            self.reply_at - self.message.date <= self.tier.reply_within
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Question:
+    message: Message
+    contact: str
+    tier: Tier
+    answer_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Promise:
+    message: Message
+    contact: str
+    tier: Tier
+    due: datetime
+    kept_at: datetime | None
+
+    def status(self, now: datetime) -> str:
+        if self.kept_at is not None:
+            return "on-time" if self.kept_at <= self.due else "late"
+        return "missed" if self.due < now else "open"
+
+
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    address: str
+    tier: Tier
+    rule_cadence: timedelta | str
+    learned: timedelta | None
+    cadence: timedelta | None
+    moments: tuple[datetime, ...]  # sorted
+
+    def last_before(self, when: datetime) -> datetime | None:
+        index = bisect.bisect_right(self.moments, when)
+        return self.moments[index - 1] if index else None
+
+    def status_at(self, when: datetime) -> str:
+        last = self.last_before(when)
+        if self.cadence is None or last is None:
+            return "untracked"
+        gap = when - last
+        if gap <= self.cadence:
+            return "within"
+        return "due" if gap <= self.cadence * LAPSED_FACTOR else "lapsed"
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with `share` of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _signals(signals: Mapping[str, Signals], message: Message) -> Signals | None:
+    return signals.get(message.message_id) or signals.get(message.id)
+
+
+def _days(delta: timedelta) -> float:
+    return delta.total_seconds() / DAY
+
+
+def _cadence_text(value: timedelta | str) -> str:
+    if isinstance(value, timedelta):
+        return f"{_days(value):g} days"
+    return value
+
+
+def weeks(since: datetime, now: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """Monday-to-Monday weeks in `zone` covering [since, now), clipped to it."""
+    local = since.astimezone(zone)
+    monday: date = local.date() - timedelta(days=local.weekday())
+    spans = []
+    start = since
+    while start < now:
+        monday += timedelta(days=7)
+        end = min(datetime.combine(monday, datetime.min.time(), zone).astimezone(UTC), now)
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+class _Names:
+    """Display names seen in headers (latest non-empty wins), overridden by rule names."""
+
+    def __init__(self, messages: Iterable[Message], rules: Rulebook) -> None:
+        self.rules = rules
+        self.seen: dict[str, str] = {}
+        for m in messages:
+            for a in (m.sender, *m.to, *m.cc):
+                if a.name:
+                    self.seen[normalise(a.email)] = a.name
+
+    def __call__(self, address: str) -> str:
+        _, rule = self.rules.match_contact(address)
+        if rule is not None and rule.name:
+            return rule.name
+        return self.seen.get(normalise(address), "")
+
+
+# ---- the computation -------------------------------------------------------------
+
+
+def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None = None) -> Report:
+    """The report for [now - period, now), optionally for one tier only."""
+    since = now - period
+    rules, identity = inputs.rules, inputs.identity
+    messages = [m for m in inputs.messages if m.date <= now]
+    names = _Names(messages, rules)
+    tier_of = _TierCache(rules)
+    skip = _skipped(messages, inputs.signals, rules, identity)
+    conversations = threading.build(messages)
+    handled = _handled(inputs.ledger)
+
+    asks: list[_Ask] = []
+    questions: list[_Question] = []
+    promises: list[_Promise] = []
+    for thread in conversations:
+        _scan(thread.messages, inputs.signals, identity, skip, tier_of, handled, asks, questions)
+        _promises_in(thread.messages, inputs.signals, identity, tier_of, promises)
+    _keep_promises(promises, messages, identity, conversations)
+
+    def wanted(t: Tier) -> bool:
+        return tier is None or t.name == tier
+
+    asks = [a for a in asks if wanted(a.tier)]
+    questions = [q for q in questions if wanted(q.tier)]
+    promises = [p for p in promises if wanted(p.tier)]
+    contacts = [
+        c
+        for c in _contacts(messages, inputs.meetings, identity, skip, rules, tier_of, now)
+        if wanted(c.tier)
+    ]
+
+    period_asks = [a for a in asks if since <= a.message.date < now]
+    period_questions = [q for q in questions if since <= q.message.date < now]
+    period_promises = [p for p in promises if since <= p.message.date < now]
+
+    tiers_seen = [t for t in rules.tiers.values() if wanted(t)]
+    figures = [
+        _figures(
+            t.name,
+            t,
+            [a for a in period_asks if a.tier.name == t.name],
+            [q for q in period_questions if q.tier.name == t.name],
+            [p for p in period_promises if p.tier.name == t.name],
+            [c for c in contacts if c.tier.name == t.name],
+            now,
+        )
+        for t in tiers_seen
+    ]
+    overall = _figures(
+        tier or "all",
+        rules.tiers.get(tier) if tier else None,
+        period_asks,
+        period_questions,
+        period_promises,
+        contacts,
+        now,
+    )
+    debts_by_contact = Counter(a.contact for a in period_asks if a.open_at(now))
+    keep = _keep_in_touch(contacts, since, now, names, debts_by_contact)
+    nudges = _nudges(inputs.ledger, inputs.history, since, now, tier_of, wanted)
+    spans = weeks(since, now, rules.work.zone)
+    trend = tuple(
+        _week(
+            a, b, period, asks, questions, promises, contacts, inputs.history, tier_of, wanted, now
+        )
+        for a, b in spans
+    )
+    histogram = _histogram([h for a in period_asks if (h := a.reply_hours) is not None])
+    debts = tuple(
+        sorted(
+            (
+                Debt(
+                    a.contact,
+                    names(a.contact),
+                    a.tier.name,
+                    a.message.subject,
+                    a.message.date,
+                    round(_days(now - a.message.date), 2),
+                    now - a.message.date > a.tier.reply_within,
+                )
+                for a in period_asks
+                if a.open_at(now)
+            ),
+            key=lambda d: d.asked_at,
+        )
+    )
+    waiting = tuple(
+        Waiting(
+            q.contact,
+            names(q.contact),
+            q.tier.name,
+            q.message.subject,
+            q.message.date,
+            round(_days(now - q.message.date), 2),
+            now - q.message.date > q.tier.follow_up_after,
+        )
+        for q in sorted(period_questions, key=lambda q: q.message.date)
+        if q.answer_at is None
+    )
+    promise_rows = tuple(
+        Promise(
+            p.contact,
+            names(p.contact),
+            p.tier.name,
+            p.message.subject,
+            p.message.date,
+            p.due,
+            p.kept_at,
+            p.status(now),
+        )
+        for p in sorted(period_promises, key=lambda p: p.message.date)
+    )
+    report = Report(
+        generated_at=now,
+        since=since,
+        until=now,
+        tier_filter=tier,
+        privacy=PRIVACY,
+        summary="",
+        overall=overall,
+        tiers=tuple(figures),
+        reply_histogram=histogram,
+        debts=debts,
+        waiting=waiting,
+        promises=promise_rows,
+        keep_in_touch=keep,
+        nudges=nudges,
+        weeks=trend,
+        messages=sum(1 for m in messages if m.date >= since),
+    )
+    return _with_summary(report)
+
+
+class _TierCache:
+    """`Rulebook.match_contact` memoised per address (fnmatch is not free at 100k)."""
+
+    def __init__(self, rules: Rulebook) -> None:
+        self.rules = rules
+        self.cache: dict[str, Tier] = {}
+
+    def __call__(self, address: str) -> Tier:
+        found = self.cache.get(address)
+        if found is None:
+            found = self.cache[address] = self.rules.match_contact(address)[0]
+        return found
+
+    def rule_cadence(self, address: str) -> timedelta | str:
+        tier, rule = self.rules.match_contact(address)
+        if rule is not None and rule.cadence is not None:
+            return rule.cadence
+        return tier.cadence
+
+
+def _skipped(
+    messages: Sequence[Message], signals: Mapping[str, Signals], rules: Rulebook, who: Identity
+) -> set[str]:
+    """Message-IDs that never count: automated mail, or mail the rules ignore (as detect says)."""
+    skip = set()
+    for m in messages:
+        if who.is_user(m.sender):
+            continue
+        if ignore_reason(m, _signals(signals, m), rules):
+            skip.add(m.message_id)
+    return skip
+
+
+def _handled(ledger: Mapping[str, LedgerEntry]) -> dict[str, datetime]:
+    """Message-ID → when the user marked its reply nudge done or dismissed."""
+    found = {}
+    for entry in ledger.values():
+        if entry.kind == "reply" and entry.state in ("done", "dismissed"):
+            mid = str(entry.detail.get("message_id") or entry.key.partition(":")[2])
+            found[mid.strip("<>")] = entry.updated
+    return found
+
+
+def _scan(
+    thread: Sequence[Message],
+    signals: Mapping[str, Signals],
+    who: Identity,
+    skip: set[str],
+    tier_of: _TierCache,
+    handled: Mapping[str, datetime],
+    asks: list[_Ask],
+    questions: list[_Question],
+) -> None:
+    """Asks to the user and the user's own questions in one thread (oldest first)."""
+    next_user: list[datetime | None] = [None] * len(thread)
+    next_other: list[datetime | None] = [None] * len(thread)
+    user_at: datetime | None = None
+    other_at: datetime | None = None
+    outbound = [who.is_user(m.sender) for m in thread]
+    for i in range(len(thread) - 1, -1, -1):
+        next_user[i], next_other[i] = user_at, other_at
+        if outbound[i]:
+            user_at = thread[i].date
+        elif thread[i].message_id not in skip:
+            other_at = thread[i].date
+    seen_waiting = False
+    mine: list[_Ask] = []
+    for i, m in enumerate(thread):
+        if m.message_id in skip:
+            continue
+        s = _signals(signals, m)
+        if s is None or s.ask_score < ASK_MIN:
+            continue
+        if outbound[i]:
+            others = who.others(m.to)
+            if not others or seen_waiting:
+                continue
+            contact = normalise(others[0].email)
+            answer = next_other[i]
+            if answer is None:
+                seen_waiting = True  # later questions in this thread wait on the same answer
+            questions.append(_Question(m, contact, tier_of(contact), answer))
+        elif any(who.is_user(a) for a in m.to) or (
+            s.greets_user and any(who.is_user(a) for a in m.cc)
+        ):
+            contact = normalise(m.sender.email)
+            ask = _Ask(m, contact, tier_of(contact), next_user[i], handled.get(m.message_id))
+            if mine and mine[-1].reply_at == ask.reply_at:
+                mine[-1] = replace(mine[-1], superseded_at=m.date)
+            mine.append(ask)
+    asks.extend(mine)
+
+
+def _promises_in(
+    thread: Sequence[Message],
+    signals: Mapping[str, Signals],
+    who: Identity,
+    tier_of: _TierCache,
+    promises: list[_Promise],
+) -> None:
+    for m in thread:
+        if not who.is_user(m.sender):
+            continue
+        s = _signals(signals, m)
+        if s is None:
+            continue
+        dues = [c.due for c in s.commitments if c.due is not None]
+        others = who.others(m.to) or who.others(m.cc)
+        if not dues or not others:
+            continue
+        contact = normalise(others[0].email)
+        promises.append(_Promise(m, contact, tier_of(contact), min(dues), None))
+
+
+def _keep_promises(
+    promises: list[_Promise],
+    messages: Sequence[Message],
+    who: Identity,
+    conversations: Sequence[threading.Thread],
+) -> None:
+    """Fill in `kept_at`: the user's next message to the contact, in-thread first."""
+    if not promises:
+        return
+    thread_of = {m.message_id: t for t in conversations for m in t.messages}
+    wanted = {p.contact for p in promises}
+    sent: dict[str, list[datetime]] = {}
+    for m in messages:
+        if who.is_user(m.sender):
+            for a in m.recipients:
+                address = normalise(a.email)
+                if address in wanted:
+                    sent.setdefault(address, []).append(m.date)
+    for dates in sent.values():
+        dates.sort()
+
+    def to_contact(m: Message, contact: str) -> bool:
+        return who.is_user(m.sender) and any(normalise(a.email) == contact for a in m.recipients)
+
+    for index, p in enumerate(promises):
+        thread = thread_of.get(p.message.message_id)
+        kept = None
+        if thread is not None:
+            kept = next(
+                (
+                    m.date
+                    for m in thread.messages
+                    if m.date > p.message.date and to_contact(m, p.contact)
+                ),
+                None,
+            )
+        if kept is None:
+            dates = sent.get(p.contact, [])
+            at = bisect.bisect_right(dates, p.message.date)
+            kept = dates[at] if at < len(dates) else None
+        promises[index] = _Promise(p.message, p.contact, p.tier, p.due, kept)
+
+
+def _contacts(
+    messages: Sequence[Message],
+    meetings: Sequence[CalendarEvent],
+    who: Identity,
+    skip: set[str],
+    rules: Rulebook,
+    tier_of: _TierCache,
+    now: datetime,
+) -> list[_Contact]:
+    found = []
+    touches: dict[str, list[Interaction]] = interactions(messages, meetings, who, skip, now)
+    for address, items in touches.items():
+        if not items or not two_way(items):
+            continue
+        tier = tier_of(address)
+        rule = tier_of.rule_cadence(address)
+        moments = tuple(i.at for i in items)
+        learned = learned_cadence(moments)
+        if isinstance(rule, timedelta):
+            cadence: timedelta | None = rule
+        elif rule == "learned":
+            cadence = learned
+        else:
+            cadence = None
+        found.append(_Contact(address, tier, rule, learned, cadence, moments))
+    return found
+
+
+def _figures(
+    name: str,
+    tier: Tier | None,
+    asks: Sequence[_Ask],
+    questions: Sequence[_Question],
+    promises: Sequence[_Promise],
+    contacts: Sequence[_Contact],
+    now: datetime,
+) -> Figures:
+    hours = [h for a in asks if (h := a.reply_hours) is not None]
+    judged = [a for a in asks if a.judged(now)]
+    within = sum(1 for a in judged if a.within())
+    debts = [a for a in asks if a.open_at(now)]
+    statuses = Counter(p.status(now) for p in promises)
+    states = Counter(c.status_at(now) for c in contacts)
+    oldest = max((now - a.message.date for a in debts), default=None)
+    return Figures(
+        tier=name,
+        reply_within_hours=tier.reply_within.total_seconds() / HOUR if tier else None,
+        asked=len(asks),
+        answered=len(hours),
+        median_reply_hours=_round(median(hours)),
+        p90_reply_hours=_round(percentile(hours, 0.9)),
+        judged=len(judged),
+        within_window=within,
+        within_share=_round(_ratio(within, len(judged)), 4),
+        open_debts=len(debts),
+        oldest_debt_days=_round(_days(oldest)) if oldest is not None else None,
+        questions_waiting=sum(1 for q in questions if q.answer_at is None),
+        promises_on_time=statuses["on-time"],
+        promises_late=statuses["late"],
+        promises_missed=statuses["missed"],
+        promises_open=statuses["open"],
+        contacts_within=states["within"],
+        contacts_due=states["due"],
+        contacts_lapsed=states["lapsed"],
+    )
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _keep_in_touch(
+    contacts: Sequence[_Contact],
+    since: datetime,
+    now: datetime,
+    names: _Names,
+    debts: Mapping[str, int],
+) -> KeepInTouch:
+    rows = []
+    for c in contacts:
+        last = c.moments[-1]
+        status = c.status_at(now)
+        gap = now - last
+        rows.append(
+            ContactHealth(
+                address=c.address,
+                name=names(c.address),
+                tier=c.tier.name,
+                weight=c.tier.weight,
+                rule_cadence=_cadence_text(c.rule_cadence),
+                rule_cadence_days=_days(c.rule_cadence)
+                if isinstance(c.rule_cadence, timedelta)
+                else None,
+                learned_cadence_days=_round(_days(c.learned)) if c.learned else None,
+                cadence_days=_round(_days(c.cadence)) if c.cadence else None,
+                first_touch=c.moments[0],
+                last_touch=last,
+                days_since=round(_days(gap), 2),
+                staleness=round(gap / c.cadence, 2) if c.cadence else None,
+                status=status,
+                touches=len(c.moments),
+                new=c.moments[0] >= since,
+                gone_quiet=last >= since and status in ("due", "lapsed"),
+                open_debts=debts.get(c.address, 0),
+            )
+        )
+    rows.sort(key=lambda r: (-r.weight, -(r.staleness or 0.0), r.address))
+    states = Counter(r.status for r in rows)
+    return KeepInTouch(
+        tracked=len(rows) - states["untracked"],
+        within=states["within"],
+        due=states["due"],
+        lapsed=states["lapsed"],
+        untracked=states["untracked"],
+        gone_quiet=tuple(sorted(r.address for r in rows if r.gone_quiet)),
+        new=tuple(sorted(r.address for r in rows if r.new)),
+        contacts=tuple(rows),
+    )
+
+
+def _nudges(
+    ledger: Mapping[str, LedgerEntry],
+    history: History,
+    since: datetime,
+    now: datetime,
+    tier_of: _TierCache,
+    wanted: Any,
+) -> NudgeRecord:
+    rows = [
+        (at, key, kind, action)
+        for at, key, kind, contact, action in history
+        if since <= at <= now and wanted(tier_of(normalise(contact)))
+    ]
+    counts: Counter[tuple[str, str]] = Counter((kind, action) for _, _, kind, action in rows)
+    totals: Counter[str] = Counter(action for _, _, _, action in rows)
+    placed_keys: dict[str, set[str]] = {}
+    for _, key, kind, action in rows:
+        if action == "placed":
+            placed_keys.setdefault(kind, set()).add(key)
+    dismissed_keys = {
+        key for at, key, _, _, action in history if action == "dismissed" and since <= at <= now
+    }
+    dismissed_entries = [
+        e
+        for e in ledger.values()
+        if e.state == "dismissed"
+        and since <= e.updated <= now
+        and wanted(tier_of(normalise(e.contact)))
+    ]
+
+    def top(entries: Iterable[LedgerEntry], field_name: str) -> Cause | None:
+        counted = Counter(str(e.detail[field_name]) for e in entries if e.detail.get(field_name))
+        if not counted:
+            return None
+        name, count = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        return Cause(name, count)
+
+    kinds = sorted({kind for _, _, kind, _ in rows} | {e.kind for e in dismissed_entries})
+    records = []
+    for kind in kinds:
+        placed = placed_keys.get(kind, set())
+        of_kind = [e for e in dismissed_entries if e.kind == kind]
+        rule, signal = top(of_kind, "rule"), top(of_kind, "signal")
+        records.append(
+            KindRecord(
+                kind=kind,
+                **{a: counts[(kind, a)] for a in ACTIONS},
+                dismiss_rate=_round(_ratio(len(placed & dismissed_keys), len(placed)), 4),
+                top_dismiss_rule=rule.name if rule else None,
+                top_dismiss_signal=signal.name if signal else None,
+            )
+        )
+    every_placed = set().union(*placed_keys.values()) if placed_keys else set()
+    return NudgeRecord(
+        **{a: totals[a] for a in ACTIONS},
+        dismiss_rate=_round(_ratio(len(every_placed & dismissed_keys), len(every_placed)), 4),
+        kinds=tuple(records),
+        top_dismiss_rule=top(dismissed_entries, "rule"),
+        top_dismiss_signal=top(dismissed_entries, "signal"),
+    )
+
+
+def _week(
+    start: datetime,
+    end: datetime,
+    period: timedelta,
+    asks: Sequence[_Ask],
+    questions: Sequence[_Question],
+    promises: Sequence[_Promise],
+    contacts: Sequence[_Contact],
+    history: History,
+    tier_of: _TierCache,
+    wanted: Any,
+    now: datetime,
+) -> Week:
+    """One week's figures; open items are counted at the week's end over a period-long window."""
+    inside = [a for a in asks if start <= a.message.date < end]
+    hours = [h for a in inside if (h := a.reply_hours) is not None]
+    judged = [a for a in inside if a.judged(now)]
+    within = sum(1 for a in judged if a.within())
+    window = end - period
+    due = Counter(p.status(now) for p in promises if start <= p.due < end)
+    states = Counter(c.status_at(end) for c in contacts)
+    actions = Counter(
+        action
+        for at, _, _, contact, action in history
+        if (start <= at < end or at == end == now) and wanted(tier_of(normalise(contact)))
+    )
+    return Week(
+        start=start,
+        end=end,
+        asked=len(inside),
+        answered=len(hours),
+        median_reply_hours=_round(median(hours)),
+        within_share=_round(_ratio(within, len(judged)), 4),
+        open_debts=sum(1 for a in asks if window <= a.message.date < end and a.open_at(end)),
+        questions_waiting=sum(
+            1
+            for q in questions
+            if window <= q.message.date < end and (q.answer_at is None or q.answer_at >= end)
+        ),
+        promises_on_time=due["on-time"],
+        promises_late=due["late"],
+        promises_missed=due["missed"],
+        contacts_within=states["within"],
+        contacts_due=states["due"],
+        contacts_lapsed=states["lapsed"],
+        nudges_placed=actions["placed"],
+        nudges_done=actions["done"],
+        nudges_dismissed=actions["dismissed"],
+    )
+
+
+def _histogram(hours: Sequence[float]) -> tuple[Bin, ...]:
+    counts = [0] * len(HISTOGRAM_BOUNDS)
+    uppers = [upper for _, upper in HISTOGRAM_BOUNDS]
+    for h in hours:
+        counts[bisect.bisect_left(uppers, h)] += 1
+    return tuple(
+        Bin(label, None if math.isinf(upper) else upper, n)
+        for (label, upper), n in zip(HISTOGRAM_BOUNDS, counts, strict=True)
+    )
+
+
+def format_hours(hours: float | None) -> str:
+    if hours is None:
+        return "–"
+    if hours < 1:
+        return f"{round(hours * 60)}m"
+    if hours < 48:
+        return f"{hours:.1f}h"
+    return f"{hours / 24:.1f}d"
+
+
+def format_share(share: float | None) -> str:
+    return "–" if share is None else f"{share:.0%}"
+
+
+def _with_summary(report: Report) -> Report:
+    o, k, n = report.overall, report.keep_in_touch, report.nudges
+    kept = o.promises_on_time + o.promises_late + o.promises_missed
+    parts = [
+        f"replies: median {format_hours(o.median_reply_hours)}, "
+        f"{format_share(o.within_share)} within window",
+        f"{o.open_debts} owed",
+        f"{o.questions_waiting} waiting on others",
+        f"promises {o.promises_on_time}/{kept} on time",
+        f"in touch {k.within}, due {k.due}, lapsed {k.lapsed}",
+        f"nudges {n.placed} placed, {n.dismissed} dismissed",
+    ]
+    return replace(report, summary=" · ".join(parts))
+
+
+# ---- JSON ------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """The report as JSON-ready data: datetimes as ISO 8601 UTC ("...Z"), tuples as lists."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
