@@ -148,7 +148,13 @@ class GoogleConnector(Connector):
     def mail(self) -> GmailSource | None:
         if not self._option("mail"):
             return None
-        return GmailSource(self.service("gmail"), self.caller, self.context.progress)
+        months = int(self._option("window_months"))
+        return GmailSource(
+            self.service("gmail"),
+            self.caller,
+            self.context.progress,
+            earliest=lambda: self._clock() - timedelta(days=30 * months),
+        )
 
     def calendar(self) -> GoogleCalendar | None:
         if not self._option("calendar_enabled"):

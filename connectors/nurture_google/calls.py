@@ -110,7 +110,10 @@ class Usage:
 class Caller:
     """Executes API requests with backoff, and batches with an adaptive size.
 
-    `sleep` and `rng` are injectable so tests run without waiting.
+    Spending is paced with a token bucket (`pace` units per second, bursts up
+    to `burst`), below Gmail's per-user limit of 250 units per second, so a
+    long first sync slows down instead of running into 429 storms.
+    `sleep`, `rng` and `monotonic` are injectable so tests run without waiting.
     """
 
     tries: int = 6
@@ -122,9 +125,30 @@ class Caller:
     usage: Usage = field(default_factory=Usage)
     batch_size: int = MAX_BATCH
     reauthorize: Callable[[], None] | None = None
+    pace: float | None = 200.0
+    burst: float = 2500.0
+    monotonic: Callable[[], float] = time.monotonic
+    _allowance: float = 2500.0
+    _checked: float | None = None
+
+    def spend(self, cost: int) -> None:
+        """Wait, if need be, until `cost` units fit the pace (token bucket)."""
+        if self.pace is None:
+            return
+        now = self.monotonic()
+        if self._checked is not None:
+            elapsed = max(0.0, now - self._checked)
+            self._allowance = min(self.burst, self._allowance + elapsed * self.pace)
+        self._checked = now
+        self._allowance -= cost
+        if self._allowance < 0:
+            wait = -self._allowance / self.pace
+            self.sleep(wait)
+            self._allowance = 0.0
+            self._checked = now + wait
 
     def delay(self, attempt: int, hint: float | None = None) -> float:
-        """Exponential backoff with full jitter, never shorter than the server's hint."""
+        """Exponential backoff with jitter (half to all of the ceiling), at least the hint."""
         ceiling = min(self.max_delay, self.base_delay * (2**attempt))
         return max(hint or 0.0, ceiling * (0.5 + self.rng() / 2))
 
@@ -132,6 +156,7 @@ class Caller:
         """Run one request; retry throttling and server errors; 404/410 → `Missing`."""
         hint: float | None = None
         for attempt in range(self.tries):
+            self.spend(units(request.methodId))
             self.usage.charge(request.methodId)
             self.usage.round_trips += 1
             try:
@@ -167,11 +192,14 @@ class Caller:
             chunk, pending = pending[: self.batch_size], pending[self.batch_size :]
             outcome = _Outcome()
             batch = service.new_batch_http_request(callback=outcome.callback)
+            cost = 0
             for key in chunk:
                 request = requests[key]()
                 self.usage.charge(request.methodId)
+                cost += units(request.methodId)
                 batch.add(request, request_id=key)
             self.usage.round_trips += 1
+            self.spend(cost)
             try:
                 batch.execute()
             except HttpError as error:

@@ -147,11 +147,14 @@ class GmailSource(MailSource):
         caller: Caller,
         progress: Callable[[int, int | None], None] = lambda _d, _t: None,
         page_size: int = PAGE_SIZE,
+        earliest: Callable[[], datetime | None] = lambda: None,
     ) -> None:
+        """`earliest` bounds the first sync (the account's ``window_months``)."""
         self._service = service
         self._caller = caller
         self._progress = progress
         self._page_size = page_size
+        self._earliest = earliest
         # Building resource objects is costly in google-api-python-client: once.
         self._messages = service.users().messages()
         self._histories = service.users().history()
@@ -161,7 +164,7 @@ class GmailSource(MailSource):
             profile = self._caller.execute(self._service.users().getProfile(userId="me"))
             state: dict[str, Any] = {
                 "start": str(profile["historyId"]),
-                "after": int(since.timestamp()),
+                "after": int(max(since, self._earliest() or since).timestamp()),
                 "page": "",
                 "more": True,
                 "pending": [],

@@ -22,3 +22,27 @@ def test_gmail_units_follow_the_quota_table() -> None:
     assert units("gmail.users.messages.get") == 5
     assert units("gmail.users.history.list") == 2
     assert units("calendar.events.list") == 1
+
+
+def test_spending_is_paced_by_a_token_bucket() -> None:
+    waits: list[float] = []
+    clock = [100.0]
+    caller = Caller(
+        pace=100.0, burst=500.0, _allowance=500.0, sleep=waits.append, monotonic=lambda: clock[0]
+    )
+    for _ in range(2):
+        caller.spend(250)  # the burst covers these
+    assert waits == []
+    caller.spend(250)
+    assert waits == [2.5]  # 250 units at 100 units/s
+    clock[0] += 10.0  # ten quiet seconds refill the bucket up to the burst
+    caller.spend(500)
+    assert waits == [2.5]
+
+
+def test_pacing_can_be_switched_off() -> None:
+    waits: list[float] = []
+    caller = Caller(pace=None, sleep=waits.append)
+    for _ in range(100):
+        caller.spend(1000)
+    assert waits == []

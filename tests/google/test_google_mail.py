@@ -251,3 +251,37 @@ def test_bodies_are_raw_and_skip_missing(fake: FakeGoogle, cache: Path) -> None:
     assert set(bodies) == {gid}
     assert b"Could we talk on Thursday?" in (bodies[gid].raw or b"")
     assert all(q.get("format") == ["raw"] for m, q in fake.log if m.endswith("messages.get"))
+
+
+def test_first_sync_reads_only_the_window(fake: FakeGoogle, cache: Path) -> None:
+    recent = fake.deliver(raw_message(date=datetime(2026, 10, 1, tzinfo=UTC)))
+    fake.deliver(raw_message(date=datetime(2026, 1, 1, tzinfo=UTC)))
+    connector = make_connector(fake, cache, window_months=3)
+    gmail = connector.mail()
+    assert gmail is not None
+    got = [m.id for b in gmail.changes(None, datetime(2020, 1, 1, tzinfo=UTC)) for m in b.messages]
+    assert got == [recent]
+
+
+@pytest.mark.parametrize("crash_after", range(8))
+def test_resume_from_every_checkpoint_with_changes_in_between(
+    fake: FakeGoogle, cache: Path, crash_after: int
+) -> None:
+    ids = list(mailbox(fake, 11))
+    committed: dict[str, None] = {}
+    cursor = None
+    for n, batch in enumerate(source(fake, cache, page_size=4, batch=3).changes(None, SINCE)):
+        committed.update(dict.fromkeys(m.id for m in batch.messages))
+        cursor = batch.cursor
+        if n == crash_after:
+            break
+    fake.delete(ids[-1])  # a message goes while the process is down
+    new = fake.deliver(raw_message(date=datetime(2026, 11, 23, 11, tzinfo=UTC)))
+    deleted: set[str] = set()
+    for _ in range(2):  # finish the backfill, then one incremental sync
+        for batch in source(fake, cache, page_size=4, batch=3).changes(cursor, SINCE):
+            committed.update(dict.fromkeys(m.id for m in batch.messages))
+            deleted |= set(batch.deleted)
+            cursor = batch.cursor
+    assert set(committed) - deleted >= set(ids[:-1]) | {new}
+    assert ids[-1] not in set(committed) - deleted
