@@ -122,12 +122,17 @@ class Rulebook:
                 return f"ignore.domains {pattern!r}"
         lowered = subject.lower()
         for pattern in self.ignore.subjects:
-            if fnmatch.fnmatchcase(lowered, pattern.lower()):
+            if fnmatch.fnmatchcase(lowered, literal_brackets(pattern.lower())):
                 return f"ignore.subjects {pattern!r}"
         for rule in self.contacts:
             if rule.matches(email):
                 return f"contacts {rule.where} ignore" if rule.ignore else ""
         return ""
+
+
+def literal_brackets(pattern: str) -> str:
+    """A glob where only * and ? are wildcards: "[JIRA]*" matches a literal "[JIRA]"."""
+    return pattern.replace("[", "\0").replace("]", "[]]").replace("\0", "[[]")
 
 
 _KEYS: dict[str, set[str]] = {
