@@ -7,6 +7,9 @@ Simulates, on the fake Google from the test suite (no network):
   here), and the first read of the calendar;
 - a no-change incremental sync: mail changes, calendar events and tasks.
 
+``paced_minutes`` is how long the first sync waits for quota at the client's
+pace (200 units per second, under Gmail's 250 per user), on a simulated clock.
+
 The minimum for the first sync is what the issue defines: one
 ``messages.list`` per 500 messages, one metadata ``messages.get`` per message,
 one body ``messages.get`` per candidate (Gmail charges every call inside a
@@ -35,11 +38,11 @@ UNITS = {"list": 5, "get": 5, "history": 2}
 
 
 def _mailbox(fake: Any, count: int) -> None:
-    """`count` small messages over the last year, delivered straight into the fake."""
+    """`count` small messages over the last 350 days, delivered straight into the fake."""
     from tests.google.gfake import StoredMessage
 
-    start = fake.now - timedelta(days=360)
-    step = timedelta(days=359) / count
+    start = fake.now - timedelta(days=350)
+    step = timedelta(days=349) / count
     for n in range(count):
         when = start + step * n
         headers = [
@@ -94,7 +97,14 @@ def run(messages: int = MESSAGES) -> dict[str, Any]:
                 "token_type": "Bearer",
             },
         )
+        waited = [0.0]  # simulated seconds: pacing sleeps advance a fake clock
+
+        def wait(seconds: float) -> None:
+            waited[0] += seconds
+
         connector = make_connector(fake, Path(cache), fresh_for=5.0)
+        connector.caller.sleep = wait
+        connector.caller.monotonic = lambda: waited[0]
         source, calendar = connector.mail(), connector.calendar()
         assert source is not None and calendar is not None
 
@@ -137,6 +147,7 @@ def run(messages: int = MESSAGES) -> dict[str, Any]:
             100 * (first["units"] - minimum_units) / minimum_units, 2
         ),
         "google.first_sync.http_round_trips": first["round_trips"],
+        "google.first_sync.paced_minutes": round(waited[0] / 60, 1),
         "google.first_sync.calendar_calls": first["calendar_calls"],
         "google.no_change_sync.changed_messages": changed,
         "google.no_change_sync.calls": incremental["calls"],
