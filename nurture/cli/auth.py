@@ -45,7 +45,7 @@ def account_context(config: Config, account: Account) -> Context:
     return Context(
         account=account.name,
         options=account.options,
-        cache_dir=config.state_dir / "accounts" / account.name,
+        cache_dir=config.state_dir / "cache" / account.name,  # as nurture.app builds it
         secret=secrets.get,
         store_secret=store_secret,
         identities=config.addresses,

@@ -11,6 +11,7 @@ import pytest
 from nurture_local import LocalConnector
 
 from nurture.config import load_config
+from nurture.rules import load_rules
 from nurture.secrets import Secrets
 
 from .conftest import FakeCalDav, FakeImap, FakeOAuth, StrictImap, mode, read_toml, run
@@ -78,6 +79,8 @@ def test_interactive_local_account(private_home: Path) -> None:
     work = read_toml(folder / "rules" / "work.toml")
     assert work["work"]["timezone"] == "America/New_York"
     assert work["tasks"]["calendar"] == "home"
+    book = load_rules(loaded.rules_dir)
+    assert (book.tasks.calendar, book.work.timezone) == ("home", "America/New_York")
     assert str(config) in result.output
     assert "nurture sync --once --dry-run" in result.output
     assert LocalConnector.summary in result.output
