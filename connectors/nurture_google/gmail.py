@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CURSOR_VERSION = 1
 PAGE_SIZE = 500
+MAX_HEADER = 500  # a rule needs the start of a header; a huge one is noise
 ADDRESS_HEADERS = ("from", "to", "cc", "subject", "message-id", "in-reply-to", "references")
 METADATA_HEADERS: tuple[str, ...] = ADDRESS_HEADERS + tuple(
     h for h in RULE_HEADERS if h not in ADDRESS_HEADERS
@@ -98,7 +99,7 @@ def to_message(data: dict[str, Any]) -> Message | None:
         name = item["name"].lower()
         if name not in headers:
             headers[name] = _decode(item.get("value", ""))
-    rule_headers = {k: v for k, v in headers.items() if k in RULE_HEADERS}
+    rule_headers = {k: v[:MAX_HEADER] for k, v in headers.items() if k in RULE_HEADERS}
     for label, category in CATEGORIES.items():
         if label in labels:
             # Gmail's tab is a strong bulk signal; header rules can match it.
