@@ -1,0 +1,248 @@
+"""The report in the terminal: a one-line summary on top, then rich tables.
+
+Times are shown in the user's working time zone. Only names, addresses,
+dates and subjects appear — never message text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .metrics import Figures, Report, Week, format_hours, format_share
+
+SPARKS = "▁▂▃▄▅▆▇█"
+STATUS_STYLE = {"within": "green", "due": "yellow", "lapsed": "red", "untracked": "dim"}
+PROMISE_STYLE = {"on-time": "green", "late": "yellow", "missed": "red", "open": "cyan"}
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One character per value, scaled between the smallest and largest; blank for none."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    return "".join(
+        " " if v is None else SPARKS[round((v - low) / span * (len(SPARKS) - 1))] for v in values
+    )
+
+
+def _when(value: datetime | None, zone: tzinfo) -> str:
+    return "–" if value is None else value.astimezone(zone).strftime("%d %b %Y")
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}d" if value >= 2 else f"{value * 24:.0f}h"
+
+
+def _who(name: str, address: str) -> str:
+    return f"{name} <{address}>" if name else address
+
+
+def _tier_table(report: Report) -> Table:
+    table = Table(title="Replies, debts and promises", title_justify="left")
+    for column in (
+        "tier",
+        "window",
+        "asked",
+        "median",
+        "p90",
+        "in window",
+        "owed",
+        "oldest",
+        "waiting",
+        "promises ✓/late/✗/open",
+    ):
+        table.add_column(column, justify="left" if column == "tier" else "right")
+
+    def row(f: Figures, style: str = "") -> None:
+        table.add_row(
+            f.tier,
+            format_hours(f.reply_within_hours),
+            str(f.asked),
+            format_hours(f.median_reply_hours),
+            format_hours(f.p90_reply_hours),
+            format_share(f.within_share),
+            str(f.open_debts),
+            _days(f.oldest_debt_days),
+            str(f.questions_waiting),
+            f"{f.promises_on_time}/{f.promises_late}/{f.promises_missed}/{f.promises_open}",
+            style=style,
+        )
+
+    for f in report.tiers:
+        if f.asked or f.questions_waiting or f.contacts_within + f.contacts_due + f.contacts_lapsed:
+            row(f)
+    row(report.overall, "bold")
+    return table
+
+
+def _debts(report: Report, zone: tzinfo) -> Table:
+    table = Table(title=f"You owe a reply ({len(report.debts)})", title_justify="left")
+    for column in ("contact", "tier", "subject", "asked", "waiting"):
+        table.add_column(column, overflow="fold")
+    for d in sorted(report.debts, key=lambda d: -d.age_days):
+        table.add_row(
+            _who(d.name, d.contact),
+            d.tier,
+            d.subject,
+            _when(d.asked_at, zone),
+            Text(_days(d.age_days), style="red" if d.overdue else ""),
+        )
+    return table
+
+
+def _waiting(report: Report, zone: tzinfo) -> Table:
+    table = Table(title=f"Waiting on others ({len(report.waiting)})", title_justify="left")
+    for column in ("contact", "tier", "subject", "asked", "waiting"):
+        table.add_column(column, overflow="fold")
+    for w in sorted(report.waiting, key=lambda w: -w.age_days):
+        table.add_row(
+            _who(w.name, w.contact),
+            w.tier,
+            w.subject,
+            _when(w.asked_at, zone),
+            Text(_days(w.age_days), style="yellow" if w.overdue else ""),
+        )
+    return table
+
+
+def _promises(report: Report, zone: tzinfo) -> Table:
+    table = Table(title=f"Promises ({len(report.promises)})", title_justify="left")
+    for column in ("contact", "subject", "made", "due", "kept", "status"):
+        table.add_column(column, overflow="fold")
+    for p in report.promises:
+        table.add_row(
+            _who(p.name, p.contact),
+            p.subject,
+            _when(p.made_at, zone),
+            _when(p.due, zone),
+            _when(p.kept_at, zone),
+            Text(p.status, style=PROMISE_STYLE.get(p.status, "")),
+        )
+    return table
+
+
+def _contacts(report: Report, zone: tzinfo) -> RenderableType:
+    k = report.keep_in_touch
+    table = Table(
+        title=f"Keep in touch: {k.within} within cadence, {k.due} due, {k.lapsed} lapsed",
+        title_justify="left",
+    )
+    for column in ("contact", "tier", "rule", "learned", "last touch", "since", "status"):
+        table.add_column(column, overflow="fold")
+    for c in k.contacts:
+        table.add_row(
+            _who(c.name, c.address),
+            c.tier,
+            c.rule_cadence,
+            _days(c.learned_cadence_days),
+            _when(c.last_touch, zone),
+            _days(c.days_since),
+            Text(
+                c.status + (" · new" if c.new else ""),
+                style=STATUS_STYLE.get(c.status, ""),
+            ),
+        )
+    names = {c.address: c.name or c.address for c in k.contacts}
+    lines = [
+        Text("Went quiet this period: " + (", ".join(names[a] for a in k.gone_quiet) or "none")),
+        Text("New relationships: " + (", ".join(names[a] for a in k.new) or "none")),
+    ]
+    return Group(table, *lines)
+
+
+def _nudges(report: Report) -> RenderableType:
+    n = report.nudges
+    table = Table(
+        title=f"nurture's record: {n.placed} placed, {n.done} done, {n.dismissed} dismissed, "
+        f"{n.snoozed} snoozed, {n.resolved} resolved by themselves",
+        title_justify="left",
+    )
+    for column in ("kind", "placed", "done", "dismissed", "snoozed", "resolved", "dismiss rate"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    table.add_column("most dismissed rule / signal", overflow="fold")
+    for k in n.kinds:
+        table.add_row(
+            k.kind,
+            str(k.placed),
+            str(k.done),
+            str(k.dismissed),
+            str(k.snoozed),
+            str(k.resolved),
+            format_share(k.dismiss_rate),
+            " / ".join(x for x in (k.top_dismiss_rule, k.top_dismiss_signal) if x) or "–",
+        )
+    parts: list[RenderableType] = [table]
+    if n.top_dismiss_rule or n.top_dismiss_signal:
+        cause = n.top_dismiss_rule or n.top_dismiss_signal
+        assert cause is not None
+        parts.append(
+            Text(
+                f"Most dismissals came from {cause.name} ({cause.dismissals}); "
+                "if that keeps happening, adjust that rule.",
+                style="yellow",
+            )
+        )
+    return Group(*parts)
+
+
+TREND: tuple[tuple[str, Callable[[Week], float | None], Callable[[float | None], str]], ...] = (
+    ("median reply", lambda w: w.median_reply_hours, format_hours),
+    ("within window", lambda w: w.within_share, format_share),
+    ("owed replies", lambda w: w.open_debts, lambda v: "–" if v is None else f"{v:.0f}"),
+    ("waiting on others", lambda w: w.questions_waiting, lambda v: f"{v or 0:.0f}"),
+    ("promises kept on time", lambda w: w.promises_on_time, lambda v: f"{v or 0:.0f}"),
+    ("lapsed contacts", lambda w: w.contacts_lapsed, lambda v: f"{v or 0:.0f}"),
+    ("nudges placed", lambda w: w.nudges_placed, lambda v: f"{v or 0:.0f}"),
+    ("nudges dismissed", lambda w: w.nudges_dismissed, lambda v: f"{v or 0:.0f}"),
+)
+
+
+def _trend(report: Report, zone: tzinfo) -> Table:
+    weeks = report.weeks
+    first = _when(weeks[0].start, zone) if weeks else ""
+    table = Table(title=f"Weekly trend (from {first})", title_justify="left")
+    for column in ("figure", "week by week", "first", "last"):
+        table.add_column(column)
+    for label, get, show in TREND:
+        values = [get(w) for w in weeks]
+        known = [v for v in values if v is not None]
+        table.add_row(
+            label,
+            sparkline(values),
+            show(known[0]) if known else "–",
+            show(known[-1]) if known else "–",
+        )
+    return table
+
+
+def render(report: Report, console: Console, zone: tzinfo) -> None:
+    """Print the whole report."""
+    scope = f"tier {report.tier_filter}" if report.tier_filter else "all tiers"
+    console.print(
+        Text(
+            f"Relationship report · {_when(report.since, zone)} – {_when(report.until, zone)} "
+            f"· {scope} · {report.messages} messages",
+            style="bold",
+        )
+    )
+    console.print(Text(report.privacy, style="dim"))
+    console.print(Text(report.summary, style="bold cyan"))
+    console.print()
+    for part in (
+        _tier_table(report),
+        _debts(report, zone),
+        _waiting(report, zone),
+        _promises(report, zone),
+        _contacts(report, zone),
+        _nudges(report),
+        _trend(report, zone),
+    ):
+        console.print(part)
+        console.print()
