@@ -1,0 +1,190 @@
+"""exchangelib plumbing: the account, nurture's extended properties, error mapping.
+
+Errors from exchangelib become nurture's two kinds here, in one place:
+refused credentials → `AuthError` naming the command that fixes them;
+``ErrorServerBusy`` (with the server's ``BackOffMilliseconds``), timeouts and
+network failures → a short wait and a retry, or `TransientError(retry_after)`
+when the server asks for a long pause. exchangelib itself runs fail-fast so
+that it never sleeps for minutes inside a sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import requests
+from exchangelib import (
+    DELEGATE,
+    Account,
+    Build,
+    Configuration,
+    Credentials,
+    FailFast,
+    Version,
+)
+from exchangelib.errors import (
+    AutoDiscoverFailed,
+    ErrorAccessDenied,
+    ErrorInternalServerTransientError,
+    ErrorMailboxStoreUnavailable,
+    ErrorServerBusy,
+    ErrorTimeoutExpired,
+    ErrorTooManyObjectsOpened,
+    MalformedResponseError,
+    ResponseMessageError,
+    TransportError,
+    UnauthorizedError,
+)
+from exchangelib.extended_properties import ExtendedProperty
+from exchangelib.folders import Calendar, Inbox, Root, SentItems
+from exchangelib.items import CalendarItem
+
+from nurture.errors import AuthError, Problem, TransientError, UserError
+from nurture.model import UTC
+
+from .mapi import DIGEST_NAME, KEY_NAME, PROPERTY_SET
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_INLINE_WAIT = 30.0
+RETRIES = 3
+
+
+class NurtureKey(ExtendedProperty):
+    """The suggestion key of a nurture task (the same MAPI property Graph writes)."""
+
+    property_set_id = PROPERTY_SET
+    property_name = KEY_NAME
+    property_type = "String"
+
+
+class NurtureDigest(ExtendedProperty):
+    """The digest of what nurture last wrote, to tell the user's edits from ours."""
+
+    property_set_id = PROPERTY_SET
+    property_name = DIGEST_NAME
+    property_type = "String"
+
+
+_registered = False
+
+
+def register_properties() -> None:
+    """Teach exchangelib's CalendarItem our two properties (once, on first use)."""
+    global _registered
+    if not _registered:
+        CalendarItem.register("nurture_key", NurtureKey)
+        CalendarItem.register("nurture_digest", NurtureDigest)
+        _registered = True
+
+
+def parse_build(text: str) -> Version:
+    """ "15.1.2507.6" → the Version exchangelib would otherwise probe the server for."""
+    parts = [int(p) for p in text.split(".")]
+    return Version(Build(*[*parts, 0, 0, 0, 0][:4]))
+
+
+def connect(
+    *,
+    email: str,
+    username: str,
+    password: str,
+    server: str,
+    auth_type: str,
+    build: str,
+    command: str,
+) -> Account:
+    """An exchangelib Account; no request is made when server and build are given."""
+    credentials = Credentials(username=username or email, password=password)
+    version = parse_build(build) if build else None
+    auth = {"ntlm": "NTLM", "basic": "basic"}.get(auth_type, "NTLM")
+    try:
+        if server:
+            where = {"service_endpoint": server} if "/" in server else {"server": server}
+            config = Configuration(
+                credentials=credentials,
+                auth_type=auth,
+                version=version,
+                retry_policy=FailFast(),
+                **where,
+            )
+            return Account(email, config=config, autodiscover=False, access_type=DELEGATE)
+        return Account(email, credentials=credentials, autodiscover=True, access_type=DELEGATE)
+    except UnauthorizedError as exc:
+        raise AuthError(f"Exchange refused the credentials for {email}", command) from exc
+    except AutoDiscoverFailed as exc:
+        raise UserError(
+            f"autodiscover found no Exchange server for {email}",
+            [Problem("server", "autodiscover failed", 'set server = "mail.example.com"')],
+        ) from exc
+
+
+def to_utc(value: datetime) -> datetime:
+    """An exchangelib EWSDateTime as a plain aware datetime in UTC."""
+    plain = datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        tzinfo=value.tzinfo,
+    )
+    return plain.astimezone(UTC)
+
+
+class Folders:
+    """The distinguished folders, addressed by name: no GetFolder round trips."""
+
+    def __init__(self, account: Account) -> None:
+        root = Root(account=account)
+        self.inbox = Inbox(root=root)
+        self.sent = SentItems(root=root)
+        self.calendar = Calendar(root=root)
+        for folder in (self.inbox, self.sent, self.calendar):
+            # Fixes the folder's DistinguishedFolderId now: exchangelib sets it on first
+            # use, which changes the folder's hash inside its own paging bookkeeping.
+            folder.to_id()
+
+
+def guarded(
+    call: Callable[[], T], *, command: str, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run one EWS call; map its failures to nurture's errors, retrying short waits."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except (UnauthorizedError, ErrorAccessDenied) as exc:
+            raise AuthError("Exchange refused the credentials", command) from exc
+        except ErrorServerBusy as exc:
+            wait = float(exc.back_off or 2.0**attempt)
+            attempt += 1
+            if wait > MAX_INLINE_WAIT or attempt > RETRIES:
+                raise TransientError("Exchange asked us to back off", wait) from exc
+            log.info("Exchange is busy; retrying in %.1fs", wait)
+            sleep(wait)
+        except (
+            ErrorInternalServerTransientError,
+            ErrorMailboxStoreUnavailable,
+            ErrorTimeoutExpired,
+            ErrorTooManyObjectsOpened,
+            MalformedResponseError,
+        ) as exc:
+            attempt += 1
+            if attempt > RETRIES:
+                raise TransientError(f"Exchange unavailable: {type(exc).__name__}") from exc
+            sleep(min(2.0**attempt, MAX_INLINE_WAIT))
+        except ResponseMessageError:
+            raise  # an answer about the item (not found, conflict): the caller decides
+        except (TransportError, requests.RequestException) as exc:
+            attempt += 1
+            if attempt > RETRIES:
+                raise TransientError(f"Exchange unavailable: {type(exc).__name__}") from exc
+            sleep(min(2.0**attempt, MAX_INLINE_WAIT))
