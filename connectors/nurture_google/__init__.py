@@ -98,6 +98,10 @@ class GoogleConnector(Connector):
         self._fresh_for = fresh_for
         self._authed: auth.AuthorizedHttp | None = None
         self._services: dict[str, Any] = {}
+        # The core asks for mail() and calendar() many times per cycle; one
+        # instance each keeps the calendar mirror's freshness (one events.list).
+        self._source: GmailSource | None = None
+        self._store: GoogleCalendar | None = None
 
     # -- options ----------------------------------------------------------
 
@@ -148,6 +152,11 @@ class GoogleConnector(Connector):
     def mail(self) -> GmailSource | None:
         if not self._option("mail"):
             return None
+        if self._source is None:
+            self._source = self._build_mail()
+        return self._source
+
+    def _build_mail(self) -> GmailSource:
         months = int(self._option("window_months"))
         return GmailSource(
             self.service("gmail"),
@@ -159,6 +168,11 @@ class GoogleConnector(Connector):
     def calendar(self) -> GoogleCalendar | None:
         if not self._option("calendar_enabled"):
             return None
+        if self._store is None:
+            self._store = self._build_calendar()
+        return self._store
+
+    def _build_calendar(self) -> GoogleCalendar:
         service = self.service("calendar")
         window = Window(back=timedelta(days=30 * int(self._option("window_months"))))
         cache = self.context.cache_dir
@@ -231,9 +245,9 @@ class GoogleConnector(Connector):
             lambda text: print(text, file=sys.stderr),
         )
         self.context.store_secret("refresh_token", token)
-        self._authed = None
-        self._services.clear()
+        self.close()
 
     def close(self) -> None:
+        self._source = self._store = None
         self._services.clear()
         self._authed = None

@@ -242,3 +242,16 @@ def test_body_fields_follow_the_schema(fake: FakeGoogle) -> None:
     assert doc.validate(match, {}, broken) == [
         "calendar.events.insert body: unknown field 'transparancy'"
     ]
+
+
+def test_one_store_per_connector_so_a_cycle_lists_events_once(
+    fake: FakeGoogle, cache: Path
+) -> None:
+    connector = make_connector(fake, cache, fresh_for=60.0)
+    assert connector.calendar() is connector.calendar()
+    assert connector.mail() is connector.mail()
+    store = connector.calendar()
+    assert store is not None
+    list(store.events(*WINDOW))
+    connector.calendar().tasks()  # type: ignore[union-attr]
+    assert fake.calls["calendar.events.list"] == 1
