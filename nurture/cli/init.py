@@ -264,20 +264,19 @@ class Asker:
         self.assume_yes = assume_yes
         self.state_dir = state_dir
 
-    def connector(self, names: Mapping[str, str]) -> str:
-        if not names:
+    def connector(self, plugins: Mapping[str, type[Connector]], default: str) -> str:
+        if not plugins:
             raise UserError(
                 "no connector is installed",
                 [Problem("environment", "nothing in the nurture.connectors group", "reinstall")],
             )
-        default = "local" if "local" in names else next(iter(sorted(names)))
         if self.assume_yes:
             return default
         click.echo("Connectors installed:")
-        for name in sorted(names):
-            click.echo(f"  {name:<10} {names[name]}")
+        for name in sorted(plugins):
+            click.echo(f"  {name:<10} {plugins[name].summary}")
         chosen: str = click.prompt(
-            "Connector", type=click.Choice(sorted(names)), default=default, show_choices=False
+            "Connector", type=click.Choice(sorted(plugins)), default=default, show_choices=False
         )
         return chosen
 
@@ -431,23 +430,47 @@ class Asker:
 # -- the command --------------------------------------------------------------
 
 
-def _connector_summaries() -> dict[str, str]:
-    """Installed connectors that can be loaded, with their summaries.
+def _installed_connectors() -> dict[str, type[Connector]]:
+    """Installed connectors that can be loaded, by name.
 
     A plugin that fails to import (a missing extra, a broken third-party
     package) is named on the terminal and left out of the choice.
     """
-    summaries: dict[str, str] = {}
+    plugins: dict[str, type[Connector]] = {}
     for name in sorted(registry.available()):
         try:
-            summaries[name] = registry.load(name).summary or ""
+            plugins[name] = registry.load(name)
         except Exception as exc:  # one broken plugin must not block setting up another
             click.echo(
-                f"  ({name}: not usable here, {type(exc).__name__}; try pip install "
-                f"'nurture[{name}]')",
+                f"  ({name}: not usable here, {type(exc).__name__}; "
+                f"try pip install 'nurture[{name}]')",
                 err=True,
             )
-    return summaries
+    return plugins
+
+
+def _suggest(plugins: Mapping[str, type[Connector]], accounts: Sequence[AccountDraft]) -> str:
+    """The connector to offer first: local for one account, then what is still missing.
+
+    After an IMAP (mail only) account, the first connector that brings a
+    calendar is offered, so IMAP + CalDAV takes two Enter presses.
+    """
+    names = sorted(plugins)
+    if not names:
+        return ""
+    if not accounts:
+        return "local" if "local" in plugins else names[0]
+    have: set[Capability] = set()
+    for account in accounts:
+        have |= account.connector.capabilities
+    missing = {Capability.MAIL, Capability.CALENDAR} - have
+    used = {a.connector.name for a in accounts}
+
+    def rank(name: str) -> tuple[bool, bool, bool, str]:
+        caps = plugins[name].capabilities & {Capability.MAIL, Capability.CALENDAR}
+        return (not (caps & missing), not caps <= missing, name in used, name)
+
+    return min(names, key=rank)
 
 
 def _problems(cls: type[Connector], draft: AccountDraft, config_path: Path) -> list[Problem]:
@@ -551,7 +574,8 @@ def _init(
         if first and connector_name:
             plugin = connector_name
         else:
-            plugin = asker.connector(_connector_summaries())
+            plugins = _installed_connectors()
+            plugin = asker.connector(plugins, _suggest(plugins, accounts))
         cls = registry.load(plugin)
         taken = {a.name for a in accounts}
         default_name = plugin if plugin not in taken else f"{plugin}{len(accounts) + 1}"

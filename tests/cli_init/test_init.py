@@ -213,7 +213,7 @@ def test_yes_without_an_address_says_what_to_give(tmp_path: Path) -> None:
 def test_imap_and_caldav_interactively(
     private_home: Path, fake_registry: Callable[..., None]
 ) -> None:
-    fake_registry(FakeImap, FakeCalDav)
+    fake_registry(LocalConnector, FakeOAuth, FakeImap, FakeCalDav)
     answers = [
         "imap",
         "work-mail",
@@ -222,7 +222,7 @@ def test_imap_and_caldav_interactively(
         "alex@brightpath.example",  # username
         "pass show mail/work",  # password_command
         "y",  # another account
-        "caldav",
+        "",  # the connector offered: the one that adds a calendar (caldav)
         "work-cal",
         "https://caldav.fastmail.com/dav/",
         "alex@brightpath.example",
