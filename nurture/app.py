@@ -51,8 +51,10 @@ class ApplyReport:
     calendar: str = ""
 
     def summary(self) -> str:
-        return (f"created {self.created}, updated {self.updated}, removed {self.removed}, "
-                f"unchanged {self.unchanged}")
+        return (
+            f"created {self.created}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged}"
+        )
 
     @property
     def changed(self) -> bool:
@@ -88,7 +90,7 @@ class App:
         for conn in self._connectors.values():
             try:
                 conn.close()
-            except Exception as exc:  # noqa: BLE001 - closing must not hide the real outcome
+            except Exception as exc:
                 log.debug("closing %s: %s", conn.context.account, exc)
         self._connectors.clear()
         self.state.close()
@@ -137,8 +139,13 @@ class App:
                 return name, store
         raise UserError(
             "no calendar to write tasks to",
-            [Problem("rules [tasks] calendar", f"{wanted or '(first writable)'} has no writable "
-                     "calendar", "name an account with a calendar, or add one to config.toml")],
+            [
+                Problem(
+                    "rules [tasks] calendar",
+                    f"{wanted or '(first writable)'} has no writable " "calendar",
+                    "name an account with a calendar, or add one to config.toml",
+                )
+            ],
         )
 
     # job 1: mail
@@ -153,14 +160,16 @@ class App:
         try:
             changes = self._ingest(account, source, now)
         except CursorExpired as exc:
-            log.warning("%s: %s — reading the mailbox again from the start (nothing is lost)",
-                        account, exc)
+            log.warning(
+                "%s: %s — reading the mailbox again from the start (nothing is lost)", account, exc
+            )
             self.state.drop_cursor(account)
             changes = self._ingest(account, source, now)
         except AuthError as exc:
             command = exc.command or self.connector(account).auth_command()
-            self.state.record_status(account, now, ok=False, error=f"{exc} — run `{command}`",
-                                     paused=True)
+            self.state.record_status(
+                account, now, ok=False, error=f"{exc} — run `{command}`", paused=True
+            )
             raise
         except Exception as exc:
             self.state.record_status(account, now, ok=False, error=str(exc)[:300])
@@ -182,14 +191,23 @@ class App:
     def analyse(self, now: datetime | None = None) -> int:
         """Run the NLP on candidate messages that have no current signals yet."""
         now = now or _now()
-        messages = self.state.messages(since=now - self.rules.tasks.forget_after - timedelta(days=30))
+        messages = self.state.messages(
+            since=now - self.rules.tasks.forget_after - timedelta(days=30)
+        )
         have = self.state.signals(version=nlp.ANALYSER_VERSION)
-        todo = [m for m in candidates(messages, self.identity, self.rules, now)
-                if m.message_id not in have]
+        todo = [
+            m
+            for m in candidates(messages, self.identity, self.rules, now)
+            if m.message_id not in have
+        ]
         if not todo:
             return 0
-        reader = nlp.Reader(addresses=self.config.addresses, names=self.identity.names,
-                            timezone=self.rules.work.timezone, model=self.config.nlp_model)
+        reader = nlp.Reader(
+            addresses=self.config.addresses,
+            names=self.identity.names,
+            timezone=self.rules.work.timezone,
+            model=self.config.nlp_model,
+        )
         by_account: dict[str, list[Any]] = {}
         for m in todo:
             account, _, ident = m.id.partition("\x1f")
@@ -232,8 +250,7 @@ class App:
             assert store is not None
             events = list(store.events(start, end))
             self.state.store_meetings(name, start, end, events)
-            spans += [(e.start, e.end, e.busy and not e.cancelled) for e in events
-                      if e.end > now]
+            spans += [(e.start, e.end, e.busy and not e.cancelled) for e in events if e.end > now]
         return busy_intervals(spans)
 
     def reconcile(self, now: datetime | None = None, dry_run: bool = False) -> ApplyReport:
@@ -248,14 +265,19 @@ class App:
         previous = {}
         for key, record in records.items():
             entry = ledger.get(key)
-            if entry is not None and entry.state == "active" and (
-                entry.detail.get("pinned") or record.start != entry.start
+            if (
+                entry is not None
+                and entry.state == "active"
+                and (entry.detail.get("pinned") or record.start != entry.start)
             ):
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
-        live = [s for s in suggestions
-                if not (ledger.get(s.key) and ledger[s.key].state in ("dismissed", "done"))]
+        live = [
+            s
+            for s in suggestions
+            if not (ledger.get(s.key) and ledger[s.key].state in ("dismissed", "done"))
+        ]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = self._tasks(placements)
         actions = plan(desired, ledger, records)
@@ -289,16 +311,33 @@ class App:
             for p in placements
         }
 
-    def _apply(self, store: CalendarStore, calendar: str, action: Action,
-               suggestion: Suggestion | None, ledger: dict[str, LedgerEntry],
-               report: ApplyReport, now: datetime) -> None:
+    def _apply(
+        self,
+        store: CalendarStore,
+        calendar: str,
+        action: Action,
+        suggestion: Suggestion | None,
+        ledger: dict[str, LedgerEntry],
+        report: ApplyReport,
+        now: datetime,
+    ) -> None:
         key = action.key
         entry = ledger.get(key)
         base = entry or LedgerEntry(
-            key=key, kind=(suggestion.kind.value if suggestion else key.split(":", 1)[0]),
-            contact=suggestion.contact.email if suggestion else "", uid=task_uid(key),
-            state="creating", calendar=calendar, start=None, end=None, digest="", ref="",
-            title="", detail={}, created=now, updated=now,
+            key=key,
+            kind=(suggestion.kind.value if suggestion else key.split(":", 1)[0]),
+            contact=suggestion.contact.email if suggestion else "",
+            uid=task_uid(key),
+            state="creating",
+            calendar=calendar,
+            start=None,
+            end=None,
+            digest="",
+            ref="",
+            title="",
+            detail={},
+            created=now,
+            updated=now,
         )
         detail = dict(base.detail)
         if suggestion is not None:
@@ -306,8 +345,11 @@ class App:
         try:
             if action.op is Op.CREATE:
                 assert action.task is not None
-                self.state.put_ledger(replace(base, state="creating", detail=detail,
-                                              title=action.task.title), None, now)
+                self.state.put_ledger(
+                    replace(base, state="creating", detail=detail, title=action.task.title),
+                    None,
+                    now,
+                )
                 record = store.create_task(action.task)
                 self._active(base, record, detail, "placed", now)
                 report.created += 1
@@ -316,16 +358,25 @@ class App:
                 record = store.update_task(action.task, action.record)
                 if action.snoozed:
                     detail["pinned"] = True
-                self._active(base, record, detail,
-                             "snoozed" if action.snoozed and not base.detail.get("pinned")
-                             else "updated", now)
+                self._active(
+                    base,
+                    record,
+                    detail,
+                    "snoozed" if action.snoozed and not base.detail.get("pinned") else "updated",
+                    now,
+                )
                 report.updated += 1
             elif action.op is Op.ADOPT:
                 assert action.record is not None
                 if action.snoozed:
                     detail["pinned"] = True
-                self._active(base, action.record, detail, "placed" if entry is None or
-                             entry.state != "creating" else None, now)
+                self._active(
+                    base,
+                    action.record,
+                    detail,
+                    "placed" if entry is None or entry.state != "creating" else None,
+                    now,
+                )
             elif action.op is Op.KEEP:
                 assert action.record is not None
                 if action.snoozed and not base.detail.get("pinned"):
@@ -335,37 +386,54 @@ class App:
             elif action.op is Op.DELETE:
                 assert action.record is not None
                 store.delete_task(action.record)
-                self.state.put_ledger(replace(base, state="resolved", updated=now),
-                                      "resolved", now)
+                self.state.put_ledger(replace(base, state="resolved", updated=now), "resolved", now)
                 report.removed += 1
             elif action.op is Op.DISMISS:
-                self.state.put_ledger(replace(base, state="dismissed", updated=now),
-                                      "dismissed", now)
+                self.state.put_ledger(
+                    replace(base, state="dismissed", updated=now), "dismissed", now
+                )
                 report.dismissed += 1
             elif action.op is Op.DONE:
                 self.state.put_ledger(replace(base, state="done", updated=now), "done", now)
                 report.done += 1
             elif action.op is Op.FORGET:
                 if base.state == "active":
-                    self.state.put_ledger(replace(base, state="resolved", updated=now),
-                                          "resolved", now)
+                    self.state.put_ledger(
+                        replace(base, state="resolved", updated=now), "resolved", now
+                    )
                 else:
                     self.state.delete_ledger(key)
         except TaskGone:
             self.state.put_ledger(replace(base, state="dismissed", updated=now), "dismissed", now)
             report.dismissed += 1
         except TaskConflict as exc:
-            log.info("%s: changed in the calendar while nurture worked (%s); next run re-reads",
-                     key, exc)
+            log.info(
+                "%s: changed in the calendar while nurture worked (%s); next run re-reads", key, exc
+            )
             report.conflicts += 1
 
-    def _active(self, base: LedgerEntry, record: TaskRecord, detail: dict[str, Any],
-                action: str | None, now: datetime) -> None:
+    def _active(
+        self,
+        base: LedgerEntry,
+        record: TaskRecord,
+        detail: dict[str, Any],
+        action: str | None,
+        now: datetime,
+    ) -> None:
         self.state.put_ledger(
-            replace(base, state="active", start=record.start, end=record.end,
-                    digest=record.digest, ref=record.ref, title=record.title or base.title,
-                    detail=detail, updated=now),
-            action, now,
+            replace(
+                base,
+                state="active",
+                start=record.start,
+                end=record.end,
+                digest=record.digest,
+                ref=record.ref,
+                title=record.title or base.title,
+                detail=detail,
+                updated=now,
+            ),
+            action,
+            now,
         )
 
     # commands
@@ -379,8 +447,22 @@ class App:
         for record in store.tasks():
             if record.key == key:
                 store.delete_task(record)
-        base = entry or LedgerEntry(key, key.split(":", 1)[0], "", task_uid(key), "dismissed",
-                                    "", None, None, "", "", "", {}, now, now)
+        base = entry or LedgerEntry(
+            key,
+            key.split(":", 1)[0],
+            "",
+            task_uid(key),
+            "dismissed",
+            "",
+            None,
+            None,
+            "",
+            "",
+            "",
+            {},
+            now,
+            now,
+        )
         self.state.put_ledger(replace(base, state="dismissed", updated=now), "dismissed", now)
         return entry is not None
 
@@ -401,8 +483,9 @@ class App:
             return ()
         return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
 
-    def record_account_status(self, account: str, *, ok: bool, error: str = "",
-                              paused: bool = False) -> None:
+    def record_account_status(
+        self, account: str, *, ok: bool, error: str = "", paused: bool = False
+    ) -> None:
         self.state.record_status(account, _now(), ok=ok, error=error, paused=paused)
 
 
@@ -428,17 +511,31 @@ def _count(report: ApplyReport, op: Op) -> None:
 
 def _detail(s: Suggestion) -> dict[str, Any]:
     return {
-        "title": s.title, "why": s.why, "action": s.action, "rule": s.rule, "tier": s.tier,
-        "evidence": s.evidence, "message_id": s.message_id, "subject": s.subject,
-        "due": s.due.isoformat(), "priority": s.priority, "contact_name": s.contact.name,
+        "title": s.title,
+        "why": s.why,
+        "action": s.action,
+        "rule": s.rule,
+        "tier": s.tier,
+        "evidence": s.evidence,
+        "message_id": s.message_id,
+        "subject": s.subject,
+        "due": s.due.isoformat(),
+        "priority": s.priority,
+        "contact_name": s.contact.name,
         "signal": _signal_name(s),
     }
 
 
 def _signal_name(s: Suggestion) -> str:
     kind = s.key.split(":", 1)[0]
-    return {"reply": "asks", "follow-up": "asks", "promise": "commitments",
-            "recover": "tone", "recap": "meeting", "reconnect": "cadence"}.get(kind, kind)
+    return {
+        "reply": "asks",
+        "follow-up": "asks",
+        "promise": "commitments",
+        "recover": "tone",
+        "recap": "meeting",
+        "reconnect": "cadence",
+    }.get(kind, kind)
 
 
 def describe(s: Suggestion) -> str:
@@ -451,8 +548,7 @@ def describe(s: Suggestion) -> str:
         lines.append(f"Open: {s.thread_link}")
     if s.message_id:
         lines.append(f"Message-ID: <{s.message_id}>")
-    lines += ["", "Move this event to snooze it; delete it to dismiss. "
-              f"(nurture {s.key})"]
+    lines += ["", "Move this event to snooze it; delete it to dismiss. " f"(nurture {s.key})"]
     return "\n".join(lines)
 
 
@@ -469,8 +565,13 @@ def _digest_tasks(placements: list[Placement], rules: Rulebook) -> dict[str, Cal
         length = min(rules.tasks.length * len(items), timedelta(hours=2))
         body = "\n\n".join(f"• {p.suggestion.title}\n  {p.suggestion.why}" for p in items)
         tasks[key] = CalendarTask(
-            key=key, uid=task_uid(key), title=f"nurture: {len(items)} follow-ups today",
+            key=key,
+            uid=task_uid(key),
+            title=f"nurture: {len(items)} follow-ups today",
             description=body + "\n\nDelete this block to dismiss today's list.",
-            start=start, end=start + length, kind=Kind.FOLLOW_UP, todo=rules.tasks.todo,
+            start=start,
+            end=start + length,
+            kind=Kind.FOLLOW_UP,
+            todo=rules.tasks.todo,
         )
     return tasks

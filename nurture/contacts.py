@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from .model import Address, CalendarEvent, Message
 
@@ -108,7 +109,7 @@ def learned_cadence(moments: Iterable[datetime]) -> timedelta | None:
             starts.append(day)
     if len(starts) < 4 or (starts[-1] - starts[0]) < timedelta(days=30):
         return None
-    gaps = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [(b - a).days for a, b in pairwise(starts)]
     median = timedelta(days=statistics.median(gaps))
     return min(max(median, MIN_CADENCE), MAX_CADENCE)
 

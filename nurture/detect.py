@@ -35,9 +35,7 @@ ACTIONS = {
         "Get back to them today. Even a short \"I'm on it — you'll have it by Thursday\" "
         "keeps their trust."
     ),
-    Kind.FOLLOW_UP: (
-        "Send a friendly check-in that offers help to unblock it — not a complaint."
-    ),
+    Kind.FOLLOW_UP: ("Send a friendly check-in that offers help to unblock it — not a complaint."),
     "promise": (
         "Deliver what you promised, or tell them now when it will come: a kept promise "
         "is worth more than a fast one."
@@ -48,7 +46,7 @@ ACTIONS = {
     ),
     Kind.RECOVER: (
         "Acknowledge how they feel and empathise first, then offer what you can do: "
-        "\"I can do this for you\". A call beats another email."
+        '"I can do this for you". A call beats another email.'
     ),
     "recap": (
         "Send a short recap: what was decided, who does what by when, and thanks for their time."
@@ -141,8 +139,9 @@ def detect(inputs: Inputs) -> list[Suggestion]:
     return list(unique.values())
 
 
-def _priority(tier: Tier, due: datetime, window: timedelta, now: datetime,
-              boost: float = 0.0) -> float:
+def _priority(
+    tier: Tier, due: datetime, window: timedelta, now: datetime, boost: float = 0.0
+) -> float:
     overdue = max((now - due).total_seconds(), 0) / max(window.total_seconds(), 3600)
     return round(tier.weight * (1 + min(overdue, 3) * 0.5) * (1 + boost), 4)
 
@@ -197,7 +196,7 @@ def _replies_and_recover(ctx: _Context) -> list[Suggestion]:
                     key=f"reply:{m.message_id}",
                     kind=Kind.REPLY,
                     contact=m.sender,
-                    title=f"Reply to {m.sender.display()} — \"{_subject(m)}\"",
+                    title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
                     why=f"{m.sender.display()} asked {age} ago and is waiting for your answer "
                     f"(reply window for tier {tier.name}: {format_duration(tier.reply_within)}).",
                     action=ACTIONS[Kind.REPLY],
@@ -214,8 +213,9 @@ def _replies_and_recover(ctx: _Context) -> list[Suggestion]:
     return out
 
 
-def _recover(ctx: _Context, m: Message, sig: Signals, tier: Tier,
-             rule: ContactRule | None) -> Suggestion:
+def _recover(
+    ctx: _Context, m: Message, sig: Signals, tier: Tier, rule: ContactRule | None
+) -> Suggestion:
     now = ctx.inputs.now
     contact = normalise(m.sender.email)
     upset_again = sum(
@@ -227,14 +227,16 @@ def _recover(ctx: _Context, m: Message, sig: Signals, tier: Tier,
     )
     action = ACTIONS[Kind.RECOVER]
     if upset_again >= 2 and rule is not None and rule.escalation:
-        action += (f" They have been unhappy {upset_again} times this month: consider bringing "
-                   f"in {rule.escalation}.")
+        action += (
+            f" They have been unhappy {upset_again} times this month: consider bringing "
+            f"in {rule.escalation}."
+        )
     quote = sig.upset_sentence or _subject(m)
     return Suggestion(
         key=f"recover:{m.message_id}",
         kind=Kind.RECOVER,
         contact=m.sender,
-        title=f"Call {m.sender.display()} — upset: \"{_short(quote)}\"",
+        title=f'Call {m.sender.display()} — upset: "{_short(quote)}"',
         why=f"{m.sender.display()} sounds upset (tone {sig.upset:.2f}) and has not heard "
         f"from you since {m.date:%a %d %b}.",
         action=action,
@@ -332,7 +334,7 @@ def _promises(ctx: _Context) -> list[Suggestion]:
                 contact=contact,
                 title=f"Keep your promise to {contact.display()} — {_subject(m)} ({when})",
                 why=f"On {m.date:%a %d %b} you promised {contact.display()}: "
-                f"\"{_short(promise.sentence, 120)}\" and have not written to them since.",
+                f'"{_short(promise.sentence, 120)}" and have not written to them since.',
                 action=ACTIONS["promise"],
                 due=due,
                 priority=_priority(tier, due, PROMISE_LEAD, now, 0.5),
@@ -359,7 +361,8 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
             continue
         emails = {normalise(a.email) for a in external}
         recapped = any(
-            identity.outbound(m) and m.date >= meeting.start
+            identity.outbound(m)
+            and m.date >= meeting.start
             and emails & {normalise(a.email) for a in m.recipients}
             for m in inputs.messages
         )
@@ -376,7 +379,7 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
                 key=f"recap:{meeting.uid}:{meeting.start:%Y%m%dT%H%M}",
                 kind=Kind.RECOVER,
                 contact=contact,
-                title=f"Send a recap to {contact.display()} — \"{_short(title)}\" ended "
+                title=f'Send a recap to {contact.display()} — "{_short(title)}" ended '
                 "without one",
                 why=f"\"{title}\" with {', '.join(a.display() for a in external)} ended "
                 f"{meeting.end:%a %d %b %H:%M} UTC and no mail has gone to them since.",

@@ -62,9 +62,14 @@ def plan(
         if entry is not None and entry.state in FINAL:
             continue  # the user's decision stands, whatever the detectors say now
         if record is not None and record.status is not TaskStatus.OPEN:
-            actions.append(Action(Op.DONE if record.status is TaskStatus.COMPLETED
-                                  else Op.DISMISS, key, record=record,
-                                  reason=f"marked {record.status.value} in the calendar"))
+            actions.append(
+                Action(
+                    Op.DONE if record.status is TaskStatus.COMPLETED else Op.DISMISS,
+                    key,
+                    record=record,
+                    reason=f"marked {record.status.value} in the calendar",
+                )
+            )
             continue
         if entry is not None and entry.state == "active" and record is None:
             if task is not None:
@@ -83,18 +88,31 @@ def plan(
             continue
         known = entry is not None and entry.state == "active"
         moved = bool(
-            (known and entry is not None and entry.start is not None
-             and (record.start != entry.start or record.end != entry.end))
+            (
+                known
+                and entry is not None
+                and entry.start is not None
+                and (record.start != entry.start or record.end != entry.end)
+            )
             or (entry is not None and entry.detail.get("pinned"))
         )
         if moved:  # keep the user's time; only our words may change
             task = CalendarTask(
-                key=task.key, uid=task.uid, title=task.title, description=task.description,
-                start=record.start, end=record.end, kind=task.kind, todo=task.todo,
-                free=task.free, url=task.url,
+                key=task.key,
+                uid=task.uid,
+                title=task.title,
+                description=task.description,
+                start=record.start,
+                end=record.end,
+                kind=task.kind,
+                todo=task.todo,
+                free=task.free,
+                url=task.url,
             )
         same = task_digest(task) == record.digest and (record.start, record.end) == (
-            task.start, task.end)
+            task.start,
+            task.end,
+        )
         if not known:
             actions.append(Action(Op.ADOPT, key, task=task, record=record, snoozed=moved))
             if not same:

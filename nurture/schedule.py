@@ -65,7 +65,6 @@ def place(
     previous = previous or {}
     zone = rules.work.zone
     length = rules.tasks.length
-    budget = rules.tasks.daily_budget
     today = now.astimezone(zone).date()
     horizon_end = now + rules.tasks.horizon
     taken: list[Interval] = sorted(busy)

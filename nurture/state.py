@@ -341,9 +341,9 @@ class State:
 
     def forget_evidence(self, keep: set[str]) -> None:
         """Clear asking/promising sentences of messages no active nudge rests on."""
-        rows = list(self.db.execute("SELECT message_id, version, data FROM signals"))
+        rows = list(self.db.execute("SELECT message_id, data FROM signals"))
         updates = []
-        for mid, version, data in rows:
+        for mid, data in rows:
             if mid in keep:
                 continue
             parsed = json.loads(data)

@@ -17,10 +17,15 @@ from datetime import timedelta
 from .model import FolderRole, Message
 
 FALLBACK_WINDOW = timedelta(days=60)
-_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|antw|wg|tr|r|rif|res)\s*(\[\d+\])?\s*:\s*)+",
-                     re.I)
-_FOLDER_RANK = {FolderRole.SENT: 0, FolderRole.INBOX: 1, FolderRole.ARCHIVE: 2,
-                FolderRole.OTHER: 3, FolderRole.JUNK: 4, FolderRole.TRASH: 5}
+_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|antw|wg|tr|r|rif|res)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_FOLDER_RANK = {
+    FolderRole.SENT: 0,
+    FolderRole.INBOX: 1,
+    FolderRole.ARCHIVE: 2,
+    FolderRole.OTHER: 3,
+    FolderRole.JUNK: 4,
+    FolderRole.TRASH: 5,
+}
 
 
 def normalise_subject(subject: str) -> str:

@@ -30,8 +30,9 @@ def rules_check(ctx: click.Context, folder: Path | None) -> None:
     """Validate the rule files and list every problem with file, line and key."""
     if folder is None:
         try:
-            folder = load_config(ctx.obj.get("config_path") and Path(ctx.obj["config_path"])
-                                 ).rules_dir
+            folder = load_config(
+                ctx.obj.get("config_path") and Path(ctx.obj["config_path"])
+            ).rules_dir
         except NurtureError as exc:
             fail(exc)
             return
@@ -41,9 +42,11 @@ def rules_check(ctx: click.Context, folder: Path | None) -> None:
             errors.print(f"[red]✗[/] {problem}", soft_wrap=True)
         errors.print(f"{len(problems)} problem(s); nurture keeps using the last good rules.")
         ctx.exit(1)
-    console.print(f"✓ {len(book.files)} rule file(s) OK: {len(book.tiers)} tiers, "
-                  f"{len(book.contacts)} contact rules, working hours "
-                  f"{book.work.start:%H:%M}–{book.work.end:%H:%M} {book.work.timezone}")
+    console.print(
+        f"✓ {len(book.files)} rule file(s) OK: {len(book.tiers)} tiers, "
+        f"{len(book.contacts)} contact rules, working hours "
+        f"{book.work.start:%H:%M}–{book.work.end:%H:%M} {book.work.timezone}"
+    )
 
 
 @click.command()
@@ -59,7 +62,9 @@ def status(ctx: click.Context) -> None:
             s = known.get(account.name)
             fmt = "%Y-%m-%d %H:%M"
             table.add_row(
-                account.name, account.connector, str(s.messages if s else 0),
+                account.name,
+                account.connector,
+                str(s.messages if s else 0),
                 s.last_sync.strftime(fmt) if s and s.last_sync else "never",
                 s.last_ok.strftime(fmt) if s and s.last_ok else "never",
                 ("[red]paused: [/]" if s and s.paused else "") + (s.error if s else ""),
@@ -69,8 +74,10 @@ def status(ctx: click.Context) -> None:
         counts: dict[str, int] = {}
         for e in ledger:
             counts[e.state] = counts.get(e.state, 0) + 1
-        console.print("suggestions: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-                                         or "none yet"))
+        console.print(
+            "suggestions: "
+            + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet")
+        )
         console.print(f"state: {app.state.path}  rules: {app.config.rules_dir}")
 
 
@@ -79,8 +86,12 @@ def demo_root() -> Path:
 
 
 @click.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the demo lives (default: $XDG_DATA_HOME/nurture/demo).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the demo lives (default: $XDG_DATA_HOME/nurture/demo).",
+)
 @click.option("--fresh", is_flag=True, help="Throw away the demo and generate it again.")
 @click.pass_context
 def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
@@ -111,8 +122,10 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
         return
     try:
         report, problems = run_sync(app, anchor, dry_run=False)
-        console.print(f"\n[bold]Follow-ups nurture placed for {app.config.user_name}[/] "
-                      f"(demo time {anchor:%a %d %b %Y %H:%M} UTC):")
+        console.print(
+            f"\n[bold]Follow-ups nurture placed for {app.config.user_name}[/] "
+            f"(demo time {anchor:%a %d %b %Y %H:%M} UTC):"
+        )
         console.print(placements_table(report, app.rules.work.zone))
         target, _ = app.target()
         calendar = app.config.account(target).options.get("calendar", "")

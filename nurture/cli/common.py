@@ -61,8 +61,12 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int | None], None]]:
         yield lambda _done, _total: None
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=errors, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=None, visible=False)
 

@@ -44,10 +44,14 @@ def placements_table(report: ApplyReport, zone: object) -> Table:
     for p in report.placements:
         s = p.suggestion
         when = p.start.astimezone(zone).strftime("%a %d %b %H:%M")  # type: ignore[arg-type]
-        label = "promise" if s.key.startswith("promise:") else (
-            "recap" if s.key.startswith("recap:") else s.kind.value)
-        table.add_row(label, s.contact.display(), s.title, when + (" (snoozed)" if p.pinned
-                                                                   else ""))
+        label = (
+            "promise"
+            if s.key.startswith("promise:")
+            else ("recap" if s.key.startswith("recap:") else s.kind.value)
+        )
+        table.add_row(
+            label, s.contact.display(), s.title, when + (" (snoozed)" if p.pinned else "")
+        )
     return table
 
 
@@ -57,8 +61,7 @@ def placements_table(report: ApplyReport, zone: object) -> Table:
 @click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (for testing).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 @click.pass_context
-def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None,
-         quiet: bool) -> None:
+def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, quiet: bool) -> None:
     """Read new mail, find who needs you, and update the calendar once.
 
     Ends with one line: created C, updated U, removed R, unchanged K.
@@ -70,8 +73,11 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None,
             console.print("[bold]Plan (dry run, nothing written):[/]")
             for action in report.actions:
                 if action.op is not Op.KEEP:
-                    title = action.task.title if action.task else (
-                        action.record.title if action.record else "")
+                    title = (
+                        action.task.title
+                        if action.task
+                        else (action.record.title if action.record else "")
+                    )
                     console.print(f"  {action.op.value:8} {action.key}  {title}")
         elif not quiet and report.placements:
             console.print(placements_table(report, app.rules.work.zone))
@@ -142,8 +148,10 @@ def explain(ctx: click.Context, key: str) -> None:
                 for c in s.commitments:
                     due = c.due.isoformat() if c.due else "no date"
                     console.print(f"  promise ({due}): {c.sentence or '(cleared)'}")
-                console.print(f"  tone: upset {s.upset:.2f}"
-                              + (f" — “{s.upset_sentence}”" if s.upset_sentence else ""))
+                console.print(
+                    f"  tone: upset {s.upset:.2f}"
+                    + (f" — “{s.upset_sentence}”" if s.upset_sentence else "")
+                )
                 if s.automated:
                     console.print(f"  automated: {s.automated.value}")
         console.print(f"suggested: {d.get('action', '')}")

@@ -30,9 +30,7 @@ class Setup:
                 (folder / sub).mkdir(parents=True, exist_ok=True)
         self.calendar.mkdir()
         (root / "rules").mkdir()
-        (root / "rules" / "work.toml").write_text(
-            '[work]\ntimezone = "Europe/London"\n' + rules
-        )
+        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n' + rules)
         (root / "config.toml").write_text(
             f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
             f'[paths]\nstate = "state"\n'
@@ -77,19 +75,32 @@ class Setup:
         (folder / "new" / name).write_bytes(bytes(msg))
         return mid
 
-    def ask(self, who: str = "Dana Lee <dana@client.example>", days_ago: float = 3,
-            subject: str = "Renewal pricing") -> str:
+    def ask(
+        self,
+        who: str = "Dana Lee <dana@client.example>",
+        days_ago: float = 3,
+        subject: str = "Renewal pricing",
+    ) -> str:
         return self.mail(
-            sender=who, to=f"Alex Morgan <{USER}>", subject=subject,
-            body="Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\nDana",
+            sender=who,
+            to=f"Alex Morgan <{USER}>",
+            subject=subject,
+            body=(
+                "Hi Alex,\n\nCould you send me the renewal pricing for next year?"
+                "\n\nThanks,\nDana"
+            ),
             date=NOW - timedelta(days=days_ago),
         )
 
     def reply(self, to_mid: str, to: str = "dana@client.example", days_ago: float = 1) -> str:
         return self.mail(
-            sender=f"Alex Morgan <{USER}>", to=to, subject="Re: Renewal pricing",
-            body="Here it is, attached.\n\nAlex", date=NOW - timedelta(days=days_ago),
-            reply_to=to_mid, sent=True,
+            sender=f"Alex Morgan <{USER}>",
+            to=to,
+            subject="Re: Renewal pricing",
+            body="Here it is, attached.\n\nAlex",
+            date=NOW - timedelta(days=days_ago),
+            reply_to=to_mid,
+            sent=True,
         )
 
 

@@ -76,7 +76,8 @@ def test_a_moved_task_keeps_the_users_time(setup: Setup) -> None:
 
     old = re.search(r"DTSTART:(\S+)", text).group(1)  # type: ignore[union-attr]
     text = text.replace(f"DTSTART:{old}", "DTSTART:20261127T150000Z").replace(
-        re.search(r"DTEND:\S+", text).group(0), "DTEND:20261127T152000Z"  # type: ignore[union-attr]
+        re.search(r"DTEND:\S+", text).group(0),
+        "DTEND:20261127T152000Z",  # type: ignore[union-attr]
     )
     path.write_text(text)
     report = sync(setup)
@@ -87,29 +88,54 @@ def test_a_moved_task_keeps_the_users_time(setup: Setup) -> None:
 
 
 def test_newsletters_bounces_and_cc_only_mail_make_no_task(setup: Setup) -> None:
-    setup.mail(sender="Growth Weekly <news@growth.example>", to=USER,
-               subject="Ready to level up?", body="Are you ready to grow? Click here!",
-               date=NOW - timedelta(days=5),
-               headers={"List-Id": "<weekly.growth.example>", "List-Unsubscribe": "<mailto:u@g>",
-                        "Precedence": "bulk"})
-    setup.mail(sender="Mail Delivery System <MAILER-DAEMON@mx.example>", to=USER,
-               subject="Undelivered Mail Returned to Sender",
-               body="Could not deliver your message. Can you check the address?",
-               date=NOW - timedelta(days=5))
-    setup.mail(sender="Sam Ortiz <sam@client.example>", to="Priya <priya@client.example>",
-               cc=USER, subject="Budget", body="Priya, could you send me the budget today?",
-               date=NOW - timedelta(days=5))
-    setup.mail(sender="Jo Park <jo@client.example>", to=USER, subject="Automatic reply: hi",
-               body="I am out of the office. Can I help? Back Monday.",
-               date=NOW - timedelta(days=5), headers={"Auto-Submitted": "auto-replied"})
+    setup.mail(
+        sender="Growth Weekly <news@growth.example>",
+        to=USER,
+        subject="Ready to level up?",
+        body="Are you ready to grow? Click here!",
+        date=NOW - timedelta(days=5),
+        headers={
+            "List-Id": "<weekly.growth.example>",
+            "List-Unsubscribe": "<mailto:u@g>",
+            "Precedence": "bulk",
+        },
+    )
+    setup.mail(
+        sender="Mail Delivery System <MAILER-DAEMON@mx.example>",
+        to=USER,
+        subject="Undelivered Mail Returned to Sender",
+        body="Could not deliver your message. Can you check the address?",
+        date=NOW - timedelta(days=5),
+    )
+    setup.mail(
+        sender="Sam Ortiz <sam@client.example>",
+        to="Priya <priya@client.example>",
+        cc=USER,
+        subject="Budget",
+        body="Priya, could you send me the budget today?",
+        date=NOW - timedelta(days=5),
+    )
+    setup.mail(
+        sender="Jo Park <jo@client.example>",
+        to=USER,
+        subject="Automatic reply: hi",
+        body="I am out of the office. Can I help? Back Monday.",
+        date=NOW - timedelta(days=5),
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     report = sync(setup)
     assert report.placements == []
 
 
 def test_the_users_unanswered_question_becomes_a_follow_up(setup: Setup) -> None:
-    mid = setup.mail(sender=f"Alex Morgan <{USER}>", to="Sam Ortiz <sam@client.example>",
-                     subject="Launch date", body="Hi Sam,\n\nWhen do you plan to launch the app?",
-                     date=NOW - timedelta(days=9), sent=True)
+    mid = setup.mail(
+        sender=f"Alex Morgan <{USER}>",
+        to="Sam Ortiz <sam@client.example>",
+        subject="Launch date",
+        body="Hi Sam,\n\nWhen do you plan to launch the app?",
+        date=NOW - timedelta(days=9),
+        sent=True,
+    )
     report = sync(setup)
     assert [p.suggestion.key for p in report.placements] == [f"follow-up:{mid}"]
     assert report.placements[0].suggestion.contact.email == "sam@client.example"
@@ -117,13 +143,22 @@ def test_the_users_unanswered_question_becomes_a_follow_up(setup: Setup) -> None
 
 def test_a_promise_is_nudged_before_its_date_and_not_once_kept(setup: Setup) -> None:
     # Friday 20 Nov: "by Tuesday" resolves to Tue 24 Nov; the nudge lands on Monday 23.
-    mid = setup.mail(sender=f"Alex Morgan <{USER}>", to="Gareth Owen <gareth@fernhill.example>",
-                     subject="Re: Revised quote",
-                     body="Hi Gareth,\n\nI'll send the revised quote by Tuesday.\n\nAlex",
-                     date=NOW - timedelta(days=3), sent=True)
+    mid = setup.mail(
+        sender=f"Alex Morgan <{USER}>",
+        to="Gareth Owen <gareth@fernhill.example>",
+        subject="Re: Revised quote",
+        body="Hi Gareth,\n\nI'll send the revised quote by Tuesday.\n\nAlex",
+        date=NOW - timedelta(days=3),
+        sent=True,
+    )
     report = sync(setup)
     assert [p.suggestion.key for p in report.placements] == [f"promise:{mid}"]
-    setup.mail(sender=f"Alex Morgan <{USER}>", to="gareth@fernhill.example",
-               subject="Revised quote", body="Attached.", date=NOW - timedelta(hours=1),
-               sent=True)
+    setup.mail(
+        sender=f"Alex Morgan <{USER}>",
+        to="gareth@fernhill.example",
+        subject="Revised quote",
+        body="Attached.",
+        date=NOW - timedelta(hours=1),
+        sent=True,
+    )
     assert sync(setup).removed == 1

@@ -24,14 +24,19 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_every_rule_problem_is_reported_at_once_with_file_line_and_key(tmp_path: Path) -> None:
-    write(tmp_path, "tiers.toml", '[tiers.key]\nweight = 2\nreply_withn = "1d"\n'
-          'follow_up_after = "soon"\n')
+    write(
+        tmp_path,
+        "tiers.toml",
+        '[tiers.key]\nweight = 2\nreply_withn = "1d"\n' 'follow_up_after = "soon"\n',
+    )
     write(tmp_path, "contacts.toml", '[[contacts]]\nmatch = "*@x.example"\ntier = "vip"\n')
     write(tmp_path, "extra.toml", "[colours]\nred = 1\n")
     _, problems = check_rules(tmp_path)
     text = [str(p) for p in problems]
-    assert any("tiers.toml:3" in t and "reply_withn" in t and "did you mean 'reply_within'" in t
-               for t in text)
+    assert any(
+        "tiers.toml:3" in t and "reply_withn" in t and "did you mean 'reply_within'" in t
+        for t in text
+    )
     assert any("tiers.toml:4" in t and "follow_up_after" in t for t in text)
     assert any("contacts.toml:1" in t and "unknown tier 'vip'" in t for t in text)
     assert any("extra.toml:1" in t and "unknown section" in t for t in text)
@@ -45,9 +50,12 @@ def test_a_toml_syntax_error_names_its_line(tmp_path: Path) -> None:
 
 
 def test_contacts_first_match_wins_and_user_rules_come_first(tmp_path: Path) -> None:
-    write(tmp_path, "contacts.toml",
-          '[[contacts]]\nmatch = "ceo@acme.example"\ntier = "key"\n'
-          '[[contacts]]\nmatch = ["*@ACME.example"]\ntier = "client"\n')
+    write(
+        tmp_path,
+        "contacts.toml",
+        '[[contacts]]\nmatch = "ceo@acme.example"\ntier = "key"\n'
+        '[[contacts]]\nmatch = ["*@ACME.example"]\ntier = "client"\n',
+    )
     book = load_rules(tmp_path)
     assert book.match_contact("CEO@acme.example")[0].name == "key"
     tier, rule = book.match_contact("ops@acme.example")
@@ -63,8 +71,11 @@ def test_the_shipped_default_rules_are_valid() -> None:
 
 
 def test_ignore_rules_match_senders_domains_and_subjects(tmp_path: Path) -> None:
-    write(tmp_path, "ignore.toml", '[ignore]\ndomains = ["vendor.example"]\n'
-          'subjects = ["[jira]*"]\n')
+    write(
+        tmp_path,
+        "ignore.toml",
+        '[ignore]\ndomains = ["vendor.example"]\n' 'subjects = ["[jira]*"]\n',
+    )
     book = load_rules(tmp_path)
     assert book.ignored(Address("a@mail.vendor.example"), "hi")
     assert book.ignored(Address("a@x.example"), "[JIRA] PROJ-1 updated")
@@ -72,9 +83,12 @@ def test_ignore_rules_match_senders_domains_and_subjects(tmp_path: Path) -> None
 
 
 def test_config_rejects_unknown_keys_and_secrets(tmp_path: Path) -> None:
-    path = write(tmp_path, "config.toml",
-                 '[user]\nname = "A"\naddresses = ["a@x.example"]\ncolour = "red"\n'
-                 '[accounts.m]\nconnector = "local"\nmaildir = "m"\npassword = "hunter2"\n')
+    path = write(
+        tmp_path,
+        "config.toml",
+        '[user]\nname = "A"\naddresses = ["a@x.example"]\ncolour = "red"\n'
+        '[accounts.m]\nconnector = "local"\nmaildir = "m"\npassword = "hunter2"\n',
+    )
     with pytest.raises(UserError) as info:
         load_config(path)
     text = str(info.value)
@@ -105,8 +119,9 @@ def test_state_is_private_wal_and_migrated(tmp_path: Path) -> None:
 def test_a_batch_and_its_cursor_commit_together(tmp_path: Path) -> None:
     state = State.open(tmp_path / "s")
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    good = Message(id="1", message_id="a@x", date=now, sender=Address("a@x.example"),
-                   folder=FolderRole.INBOX)
+    good = Message(
+        id="1", message_id="a@x", date=now, sender=Address("a@x.example"), folder=FolderRole.INBOX
+    )
     bad = Message(id="2", message_id="b@x", date=now, sender=Address("b@x.example"))
     object.__setattr__(bad, "headers", {"x": object()})  # not JSON: the insert fails midway
     try:

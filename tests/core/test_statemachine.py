@@ -3,6 +3,7 @@ calendar, nurture crashes mid-write and reruns. The invariants are DESIGN.md's p
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from datetime import timedelta
@@ -79,10 +80,8 @@ class CalendarLoop(RuleBasedStateMachine):
                     original(entry, action, now)
 
                 app.state.put_ledger = flaky  # type: ignore[method-assign]
-                try:
+                with contextlib.suppress(Crash):
                     app.reconcile(self.now)
-                except Crash:
-                    pass
             else:
                 app.reconcile(self.now)
         finally:
@@ -176,7 +175,9 @@ class CalendarLoop(RuleBasedStateMachine):
 
 
 CalendarLoop.TestCase.settings = settings(
-    max_examples=12, stateful_step_count=10, deadline=None,
+    max_examples=12,
+    stateful_step_count=10,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestCalendarLoop = CalendarLoop.TestCase
