@@ -1,0 +1,3 @@
+"""nurture's CalDAV connector: busy time and meetings in, follow-up tasks out."""
+
+from __future__ import annotations

@@ -1,0 +1,109 @@
+"""Header fields fetched from IMAP, parsed into a `Message` without reading the body.
+
+A hand-rolled parser (unfold, split, decode encoded words only where present)
+is used instead of `email.parser`: it is several times faster on 20k header
+blocks, and only these few fields are needed.
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import hashlib
+import re
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from nurture.model import RULE_HEADERS, Address, FolderRole, Message
+
+UTC = UTC
+
+# What BODY.PEEK[HEADER.FIELDS (...)] asks for: the addressing fields plus RULE_HEADERS.
+FIELDS: tuple[str, ...] = (
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "message-id",
+    "in-reply-to",
+    "references",
+    *RULE_HEADERS,
+)
+FETCH_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in FIELDS))
+
+_FOLD = re.compile(r"\r?\n[ \t]+")
+_ANGLE = re.compile(r"<([^<>\s]+)>")
+
+
+def split_fields(raw: bytes) -> dict[str, str]:
+    """Header block → {lower-cased name: unfolded value}; the first occurrence wins."""
+    text = _FOLD.sub(" ", raw.decode("utf-8", "replace"))
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if not sep or not name or name[0] in " \t":
+            continue
+        fields.setdefault(name.strip().lower(), value.strip())
+    return fields
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words, only when there are any; never raises."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
+def addresses(value: str) -> tuple[Address, ...]:
+    found = []
+    for name, addr in email.utils.getaddresses([value]):
+        if "@" in addr:
+            found.append(Address(addr, decode_words(name).strip()))
+    return tuple(found)
+
+
+def message_id(value: str) -> str:
+    """A Message-ID without angle brackets ('' when absent)."""
+    match = _ANGLE.search(value)
+    return match.group(1) if match else value.strip().strip("<>")
+
+
+def parse_date(value: str, fallback: datetime | None) -> datetime:
+    """The Date header as an aware datetime; the server's INTERNALDATE if unusable."""
+    if value:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if fallback is not None:
+        return fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_message(ident: str, raw: bytes, role: FolderRole, internaldate: datetime | None) -> Message:
+    """One `Message` from a fetched header block."""
+    fields = split_fields(raw)
+    senders = addresses(fields.get("from", ""))
+    mid = message_id(fields.get("message-id", ""))
+    if not mid:
+        # Stable across folders and syncs, so copies of it still dedupe.
+        mid = hashlib.sha1(raw).hexdigest() + "@nurture.invalid"
+    return Message(
+        id=ident,
+        message_id=mid,
+        date=parse_date(fields.get("date", ""), internaldate),
+        sender=senders[0] if senders else Address(""),
+        to=addresses(fields.get("to", "")),
+        cc=addresses(fields.get("cc", "")),
+        subject=decode_words(fields.get("subject", "")),
+        in_reply_to=message_id(fields.get("in-reply-to", "")),
+        references=tuple(_ANGLE.findall(fields.get("references", ""))),
+        folder=role,
+        headers={name: decode_words(fields[name]) for name in RULE_HEADERS if name in fields},
+        link=f"mid:{quote(mid, safe='@')}",
+    )
