@@ -10,6 +10,7 @@ token is kept by the secrets layer.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from collections.abc import Callable
@@ -223,6 +224,12 @@ class GoogleConnector(Connector):
     def authorize(self, interactive: bool = True) -> None:
         """Run the installed-app flow and keep the refresh token in the secrets layer."""
         client_secret = self.context.secret("client_secret")
+        if not client_secret and interactive and sys.stdin.isatty():
+            # Asked once and kept by the secrets layer, like the refresh token.
+            client_secret = getpass.getpass("Client secret of your Google OAuth client: ")
+            if client_secret.strip():
+                client_secret = client_secret.strip()
+                self.context.store_secret("client_secret", client_secret)
         if not client_secret:
             raise UserError(
                 "the Google connector needs the OAuth client secret",

@@ -137,8 +137,32 @@ def test_authorize_stores_the_refresh_token_and_explains_ssh(
     assert f"ssh -N -L {auth.SSH_PORT}:localhost:{auth.SSH_PORT}" in capsys.readouterr().err
 
 
-def test_authorize_without_client_secret_says_how_to_give_it(tmp_path: Path) -> None:
+def test_authorize_without_client_secret_says_how_to_give_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # nobody to ask
     context = Context(account="personal", options={"client_id": CLIENT_ID}, cache_dir=tmp_path)
     with pytest.raises(UserError) as caught:
         GoogleConnector(context).authorize()
     assert "client_secret_command" in str(caught.value)
+
+
+def test_authorize_asks_for_a_missing_client_secret_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stored: dict[str, str] = {}
+    monkeypatch.setattr(InstalledAppFlow, "from_client_config", lambda config, scopes: FakeFlow())
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: " typed-secret \n")
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    context = Context(
+        account="personal",
+        options={"client_id": CLIENT_ID},
+        cache_dir=tmp_path,
+        secret=stored.get,
+        store_secret=stored.__setitem__,
+    )
+    GoogleConnector(context).authorize()
+    assert stored == {"client_secret": "typed-secret", "refresh_token": "1//new-refresh"}
+    assert FakeFlow.seen["open_browser"] is True and FakeFlow.seen["port"] == 0
