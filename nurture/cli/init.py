@@ -402,7 +402,12 @@ class Asker:
         found = [a.strip().lower() for a in addresses if a.strip()]
         if not found and self.assume_yes:
             found = list(guesses)
-        while not found and not self.assume_yes:
+        while not self.assume_yes:
+            bad = [a for a in found if not _ADDRESS.match(a)]
+            if found and not bad:
+                break
+            if bad:
+                click.echo(f"  Not a mail address: {', '.join(bad)}")
             raw: str = click.prompt(
                 "Your mail addresses (comma-separated; every address you send from)",
                 default=", ".join(guesses) or None,

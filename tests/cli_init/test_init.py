@@ -51,7 +51,9 @@ def test_interactive_local_account(private_home: Path) -> None:
         "~/.calendars/nurture",  # calendar
         "n",  # another account?
         "Alex Morgan",
+        "alex at brightpath",  # not an address: asked again
         "alex@brightpath.example, a.morgan@brightpath.example",
+        "Mars/Olympus",  # not a zone: asked again
         "America/New_York",
     ]
     result = run(["init"], input="\n".join(answers) + "\n")
@@ -84,6 +86,8 @@ def test_interactive_local_account(private_home: Path) -> None:
     assert str(config) in result.output
     assert "nurture sync --once --dry-run" in result.output
     assert LocalConnector.summary in result.output
+    assert "Not a mail address: alex at brightpath" in result.output
+    assert "'Mars/Olympus' is not an IANA time zone" in result.output
 
 
 def test_rule_files_keep_their_comments(private_home: Path, tmp_path: Path) -> None:
