@@ -92,24 +92,31 @@ def _people(rng: random.Random, n: int) -> list[tuple[str, str]]:
     return out
 
 
-def _paragraphs(rng: random.Random, size: int) -> str:
-    parts: list[str] = []
-    total = 0
-    while total < size:
-        para = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(2, 5)))
-        # Wrap at ~72 columns as mail clients do.
-        words, line, lines = para.split(), "", []
-        for word in words:
-            if len(line) + len(word) + 1 > 72:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
-        block = "\n".join(lines)
-        parts.append(block)
-        total += len(block) + 2
-    return "\n\n".join(parts)
+def _paragraph(rng: random.Random) -> str:
+    """2–5 sentences wrapped at 72 columns, as mail clients do."""
+    words = " ".join(rng.choice(SENTENCES) for _ in range(rng.randint(2, 5))).split()
+    lines, line = [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > 72:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lines)
+
+
+class _Pool:
+    """Pre-built paragraphs (plain and quoted), so each message is only a few joins."""
+
+    def __init__(self, rng: random.Random, n: int = 400) -> None:
+        self.plain = [_paragraph(rng) for _ in range(n)]
+        self.quoted = ["\n".join("> " + ln for ln in p.split("\n")) for p in self.plain]
+        self.mean = sum(len(p) + 2 for p in self.plain) / n
+
+    def text(self, rng: random.Random, size: int, quoted: bool = False) -> str:
+        pool = self.quoted if quoted else self.plain
+        return "\n\n".join(rng.choices(pool, k=max(1, round(size / self.mean))))
 
 
 def _size(rng: random.Random) -> int:
@@ -130,6 +137,7 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
             (folder / sub).mkdir(parents=True, exist_ok=True)
     (dest / ".Sent" / "maildirfolder").write_bytes(b"")
     people = _people(rng, 1500)
+    pool = _Pool(rng)
     blob = base64.encodebytes(rng.randbytes(150_000)).decode()
     end = datetime(2026, 1, 1, tzinfo=UTC)
     step = timedelta(days=730) / max(count, 1)
@@ -171,12 +179,10 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
             threads.append((subject, mid, refs, peer))
             if len(threads) > 400:
                 del threads[:100]
-        text = _paragraphs(rng, _size(rng))
+        text = pool.text(rng, _size(rng))
         if refs:
-            quoted = _paragraphs(rng, rng.randint(300, 3000))
-            text += "\n\nOn an earlier date, someone wrote:\n" + "\n".join(
-                "> " + line for line in quoted.split("\n")
-            )
+            quoted = pool.text(rng, rng.randint(300, 3000), quoted=True)
+            text += f"\n\nOn {date}, {peer[0]} <{peer[1]}> wrote:\n{quoted}"
         head = (
             f"Date: {date}\nFrom: {frm}\nTo: {to}\nSubject: {subject}\nMessage-ID: {mid}\n"
             + "".join(h + "\n" for h in headers)

@@ -69,6 +69,17 @@ def generate(dest: Path, anchor: datetime) -> DemoPaths:
     paths.truth.write_text(
         json.dumps(truth(story), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    # Files other than mail carry the anchor as their time, so the whole tree is reproducible.
+    stamp = int(story.anchor.timestamp())
+    sent_marker = paths.maildir / ".Sent" / "maildirfolder"
+    for path in (
+        paths.config,
+        paths.truth,
+        sent_marker,
+        *paths.rules.iterdir(),
+        *paths.calendar.iterdir(),
+    ):
+        os.utime(path, (stamp, stamp))
     return paths
 
 

@@ -33,6 +33,8 @@ DAYS = 182
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 INTERNAL = (("in", 0.6), ("out", 0.4))
+# How fast Alex answers each tier, relative to everyone else.
+PACE = {"key": 0.5, "client": 0.8, "colleague": 0.7}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,21 +107,26 @@ class Story:
             day += timedelta(days=1)
         return self.at(day, self.rng.uniform(8.7, 10.5), person.zone)
 
-    def reply_delay(self) -> timedelta:
-        """How long someone takes to answer: mostly hours, sometimes days."""
+    def reply_delay(self, pace: float = 1.0) -> timedelta:
+        """How long someone takes to answer: mostly hours, sometimes days.
+
+        `pace` scales it: Alex answers key clients faster than everyone else.
+        """
         r = self.rng.random()
-        if r < 0.55:
+        if r < 0.62:
             hours = self.rng.uniform(0.3, 5.0)
-        elif r < 0.85:
+        elif r < 0.9:
             hours = self.rng.uniform(5.0, 28.0)
-        elif r < 0.97:
+        elif r < 0.98:
             hours = self.rng.uniform(30.0, 70.0)
         else:
             hours = self.rng.uniform(72.0, 110.0)
-        return timedelta(hours=hours)
+        return timedelta(hours=hours * pace)
 
-    def answer_time(self, after: datetime, person: Person, limit: datetime) -> datetime:
-        when = self.settle(after + self.reply_delay(), person)
+    def answer_time(
+        self, after: datetime, person: Person, limit: datetime, pace: float = 1.0
+    ) -> datetime:
+        when = self.settle(after + self.reply_delay(pace), person)
         if when >= limit:
             when = after + (limit - after) * self.rng.uniform(0.2, 0.6)
         return when
@@ -145,6 +152,7 @@ class Story:
         **extra: Any,
     ) -> Mail:
         is_user = sender in (ALEX, ALEX_ALIAS)
+        when = when.replace(microsecond=0)  # a Date header has whole seconds
         extra.setdefault("html", sender.html)
         extra.setdefault("seen", is_user or when < self.anchor - timedelta(hours=20))
         msg = Mail(
@@ -267,7 +275,7 @@ def thread(
     subject, opening, answer, closing = (story.fill(t, person, when) for t in topic)
     if kind == "in":
         first = story.mail(person, (me,), when, subject, opening)
-        r_at = story.answer_time(when, ALEX, limit)
+        r_at = story.answer_time(when, ALEX, limit, PACE.get(person.tier, 1.0))
         second = story.reply(first, ALEX, r_at, answer)
         story.ask(first, second)
         last = second
@@ -320,22 +328,29 @@ def everyday(story: Story, rhythm: Rhythm, auto_reply_on: int = -1, auto_text: s
     days_ago = rhythm.since - rng.uniform(0, rhythm.every)
     n = 0
     auto_done = False
+    last = story.start
     kinds, weights = zip(*rhythm.kinds, strict=True)
     while days_ago > rhythm.until:
         day = story.local_day(days_ago, rhythm.person.zone)
-        if day.weekday() < 5:
-            kind = rng.choices(kinds, weights)[0]
-            opener = rhythm.person if kind in ("in", "fyi") else ALEX
-            when = story.work_time(day, opener)
-            if opener is ALEX and day in story.leave:
-                when = story.settle(when + timedelta(days=1), ALEX)
-            if when < story.anchor - timedelta(days=rhythm.until):
-                ar = ""
-                if auto_text and not auto_done and n >= auto_reply_on and kind == "out":
-                    ar, auto_done = auto_text, True
-                thread(story, rhythm.person, kind, when, auto_reply=ar)
-                n += 1
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        kind = rng.choices(kinds, weights)[0]
+        opener = rhythm.person if kind in ("in", "fyi") else ALEX
+        when = story.work_time(day, opener)
+        if opener is ALEX and day in story.leave:
+            when = story.settle(when + timedelta(days=1), ALEX)
+        if when < story.anchor - timedelta(days=rhythm.until):
+            ar = ""
+            if auto_text and not auto_done and n >= auto_reply_on and kind == "out":
+                ar, auto_done = auto_text, True
+            thread(story, rhythm.person, kind, when, auto_reply=ar)
+            last = when
+            n += 1
         days_ago -= rhythm.every * rng.uniform(0.65, 1.35)
+    # Keep the rhythm right up to where it stops, so "quiet since" is exactly that.
+    if last < story.anchor - timedelta(days=rhythm.until + 0.5 * rhythm.every):
+        day = story.workday(story.local_day(rhythm.until + 0.4 * rhythm.every, rhythm.person.zone))
+        thread(story, rhythm.person, "in", story.work_time(day, rhythm.person))
     story.cadence[rhythm.person.address] = rhythm.every
 
 
@@ -689,6 +704,9 @@ def _calendar(story: Story) -> None:
             )
             story.events.append(ev)
             recap_at = story.settle(end + timedelta(hours=rng.uniform(0.3, 20.0)), ALEX)
+            if recap_at > end + timedelta(hours=30):
+                # Before a weekend or leave the recap goes out the same evening.
+                recap_at = end + timedelta(hours=rng.uniform(0.5, 3.0))
             recap = story.mail(
                 ALEX,
                 (lead,),
