@@ -14,7 +14,7 @@ import click
 
 from .. import connector as registry
 from ..config import Account, Config, load_config
-from ..connector import Context
+from ..connector import Connector, Context
 from ..errors import AuthError, Problem, UserError
 from ..secrets import Secrets
 
@@ -80,6 +80,9 @@ def auth(ctx: click.Context, connector: str, account_name: str) -> None:
                 ],
             )
         plugin = registry.load(account.connector)
+        if plugin.authorize is Connector.authorize and any(o.secret for o in plugin.options):
+            store_passwords(plugin, config, account)
+            return
         instance = plugin(account_context(config, account))
         try:
             instance.authorize(interactive=True)
@@ -88,3 +91,33 @@ def auth(ctx: click.Context, connector: str, account_name: str) -> None:
     except (UserError, AuthError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Signed in: account {account.name!r} is ready.")
+
+
+def store_passwords(plugin: type[Connector], config: Config, account: Account) -> None:
+    """For connectors without a sign-in flow (IMAP, CalDAV): ask for each secret and keep it.
+
+    Their `AuthError` names ``nurture auth NAME ACCOUNT`` too, so this is where
+    a changed password is typed in. A secret that comes from a command is
+    left alone: the command is what needs fixing.
+    """
+    secrets = Secrets(account.name, account.options, config.state_dir)
+    for option in (o for o in plugin.options if o.secret):
+        command = account.options.get(f"{option.name}_command")
+        if command is not None:
+            click.echo(
+                f"{option.name} of {account.name} comes from {option.name}_command in "
+                f"{config.path}; if it is wrong, fix that command."
+            )
+            continue
+        value: str = click.prompt(
+            f"{option.name} for {account.name} ({option.help})",
+            default="",
+            show_default=False,
+            hide_input=True,
+        )
+        if not value:
+            click.echo(f"  {option.name} left as it was.")
+            continue
+        where = secrets.set(option.name, value)
+        shown = "your system keyring" if where == "keyring" else f"{where} (mode 0600)"
+        click.echo(f"  Stored {option.name} for {account.name} in {shown}.")

@@ -12,7 +12,7 @@ from nurture_local import LocalConnector
 from nurture.cli.auth import connector_name
 from nurture.secrets import Secrets
 
-from .conftest import FakeOAuth, run
+from .conftest import FakeCalDav, FakeImap, FakeOAuth, run
 
 CONFIG = """\
 [user]
@@ -96,3 +96,49 @@ def test_aliases() -> None:
     assert connector_name("ews") == "exchange"
     assert connector_name("graph") == "microsoft"
     assert connector_name("caldav") == "caldav"
+
+
+PASSWORD_CONFIG = """\
+[user]
+name = "Alex Morgan"
+addresses = ["alex@brightpath.example"]
+
+[paths]
+state = "state"
+
+[accounts.mail]
+connector = "imap"
+host = "imap.example.org"
+username = "alex@brightpath.example"
+
+[accounts.cal]
+connector = "caldav"
+url = "https://dav.example.org/"
+username = "alex@brightpath.example"
+password_command = "pass show dav"
+"""
+
+
+@pytest.fixture
+def password_config(tmp_path: Path, fake_registry: Callable[..., None]) -> Path:
+    fake_registry(FakeImap, FakeCalDav)
+    path = tmp_path / "cfg" / "config.toml"
+    path.parent.mkdir()
+    path.write_text(PASSWORD_CONFIG, encoding="utf-8")
+    return path
+
+
+def test_auth_for_a_password_account_stores_the_typed_password(password_config: Path) -> None:
+    result = run(["--config", str(password_config), "auth", "imap", "mail"], input="imap-pass-9\n")
+    assert result.exit_code == 0, result.output
+    assert "imap-pass-9" not in result.output
+    state = password_config.parent / "state"
+    assert (state / "secrets" / "mail.password").stat().st_mode & 0o777 == 0o600
+    assert Secrets("mail", {}, state).get("password") == "imap-pass-9"
+
+
+def test_auth_for_a_password_from_a_command_points_to_the_command(password_config: Path) -> None:
+    result = run(["--config", str(password_config), "auth", "caldav", "cal"], input="")
+    assert result.exit_code == 0, result.output
+    assert "password_command" in result.output
+    assert not (password_config.parent / "state" / "secrets").exists()
