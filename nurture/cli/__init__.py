@@ -49,3 +49,7 @@ main.add_command(_init)
 from .auth import auth as _auth  # noqa: E402
 
 main.add_command(_auth)
+
+from .report import report as _report  # noqa: E402
+
+main.add_command(_report)
