@@ -139,6 +139,7 @@ class GoogleConnector(Connector):
             base = self._base_http or httplib2.Http(timeout=HTTP_TIMEOUT)
             self._authed = auth.AuthorizedHttp(creds, base, self.auth_command(), self._session)
             self.caller.reauthorize = self._authed.refresh
+            self.caller.auth_command = self.auth_command()
         return self._authed
 
     def service(self, api: str) -> Any:

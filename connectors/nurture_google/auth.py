@@ -20,7 +20,7 @@ import google.auth.transport.requests
 import requests
 from google.oauth2.credentials import Credentials
 
-from nurture.errors import AuthError, TransientError
+from nurture.errors import AuthError, Problem, TransientError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,39 @@ def run_flow(
             f"the tunnel brings back here."
         )
     prompt = "Open this URL to let nurture read your mail and calendar:\n\n    {url}\n"
-    result = flow.run_local_server(
+    # Google lets the user untick scopes; oauthlib would then fail with a bare
+    # "Scope has changed" warning. Relax that and say precisely what is missing.
+    relaxed = os.environ.get("OAUTHLIB_RELAX_TOKEN_SCOPE")
+    os.environ["OAUTHLIB_RELAX_TOKEN_SCOPE"] = "1"
+    try:
+        result = _run(flow, port, remote, prompt)
+    finally:
+        if relaxed is None:
+            os.environ.pop("OAUTHLIB_RELAX_TOKEN_SCOPE", None)
+    granted = getattr(result, "granted_scopes", None) or list(scope_list)
+    if isinstance(granted, str):
+        granted = granted.split()
+    missing = [s for s in scope_list if s not in set(granted)]
+    if missing:
+        raise UserError(
+            "Google granted only part of what nurture needs",
+            [
+                Problem(
+                    "sign-in",
+                    f"not granted: {s.rsplit('/', 1)[-1]}",
+                    "run the command again and leave every box ticked",
+                )
+                for s in missing
+            ],
+        )
+    token = getattr(result, "refresh_token", None)
+    if not token:
+        raise AuthError("Google returned no refresh token; try again")
+    return str(token)
+
+
+def _run(flow: Any, port: int, remote: bool, prompt: str) -> Any:
+    return flow.run_local_server(
         host="localhost",
         port=port,
         open_browser=not remote,
@@ -167,7 +199,3 @@ def run_flow(
         access_type="offline",
         prompt="consent",
     )
-    token = getattr(result, "refresh_token", None)
-    if not token:
-        raise AuthError("Google returned no refresh token; try again")
-    return str(token)

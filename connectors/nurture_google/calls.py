@@ -31,7 +31,7 @@ from typing import Any
 import httplib2
 from googleapiclient.errors import HttpError
 
-from nurture.errors import TransientError
+from nurture.errors import AuthError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,22 @@ def is_retryable(error: HttpError) -> bool:
     return status == 403 and error_reason(error) in RETRYABLE_REASONS
 
 
+def refused(error: HttpError, command: str = "") -> AuthError | None:
+    """The sign-in is not good enough (revoked, or a permission left unticked)."""
+    if error.resp.status == 401:
+        return AuthError("Google no longer accepts this account's sign-in", command)
+    if error.resp.status == 403 and error_reason(error) in (
+        "insufficientPermissions",
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+    ):
+        return AuthError(
+            "nurture lacks a Google permission it needs; sign in again and "
+            "leave every box ticked",
+            command,
+        )
+    return None
+
+
 def retry_after(error: HttpError) -> float | None:
     """The server's Retry-After hint in seconds, if it gave one as a number."""
     value = error.resp.get("retry-after")
@@ -125,6 +141,7 @@ class Caller:
     usage: Usage = field(default_factory=Usage)
     batch_size: int = MAX_BATCH
     reauthorize: Callable[[], None] | None = None
+    auth_command: str = ""
     pace: float | None = 200.0
     burst: float = 2500.0
     monotonic: Callable[[], float] = time.monotonic
@@ -164,6 +181,8 @@ class Caller:
             except HttpError as error:
                 if error.resp.status in (404, 410):
                     raise Missing(error.resp.status) from error
+                if (denied := refused(error, self.auth_command)) is not None:
+                    raise denied from error
                 if not is_retryable(error):
                     raise
                 hint = retry_after(error)
@@ -203,6 +222,8 @@ class Caller:
             try:
                 batch.execute()
             except HttpError as error:
+                if (denied := refused(error, self.auth_command)) is not None:
+                    raise denied from error
                 if not is_retryable(error):
                     raise
                 outcome = _Outcome(failed=list(chunk), hint=retry_after(error))
@@ -210,7 +231,7 @@ class Caller:
                 log.info("batch failed in transit (%s)", error)
                 outcome = _Outcome(failed=list(chunk))
             if outcome.fatal:
-                raise outcome.fatal[0]
+                raise refused(outcome.fatal[0], self.auth_command) or outcome.fatal[0]
             if outcome.unauthorized and self.reauthorize is not None:
                 self.reauthorize()
             yield from ((key, outcome.done[key]) for key in chunk if key in outcome.done)

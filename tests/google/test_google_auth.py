@@ -166,3 +166,44 @@ def test_authorize_asks_for_a_missing_client_secret_once(
     GoogleConnector(context).authorize()
     assert stored == {"client_secret": "typed-secret", "refresh_token": "1//new-refresh"}
     assert FakeFlow.seen["open_browser"] is True and FakeFlow.seen["port"] == 0
+
+
+def test_unticked_permission_at_sign_in_is_named_and_nothing_is_stored(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    class PartialFlow(FakeFlow):
+        def run_local_server(self, **kwargs: Any) -> Any:
+            return type(
+                "Creds",
+                (),
+                {"refresh_token": "1//partial", "granted_scopes": [auth.GMAIL_READONLY]},
+            )()
+
+    stored: dict[str, str] = {"client_secret": "shh"}
+    monkeypatch.setattr(
+        InstalledAppFlow, "from_client_config", lambda config, scopes: PartialFlow()
+    )
+    context = Context(
+        account="personal",
+        options={"client_id": CLIENT_ID},
+        cache_dir=tmp_path,
+        secret=stored.get,
+        store_secret=stored.__setitem__,
+    )
+    with pytest.raises(UserError) as caught:
+        GoogleConnector(context).authorize()
+    assert "calendar.events.owned" in str(caught.value)
+    assert "refresh_token" not in stored
+
+
+def test_permission_missing_at_use_is_an_auth_error(
+    fake: FakeGoogle, token_endpoint: Any, tmp_path: Path
+) -> None:
+    connector = make_connector(fake, tmp_path)
+    fake.refresh_tokens[REFRESH_TOKEN] = {auth.GMAIL_READONLY}  # calendar box left unticked
+    store = connector.calendar()
+    assert store is not None
+    with pytest.raises(AuthError) as caught:
+        store.tasks()
+    assert caught.value.command == "nurture auth google personal"
+    fake.violations.clear()  # the fake also flags the out-of-scope call; expected here
