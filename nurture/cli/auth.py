@@ -57,11 +57,14 @@ def account_context(config: Config, account: Account) -> Context:
 @click.argument("account_name", metavar="ACCOUNT")
 @click.pass_context
 def auth(ctx: click.Context, connector: str, account_name: str) -> None:
-    """Sign in to ACCOUNT (a CONNECTOR account in config.toml) and keep its token.
+    """Sign in to an account, or store its password.
 
-    For providers that need a sign-in (google, microsoft). The token is kept
-    in your system keyring, or in a file only you can read, never in
-    config.toml. Run it again whenever nurture says the sign-in expired.
+    CONNECTOR is the account's connector (google, microsoft, imap, ...) and
+    ACCOUNT its name in config.toml. Providers with a sign-in flow (google,
+    microsoft) open it and keep the token; password accounts (imap, caldav)
+    ask for the password. Either is kept in your system keyring, or in a file
+    only you can read, never in config.toml. Run it again whenever nurture
+    says a sign-in expired or a password was refused.
     """
     given = (ctx.obj or {}).get("config_path")
     try:
