@@ -22,6 +22,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -243,9 +244,14 @@ class ExchangeCalendarStore(CalendarStore):
         }
 
     def _create(self, task: CalendarTask) -> TaskRecord:
+        # The look-up and the CreateItem are retried together, never the CreateItem
+        # alone: after a lost response the retry finds the item the first call made.
+        return self._guard(partial(self._create_once, task))
+
+    def _create_once(self, task: CalendarTask) -> TaskRecord:
         existing = self._find(task.key)
         if existing is not None:
-            return existing  # a retry after a lost response: the first one landed
+            return existing
         digest = task_digest(task)
         item = CalendarItem(
             account=self._account,
@@ -258,7 +264,7 @@ class ExchangeCalendarStore(CalendarStore):
             nurture_key=task.key,
             **self._fields(task, digest),
         )
-        self._guard(lambda: item.save(send_meeting_invitations="SendToNone"))
+        item.save(send_meeting_invitations="SendToNone")
         return TaskRecord(
             key=task.key,
             uid=task.uid,

@@ -303,6 +303,8 @@ class FakeEWS:
                         "SyncFolderItems",
                         "ErrorInvalidSyncStateData",
                         "Synchronization state data is corrupt or otherwise invalid.",
+                        # Exchange still sends the (empty) state elements on this error.
+                        "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
                     )
                 ],
             )

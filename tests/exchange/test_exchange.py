@@ -1,0 +1,289 @@
+"""EWS-specific behaviour: the SOAP we send, paging, throttling, auth, idempotence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("exchangelib")
+
+import requests  # noqa: E402
+import requests_mock  # noqa: E402
+from lxml import etree  # noqa: E402
+from nurture_exchange import ExchangeConnector  # noqa: E402
+from nurture_exchange import mapi as ews_mapi  # noqa: E402
+
+from nurture.connector import Context  # noqa: E402
+from nurture.errors import AuthError, CursorExpired, TaskConflict, TransientError  # noqa: E402
+from nurture.model import FolderRole  # noqa: E402
+from tests.contract import SINCE, drain, make_message, sample_task  # noqa: E402
+from tests.exchange.fake import ENDPOINT, NS, FakeEWS  # noqa: E402
+from tests.exchange.test_contract import exchange_connector  # noqa: E402
+
+UTC = UTC
+KEY_URI = f'PropertySetId="{ews_mapi.PROPERTY_SET}" PropertyName="NurtureKey"'
+
+
+@pytest.fixture
+def mock() -> Iterator[requests_mock.Mocker]:
+    with requests_mock.Mocker() as m:
+        yield m
+
+
+@pytest.fixture
+def fake(mock: requests_mock.Mocker) -> FakeEWS:
+    server = FakeEWS()
+    mock.post(ENDPOINT, text=server.handle)
+    return server
+
+
+def calls(fake: FakeEWS, operation: str) -> list[Any]:
+    return [c for c in fake.calls if c.operation == operation]
+
+
+def test_graph_and_exchange_share_the_task_property() -> None:
+    graph_mapi = pytest.importorskip("nurture_graph.mapi")
+    assert graph_mapi.PROPERTY_SET == ews_mapi.PROPERTY_SET
+    assert graph_mapi.KEY_NAME == ews_mapi.KEY_NAME == "NurtureKey"
+    assert graph_mapi.DIGEST_NAME == ews_mapi.DIGEST_NAME
+    assert graph_mapi.CATEGORY == ews_mapi.CATEGORY == "nurture"
+    assert f"String {{{ews_mapi.PROPERTY_SET}}} Name NurtureKey" == graph_mapi.KEY_PROPERTY
+
+
+# -- mail --------------------------------------------------------------------
+
+
+def test_sync_pages_are_checkpoints_and_fetch_only_needed_fields(
+    fake: FakeEWS, tmp_path: Path
+) -> None:
+    for n in range(5):
+        fake.deliver(make_message(message_id=f"m{n}@x.example"), "inbox")
+    source = exchange_connector(tmp_path, page_size=2).mail()
+    stream = source.changes(None, SINCE)
+    first = next(stream)
+    assert len(first.messages) == 2
+    stream.close()  # type: ignore[attr-defined]  # a crash after the first checkpoint
+    batches, _ = drain(source, first.cursor)
+    rest = {m.message_id for b in batches for m in b.messages}
+    assert len(rest) == 3 and not rest & {m.message_id for m in first.messages}
+
+    sync = calls(fake, "SyncFolderItems")[0].element
+    assert sync.findtext("m:MaxChangesReturned", namespaces=NS) == "2"
+    assert sync.findtext("m:ItemShape/t:BaseShape", namespaces=NS) == "IdOnly"
+    get = calls(fake, "GetItem")[0].text
+    assert 'FieldURI="item:InternetMessageHeaders"' in get
+    assert 'FieldURI="message:InternetMessageId"' in get
+    assert "item:Body" not in get and "item:MimeContent" not in get
+
+
+def test_no_change_sync_is_one_request_per_folder(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.deliver(make_message(message_id="a@x.example"), "inbox")
+    source = exchange_connector(tmp_path).mail()
+    _, cursor = drain(source, None)
+    before = len(fake.calls)
+    batches, _ = drain(source, cursor)
+    assert not any(b.messages or b.deleted for b in batches)
+    assert fake.operations()[before:] == ["SyncFolderItems", "SyncFolderItems"]
+
+
+def test_mail_older_than_since_is_not_fetched(fake: FakeEWS, tmp_path: Path) -> None:
+    old = datetime(2019, 5, 1, tzinfo=UTC)
+    fake.deliver(make_message(message_id="old@x.example", date=old), "inbox")
+    fake.deliver(make_message(message_id="new@x.example"), "inbox")
+    batches, _ = drain(exchange_connector(tmp_path).mail(), None)
+    assert {m.message_id for b in batches for m in b.messages} == {"new@x.example"}
+    ids = calls(fake, "GetItem")[0].element.findall("m:ItemIds/t:ItemId", NS)
+    assert len(ids) == 1
+
+
+def test_headers_threading_and_link(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.deliver(
+        make_message(message_id="n@list.example", headers={"Auto-Submitted": "auto-replied"}),
+        "inbox",
+    )
+    fake.deliver(make_message(message_id="s@me.example", in_reply_to="n@list.example"), "sentitems")
+    batches, _ = drain(exchange_connector(tmp_path).mail(), None)
+    found = {m.message_id: m for b in batches for m in b.messages}
+    assert found["n@list.example"].headers["auto-submitted"] == "auto-replied"
+    assert found["n@list.example"].link.startswith("https://ex.example/owa/?ItemID=")
+    assert found["s@me.example"].folder is FolderRole.SENT
+    assert found["s@me.example"].in_reply_to == "n@list.example"
+
+
+def test_refused_sync_state_is_cursor_expired(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.deliver(make_message(message_id="a@x.example"), "inbox")
+    source = exchange_connector(tmp_path).mail()
+    _, cursor = drain(source, None)
+    fake.forget_states()
+    with pytest.raises(CursorExpired):
+        drain(source, cursor)
+
+
+def test_bodies_are_raw_mime(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.deliver(make_message(message_id="b@x.example", body="Can we talk Friday?"), "inbox")
+    source = exchange_connector(tmp_path).mail()
+    (message,) = [m for b in drain(source, None)[0] for m in b.messages]
+    ((got, body),) = list(source.bodies([message.id]))
+    assert got == message.id
+    assert b"Can we talk Friday?" in (body.raw or b"")
+    assert 'FieldURI="item:MimeContent"' in calls(fake, "GetItem")[-1].text
+
+
+# -- throttling and auth -----------------------------------------------------
+
+
+def test_server_busy_backs_off_as_told_then_retries(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.deliver(make_message(message_id="a@x.example"), "inbox")
+    fake.inject_busy("SyncFolderItems", back_off_ms=2500)
+    waits: list[float] = []
+    context = Context(
+        account="office",
+        options=dict(_options()),
+        cache_dir=tmp_path,
+        secret={"password": "secret"}.get,
+    )
+    source = ExchangeConnector(context, sleep=waits.append).mail()
+    batches, _ = drain(source, None)
+    assert waits == [2.5]
+    assert any(b.messages for b in batches)
+
+
+def test_long_back_off_goes_back_to_the_core(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.inject_busy("SyncFolderItems", back_off_ms=300_000)
+    with pytest.raises(TransientError) as caught:
+        drain(exchange_connector(tmp_path).mail(), None)
+    assert caught.value.retry_after == 300.0
+
+
+def test_wrong_password_is_an_auth_error_naming_the_command(fake: FakeEWS, tmp_path: Path) -> None:
+    context = Context(
+        account="office",
+        options=dict(_options()),
+        cache_dir=tmp_path,
+        secret={"password": "wrong"}.get,
+    )
+    with pytest.raises(AuthError) as caught:
+        drain(ExchangeConnector(context).mail(), None)
+    assert caught.value.command == "nurture auth exchange office"
+    assert fake.calls == []  # refused before any operation reached the server
+
+
+def test_missing_password_is_an_auth_error(tmp_path: Path) -> None:
+    context = Context(account="office", options=dict(_options()), cache_dir=tmp_path)
+    with pytest.raises(AuthError):
+        ExchangeConnector(context).mail()
+
+
+def _options() -> dict[str, Any]:
+    return {
+        "email": "alex@brightpath.example",
+        "username": "alex",
+        "server": ENDPOINT,
+        "auth_type": "basic",
+        "build": "15.1.2507.6",
+    }
+
+
+# -- calendar ----------------------------------------------------------------
+
+
+def test_task_is_created_silently_with_the_extended_property(fake: FakeEWS, tmp_path: Path) -> None:
+    store = exchange_connector(tmp_path).calendar()
+    task = sample_task()
+    store.create_task(task)
+    (create,) = calls(fake, "CreateItem")
+    assert create.element.get("SendMeetingInvitations") == "SendToNone"
+    assert f'<t:ExtendedFieldURI {KEY_URI} PropertyType="String"/>' in create.text
+    item = create.element.find("m:Items/t:CalendarItem", NS)
+    assert item.findtext("t:LegacyFreeBusyStatus", namespaces=NS) == "Free"
+    assert item.findtext("t:Categories/t:String", namespaces=NS) == "nurture"
+    assert item.findtext("t:UID", namespaces=NS) == task.uid
+    assert item.find("t:RequiredAttendees", NS) is None
+    # Idempotence costs one look-up by key before the CreateItem.
+    (find,) = calls(fake, "FindItem")
+    exists = find.element.find("m:Restriction/t:IsEqualTo/t:ExtendedFieldURI", NS)
+    assert exists.get("PropertyName") == "NurtureKey"
+    assert exists.get("PropertySetId") == ews_mapi.PROPERTY_SET
+
+
+def test_tasks_are_listed_by_the_property_exists_restriction(fake: FakeEWS, tmp_path: Path) -> None:
+    store = exchange_connector(tmp_path).calendar()
+    store.create_task(sample_task())
+    before = len(fake.calls)
+    assert [r.key for r in store.tasks()] == [sample_task().key]
+    assert fake.operations()[before:] == ["FindItem"]
+    restriction = fake.calls[-1].element.find("m:Restriction/t:Exists/t:ExtendedFieldURI", NS)
+    assert restriction is not None and restriction.get("PropertyName") == "NurtureKey"
+
+
+def test_update_never_overwrites_a_user_edit(fake: FakeEWS, tmp_path: Path) -> None:
+    store = exchange_connector(tmp_path).calendar()
+    record = store.create_task(sample_task())
+    updated = store.update_task(sample_task(hour=12), record)
+    (update,) = calls(fake, "UpdateItem")
+    assert update.element.get("ConflictResolution") == "NeverOverwrite"
+    assert update.element.get("SendMeetingInvitationsOrCancellations") == "SendToNone"
+    with pytest.raises(TaskConflict):
+        store.update_task(sample_task(hour=14), record)  # the old change key
+    store.update_task(sample_task(hour=15), updated)
+    (back,) = store.tasks()
+    assert back.start.hour == 15
+
+
+def test_retry_after_a_lost_create_response_makes_one_item(
+    mock: requests_mock.Mocker, fake: FakeEWS, tmp_path: Path
+) -> None:
+    lost = {"left": 1}
+
+    def flaky(request: Any, context: Any) -> str:
+        answer = fake.handle(request, context)
+        if fake.calls[-1].operation == "CreateItem" and lost["left"]:
+            lost["left"] -= 1
+            raise requests.ConnectionError("connection reset after the server acted")
+        return answer
+
+    mock.post(ENDPOINT, text=flaky)
+    store = exchange_connector(tmp_path).calendar()
+    record = store.create_task(sample_task())
+    assert len(calls(fake, "CreateItem")) == 1
+    assert [r.key for r in store.tasks()] == [record.key]
+    assert sum(1 for i in fake.items.values() if i.kind == "CalendarItem") == 1
+
+
+def test_calendar_read_with_no_changes_is_one_request(fake: FakeEWS, tmp_path: Path) -> None:
+    start = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+    fake.add_event(
+        "meet@example",
+        "Review",
+        start,
+        start + timedelta(hours=1),
+        attendees=("dana@client.example",),
+    )
+    fake.add_event(
+        "solo@example", "Focus", start + timedelta(days=1), start + timedelta(days=1, hours=2)
+    )
+    window = (start - timedelta(days=1), start + timedelta(days=7))
+    first = list(exchange_connector(tmp_path).calendar().events(*window))
+    assert fake.operations() == ["FindItem", "GetItem"]  # attendees of the one meeting
+    assert len(calls(fake, "GetItem")[0].element.findall("m:ItemIds/t:ItemId", NS)) == 1
+    view = calls(fake, "FindItem")[0].element.find("m:CalendarView", NS)
+    assert view.get("StartDate").startswith("2026-11-01T14:00:00")
+    before = len(fake.calls)
+    again = list(exchange_connector(tmp_path).calendar().events(*window))
+    assert again == first
+    assert fake.operations()[before:] == ["FindItem"]
+    meeting = next(e for e in first if e.uid == "meet@example")
+    assert [a.email for a in meeting.attendees] == ["dana@client.example"]
+
+
+def test_soap_requests_are_well_formed_ews(fake: FakeEWS, tmp_path: Path) -> None:
+    store = exchange_connector(tmp_path).calendar()
+    store.create_task(sample_task())
+    for call in fake.calls:
+        root = etree.fromstring(call.text.encode())
+        version = root.find("s:Header/t:RequestServerVersion", NS)
+        assert version is not None and version.get("Version") == "Exchange2016"
