@@ -50,6 +50,10 @@ from .auth import auth as _auth  # noqa: E402
 
 main.add_command(_auth)
 
+from .run import run as _run  # noqa: E402
+
+main.add_command(_run)
+
 from .report import report as _report  # noqa: E402
 
 main.add_command(_report)

@@ -1,0 +1,816 @@
+"""`nurture run`: the scheduler that keeps the calendar current, quietly.
+
+Jobs (APScheduler 3.x, in-memory job store rebuilt from config at every start;
+the real state lives in nurture's SQLite):
+
+- ``sync:<account>`` — ingest and analyse one account's mail (default every 5 min);
+- ``reconcile`` — detect, apply rules, plan and write the calendar (every 15 min,
+  and right after a mail sync that changed something);
+- ``reconnect`` — the daily reconnect scan (a reconcile at a fixed local hour);
+- ``tick`` — cheap: notices a resume from suspend, checks the rule files, pings
+  the watchdog.
+
+Threads, and why:
+
+- Every call into the `App` runs on ONE worker thread (`SerialExecutor`), the
+  load and close included: SQLite connections belong to the thread that opened
+  them, and serial jobs cannot step on each other's transactions.
+- The tick runs inline in the scheduler's own thread (`InlineExecutor`). It is
+  therefore proof that the scheduler loop turns, and it can see a worker that
+  hangs; WATCHDOG=1 is sent only when both are true.
+- The main thread blocks SIGTERM/SIGINT/SIGHUP and waits for them with
+  `sigwait`: no Python signal handler ever runs in the middle of a job.
+
+Wake-ups: all intervals are anchored to whole minutes (UTC), so the tick, the
+syncs and the reconcile fall due together and an idle daemon wakes once a
+minute.
+
+Suspend: APScheduler's timers wait on the monotonic clock, which stops while the
+machine sleeps, so after a resume the next wake-up can come late by the time
+that was left. The tick (at most a minute away) compares how far the wall
+clock and the monotonic clock moved; a jump means a resume (or a clock step),
+and every job whose time has come runs at once, backed-off accounts included.
+For tests, ``$NURTURE_TEST_CLOCK_OFFSET_FILE`` names a file holding seconds
+to add to the wall clock: writing 3600 into it looks exactly like an hour of
+sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, Protocol
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
+from apscheduler.executors.base import BaseExecutor, run_job
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .errors import AuthError, Problem, TransientError, UserError
+from .notify import Notifier
+
+log = logging.getLogger(__name__)
+
+# Interval triggers start from here, so that every interval that is a whole
+# number of minutes fires on whole minutes, together with the others.
+_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
+
+CLOCK_OFFSET_ENV = "NURTURE_TEST_CLOCK_OFFSET_FILE"
+
+
+class ApplyReportLike(Protocol):
+    created: int
+    updated: int
+    removed: int
+    unchanged: int
+
+    def summary(self) -> str: ...
+
+
+class AppLike(Protocol):
+    """What the daemon needs from `nurture.app.App` (see that class for the meaning)."""
+
+    def mail_accounts(self) -> list[str]: ...
+    def sync_mail(self, account: str, now: datetime) -> int: ...
+    def reconcile(self, now: datetime, dry_run: bool = False) -> Any: ...
+    def reload_rules(self) -> list[Problem]: ...
+    def rules_changed(self) -> bool: ...
+    def record_account_status(
+        self, account: str, *, ok: bool, error: str = "", paused: bool = False
+    ) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How often the daemon does what. Defaults suit a laptop; tests shorten them."""
+
+    sync_every: timedelta = timedelta(minutes=5)
+    reconcile_every: timedelta = timedelta(minutes=15)
+    tick_every: timedelta = timedelta(minutes=1)
+    reconnect_at: dtime = dtime(7, 0)
+    # A laptop shut for a long weekend still runs each job once (coalesced) on wake.
+    misfire_grace: timedelta = timedelta(days=7)
+    backoff_first: timedelta = timedelta(seconds=30)
+    backoff_max: timedelta = timedelta(hours=1)
+    # A paused account (sign-in refused) is retried this often, silently.
+    auth_retry_every: timedelta = timedelta(hours=1)
+    # A job running longer than this is hung: the watchdog is let go to restart us.
+    hang_after: timedelta = timedelta(hours=2)
+    # What a clock jump must exceed to count as a resume.
+    jump_threshold: timedelta = timedelta(seconds=30)
+    # How long SIGTERM waits for a running job (the unit's TimeoutStopSec is 30 s).
+    stop_timeout: timedelta = timedelta(seconds=20)
+
+    def effective_tick(self, watchdog_interval: float | None) -> float:
+        """The tick in seconds: no slower than the watchdog needs its pings."""
+        tick = self.tick_every.total_seconds()
+        if watchdog_interval is not None:
+            tick = min(tick, watchdog_interval)
+        return max(tick, 0.2)
+
+
+class Clock:
+    """Wall and monotonic time, with the test hook that simulates a suspend."""
+
+    def __init__(self, offset_file: str | None = None) -> None:
+        self._offset_file = Path(offset_file) if offset_file else None
+
+    @classmethod
+    def from_environment(cls) -> Clock:
+        return cls(os.environ.get(CLOCK_OFFSET_ENV) or None)
+
+    def offset(self) -> float:
+        if self._offset_file is None:
+            return 0.0
+        try:
+            return float(self._offset_file.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0.0
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(time.time() + self.offset(), UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class InlineExecutor(BaseExecutor):
+    """Runs a job right in the scheduler's thread. Only for the tick, which is cheap."""
+
+    def submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        events = run_job(job, job._jobstore_alias, run_times, self._logger.name)
+        assert self._scheduler is not None
+        for event in events:
+            self._scheduler._dispatch_event(event)
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:  # pragma: no cover
+        raise NotImplementedError("InlineExecutor runs jobs in submit_job")
+
+
+class SerialExecutor(BaseExecutor):
+    """One worker thread that runs scheduled jobs and plain calls, in order.
+
+    `call` runs any function on the worker (loading and closing the App);
+    `busy_for` tells the tick how long the current item has been running;
+    `drain` is the clean stop: drop what is queued, let the running item end,
+    run a last function, and give up after a timeout.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._busy_since: float | None = None
+        self._busy_name = ""
+        self._closed = False
+        self._state_lock = threading.Lock()
+
+    def _ensure_thread(self) -> None:
+        with self._state_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="nurture-worker", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._closed and not getattr(item, "_final", False):
+                continue
+            item()
+
+    def _enqueue(self, name: str, fn: Callable[[], None]) -> None:
+        def run() -> None:
+            self._busy_since, self._busy_name = time.monotonic(), name
+            try:
+                fn()
+            finally:
+                self._busy_since, self._busy_name = None, ""
+
+        run._final = getattr(fn, "_final", False)  # type: ignore[attr-defined]
+        self._ensure_thread()
+        self._queue.put(run)
+
+    def call(self, fn: Callable[[], Any], name: str = "call") -> Future[Any]:
+        """Run `fn` on the worker after what is queued; its result arrives in the future."""
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn())
+            except BaseException as error:
+                future.set_exception(error)
+
+        self._enqueue(name, run)
+        return future
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        def run() -> None:
+            try:
+                events = run_job(job, job._jobstore_alias, run_times, self._logger.name)
+            except BaseException as error:
+                self._run_job_error(job.id, error, error.__traceback__)
+            else:
+                self._run_job_success(job.id, events)
+
+        self._enqueue(job.id, run)
+
+    def busy_for(self) -> tuple[str, float] | None:
+        """(what, seconds) of the item running now, or None when idle."""
+        since, name = self._busy_since, self._busy_name
+        if since is None:
+            return None
+        return name, time.monotonic() - since
+
+    def shutdown(self, wait: bool = True) -> None:
+        # The scheduler calls this on shutdown; the daemon stops us with drain().
+        pass
+
+    def drain(self, last: Callable[[], None], timeout: float) -> bool:
+        """Skip queued items, run `last` after the running one; False if time ran out."""
+        self._closed = True
+        done = threading.Event()
+
+        def final() -> None:
+            try:
+                last()
+            finally:
+                done.set()
+
+        final._final = True  # type: ignore[attr-defined]
+        self._enqueue("stop", final)
+        self._queue.put(None)
+        return done.wait(timeout)
+
+
+@dataclass(slots=True)
+class AccountState:
+    """What the daemon knows about one account between jobs (worker thread only)."""
+
+    failures: int = 0
+    paused: bool = False
+    error: str = ""
+    last_ok: datetime | None = None
+    backoff_until: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Status:
+    last_sync: datetime | None = None
+    last_reconcile: datetime | None = None
+    last_report: str = ""
+    pending: dict[str, int] = field(default_factory=dict)
+
+
+class Daemon:
+    """Drives the App on a schedule; see the module docstring for the design.
+
+    `load_app` builds the App (called on the worker at start and on every
+    reload, so a reload re-reads config.toml too). `settings_from_app` may
+    turn the loaded App's configuration into `Settings`; explicit `settings`
+    fields given by the caller (the command line) win over it.
+    """
+
+    def __init__(
+        self,
+        load_app: Callable[[], AppLike],
+        settings: Settings | None = None,
+        *,
+        overrides: dict[str, Any] | None = None,
+        settings_from_app: Callable[[AppLike, Settings], Settings] | None = None,
+        notifier: Notifier | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._load_app = load_app
+        self._base_settings = settings or Settings()
+        self._overrides = dict(overrides or {})
+        self._settings_from_app = settings_from_app
+        self.settings = replace(self._base_settings, **self._overrides)
+        self.notifier = notifier or Notifier(None)
+        self.clock = clock or Clock()
+        self._rng = rng or random.Random()
+        self.worker = SerialExecutor()
+        self.app: AppLike | None = None
+        self.accounts: dict[str, AccountState] = {}
+        self._status = _Status()
+        self._rule_problems: set[str] = set()
+        self._rules_reload_queued = False
+        self._reconcile_error = ""
+        self._config_problems: tuple[str, ...] = ()
+        self._last_clock: tuple[float, float] | None = None
+        self._hang_reported = False
+        self._stopping = False
+        self.stopped_cleanly = True
+        self.watchdog_pings = 0
+        self.resumes = 0
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": self.worker, "inline": InlineExecutor()},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.settings.misfire_grace.total_seconds()),
+            },
+        )
+        self.scheduler.add_listener(
+            self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Load the App (raises `UserError`), schedule every job, start, and say READY."""
+        self.worker.call(self._load_first, "load").result()
+        self.scheduler.start()
+        self.notifier.ready(self.status_text())
+        log.debug("nurture is running: %s", self.status_text())
+
+    def reload(self) -> Future[Any]:
+        """Re-read config.toml and the rules (SIGHUP); the old ones stay if the new are bad."""
+        return self.worker.call(self._reload, "reload")
+
+    def stop(self) -> bool:
+        """Stop cleanly: no new jobs, let the running one finish, close the App.
+
+        True when everything ended within `Settings.stop_timeout`. Each mail
+        batch is its own transaction, so even a job cut short leaves a
+        consistent state.
+        """
+        self._stopping = True
+        self.notifier.stopping("stopping")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        clean = self.worker.drain(self._close_app, self.settings.stop_timeout.total_seconds())
+        self.stopped_cleanly = clean
+        if not clean:
+            busy = self.worker.busy_for()
+            what = busy[0] if busy else "a job"
+            log.warning("%s did not finish in time; exiting anyway (state is checkpointed)", what)
+        self.notifier.close()
+        return clean
+
+    def serve(self) -> int:
+        """Run until SIGTERM or SIGINT (SIGHUP reloads); the exit status for `nurture run`.
+
+        Must run in the main thread, before any other thread exists, so that
+        every thread inherits the blocked signal mask.
+        """
+        signals = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            self.start()
+            while True:
+                received = signal.sigwait(signals)
+                if received == signal.SIGHUP:
+                    log.debug("SIGHUP: reloading configuration and rules")
+                    self.reload()
+                    continue
+                log.debug("%s: stopping", signal.Signals(received).name)
+                break
+            self.stop()
+            return 0
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    # ------------------------------------------------------------------ loading
+
+    def _load_first(self) -> None:
+        app = self._load_app()
+        self._install(app)
+
+    def _install(self, app: AppLike) -> None:
+        """Make `app` current and rebuild the job store from its configuration."""
+        self.app = app
+        if self._settings_from_app is not None:
+            base = self._settings_from_app(app, self._base_settings)
+            self.settings = replace(base, **self._overrides)
+        accounts = list(app.mail_accounts())
+        self.accounts = {name: self.accounts.get(name, AccountState()) for name in accounts}
+        for state in self.accounts.values():
+            state.paused, state.failures, state.backoff_until = False, 0, None
+        self._schedule_jobs(accounts)
+
+    def _schedule_jobs(self, accounts: list[str]) -> None:
+        s = self.settings
+        now = datetime.now(UTC)
+        tick = self.settings.effective_tick(self.notifier.watchdog_interval)
+        for job in self.scheduler.get_jobs():
+            job.remove()
+        self.scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=tick, start_date=_ANCHOR, timezone=UTC),
+            id="tick",
+            name="tick",
+            executor="inline",
+            misfire_grace_time=None,
+        )
+        for account in accounts:
+            self.scheduler.add_job(
+                self._sync,
+                IntervalTrigger(seconds=s.sync_every.total_seconds(), start_date=_ANCHOR),
+                args=(account,),
+                id=f"sync:{account}",
+                name=f"mail sync {account}",
+                next_run_time=now,
+            )
+        self.scheduler.add_job(
+            self._reconcile,
+            IntervalTrigger(seconds=s.reconcile_every.total_seconds(), start_date=_ANCHOR),
+            args=("interval",),
+            id="reconcile",
+            name="calendar reconcile",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._reconcile,
+            CronTrigger(hour=s.reconnect_at.hour, minute=s.reconnect_at.minute, timezone=_local()),
+            args=("daily reconnect scan",),
+            id="reconnect",
+            name="daily reconnect scan",
+        )
+
+    def _reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            app = self._load_app()
+        except UserError as error:
+            problems = tuple(str(p) for p in error.problems) or (str(error),)
+            if problems != self._config_problems:
+                log.error("reload failed, keeping the running configuration: %s", error.args[0])
+                for problem in error.problems:
+                    log.error("  %s", problem)
+            self._config_problems = problems
+            self.notifier.ready(self.status_text())
+            return
+        self._config_problems = ()
+        old = self.app
+        if old is not None:
+            old.close()
+        self._rule_problems.clear()
+        self._install(app)
+        log.info("reloaded configuration and rules (%d mail accounts)", len(self.accounts))
+        self.notifier.ready(self.status_text())
+
+    def _close_app(self) -> None:
+        if self.app is not None:
+            try:
+                self.app.close()
+            finally:
+                self.app = None
+
+    # ------------------------------------------------------------------ jobs
+
+    def _sync(self, account: str) -> None:
+        app, state = self.app, self.accounts.get(account)
+        if app is None or state is None or self._stopping:
+            return
+        now = self.clock.now()
+        try:
+            changes = app.sync_mail(account, now)
+        except AuthError as error:
+            self._pause(account, state, error)
+            return
+        except TransientError as error:
+            self._back_off(account, state, error, error.retry_after)
+            return
+        except Exception as error:
+            # Anything else from a connector: logged once, retried later (DESIGN).
+            self._back_off(account, state, error, None)
+            return
+        if state.failures or state.paused:
+            log.info("%s: mail sync works again", account)
+        state.failures, state.paused, state.error, state.backoff_until = 0, False, "", None
+        state.last_ok = now
+        self._status.last_sync = now
+        app.record_account_status(account, ok=True)
+        if changes:
+            log.debug("%s: %d messages changed", account, changes)
+            self._status.pending[account] = self._status.pending.get(account, 0) + changes
+            self._run_soon("reconcile")
+        self.notifier.status(self.status_text())
+
+    def _pause(self, account: str, state: AccountState, error: AuthError) -> None:
+        command = error.command or f"nurture auth {account}"
+        first = not state.paused
+        state.paused, state.error = True, str(error.args[0]) if error.args else "sign-in refused"
+        if first:
+            log.error(
+                "%s: sign-in refused (%s); mail sync for this account is paused until you run "
+                "`%s` (the other accounts go on)",
+                account,
+                state.error,
+                command,
+            )
+        assert self.app is not None
+        self.app.record_account_status(account, ok=False, error=str(error), paused=True)
+        retry = self.settings.auth_retry_every
+        self._reschedule(f"sync:{account}", datetime.now(UTC) + retry)
+        state.backoff_until = self.clock.now() + retry
+        self.notifier.status(self.status_text())
+
+    def _back_off(
+        self, account: str, state: AccountState, error: Exception, retry_after: float | None
+    ) -> None:
+        state.failures += 1
+        delay = self._delay(state.failures, retry_after)
+        text = str(error) or type(error).__name__
+        unexpected = not isinstance(error, TransientError)
+        if state.failures == 1 or (unexpected and text != state.error):
+            if unexpected:
+                log.error(
+                    "%s: mail sync failed: %s; retrying in %s",
+                    account,
+                    text,
+                    _human(delay),
+                    exc_info=error,
+                )
+            else:
+                log.warning(
+                    "%s: mail sync failed: %s; retrying in %s", account, text, _human(delay)
+                )
+        else:
+            log.debug(
+                "%s: still failing (%d): %s; next try in %s",
+                account,
+                state.failures,
+                text,
+                _human(delay),
+            )
+        state.error = text
+        assert self.app is not None
+        self.app.record_account_status(account, ok=False, error=text)
+        self._reschedule(f"sync:{account}", datetime.now(UTC) + delay)
+        state.backoff_until = self.clock.now() + delay
+
+    def _delay(self, failures: int, retry_after: float | None) -> timedelta:
+        """Exponential backoff with jitter (half to full), never sooner than the server asked."""
+        s = self.settings
+        ceiling = min(
+            s.backoff_max.total_seconds(),
+            s.backoff_first.total_seconds() * 2 ** min(failures - 1, 30),
+        )
+        seconds = ceiling * self._rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            seconds = max(seconds, retry_after)
+        return timedelta(seconds=seconds)
+
+    def _reconcile(self, reason: str) -> None:
+        app = self.app
+        if app is None or self._stopping:
+            return
+        now = self.clock.now()
+        try:
+            report = app.reconcile(now)
+        except Exception as error:  # AuthError, TransientError or anything from a connector
+            self._reconcile_failed(error)
+            return
+        if self._reconcile_error:
+            log.info("calendar works again")
+            self._reconcile_error = ""
+        pending, self._status.pending = self._status.pending, {}
+        self._status.last_reconcile = now
+        self._status.last_report = _report_summary(report)
+        changed_fn = getattr(report, "changed", None)
+        if callable(changed_fn):
+            changed = bool(changed_fn())
+        else:
+            changed = any(getattr(report, n, 0) for n in ("created", "updated", "removed"))
+        if changed:
+            mail = ", ".join(f"{a}: {n}" for a, n in sorted(pending.items()))
+            lead = f"{sum(pending.values())} changed messages ({mail}); " if pending else ""
+            log.info("%s%s", lead, self._status.last_report)
+        else:
+            log.debug("reconcile (%s): nothing to change", reason)
+        self.notifier.status(self.status_text())
+
+    def _reconcile_failed(self, error: Exception) -> None:
+        text = str(error) or type(error).__name__
+        first = text != self._reconcile_error
+        self._reconcile_error = text
+        if isinstance(error, AuthError):
+            if first:
+                log.error(
+                    "calendar: sign-in refused; tasks are not updated until you fix it: %s", error
+                )
+            return
+        if isinstance(error, TransientError):
+            delay = self._delay(1, error.retry_after)
+            if first:
+                log.warning("calendar: %s; retrying in %s", text, _human(delay))
+            self._reschedule("reconcile", datetime.now(UTC) + delay)
+            return
+        if first:
+            log.error(
+                "calendar reconcile failed: %s; retrying on the next cycle", text, exc_info=error
+            )
+
+    # ------------------------------------------------------------------ the tick
+
+    def _tick(self) -> None:
+        """Cheap, once a minute, in the scheduler thread: resume, rules, watchdog."""
+        if self._stopping:
+            return
+        self._check_clock()
+        self._check_rules()
+        if self._making_progress() and self.notifier.watchdog_interval is not None:
+            self.watchdog_pings += 1
+            self.notifier.watchdog()
+
+    def _check_clock(self) -> None:
+        wall, mono = self.clock.now().timestamp(), self.clock.monotonic()
+        last, self._last_clock = self._last_clock, (wall, mono)
+        if last is None:
+            return
+        jump = (wall - last[0]) - (mono - last[1])
+        if jump > self.settings.jump_threshold.total_seconds():
+            self.resumes += 1
+            log.info(
+                "woke up after %s (suspend or clock change); running what is due now",
+                _human(timedelta(seconds=jump)),
+            )
+            self.run_due_now()
+        elif jump < -self.settings.jump_threshold.total_seconds():
+            log.debug("the wall clock went back by %s", _human(timedelta(seconds=-jump)))
+
+    def run_due_now(self) -> None:
+        """Run at once every mail sync, and every other job whose time has come (after a resume).
+
+        Mail arrived while the machine slept, and accounts that were backing off
+        may have their network back; paused accounts (sign-in refused) stay paused.
+        """
+        virtual_now = self.clock.now()
+        real_now = datetime.now(UTC)
+        for job in self.scheduler.get_jobs():
+            if job.id == "tick" or job.next_run_time is None:
+                continue
+            if job.next_run_time <= virtual_now or job.id.startswith("sync:"):
+                account = job.id.partition(":")[2]
+                state = self.accounts.get(account)
+                if state is not None and state.paused:
+                    continue
+                job.modify(next_run_time=real_now)
+
+    def _check_rules(self) -> None:
+        app = self.app
+        if app is None or self._rules_reload_queued:
+            return
+        try:
+            changed = app.rules_changed()
+        except Exception as error:
+            log.debug("cannot check the rule files: %s", error)
+            return
+        if changed:
+            self._rules_reload_queued = True
+            self.worker.call(self._reload_rules, "rules")
+
+    def _reload_rules(self) -> None:
+        self._rules_reload_queued = False
+        app = self.app
+        if app is None:
+            return
+        problems = [str(p) for p in app.reload_rules()]
+        if problems:
+            new = [p for p in problems if p not in self._rule_problems]
+            if new:
+                log.error(
+                    "the rule files have %d problem%s; keeping the last good rules until fixed:",
+                    len(problems),
+                    "" if len(problems) == 1 else "s",
+                )
+                for problem in new:
+                    log.error("  %s", problem)
+            self._rule_problems = set(problems)
+            self.notifier.status(self.status_text())
+            return
+        if self._rule_problems:
+            log.info("the rule files are fixed; new rules applied")
+        else:
+            log.info("rule files changed; new rules applied")
+        self._rule_problems = set()
+        self._run_soon("reconcile")
+
+    def _making_progress(self) -> bool:
+        busy = self.worker.busy_for()
+        if busy is None or busy[1] < self.settings.hang_after.total_seconds():
+            self._hang_reported = False
+            return True
+        if not self._hang_reported:
+            self._hang_reported = True
+            log.error(
+                "%s has been running for %s; it looks stuck, so the watchdog will "
+                "restart nurture",
+                busy[0],
+                _human(timedelta(seconds=busy[1])),
+            )
+        return False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _run_soon(self, job_id: str) -> None:
+        self._reschedule(job_id, datetime.now(UTC))
+
+    def _reschedule(self, job_id: str, when: datetime) -> None:
+        job = self.scheduler.get_job(job_id)
+        if job is not None and not self._stopping:
+            job.modify(next_run_time=when)
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("job %s missed its time; it runs on the next occasion", event.job_id)
+        elif event.code == EVENT_JOB_ERROR and isinstance(event, JobExecutionEvent):
+            log.error("job %s failed: %s\n%s", event.job_id, event.exception, event.traceback)
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            log.debug("job %s is still queued or running; this run is skipped", event.job_id)
+
+    def status_text(self) -> str:
+        """The one line `systemctl --user status nurture` shows."""
+        parts = []
+        if self._status.last_sync is not None:
+            parts.append(f"last sync {_clock(self._status.last_sync)}")
+        ok = sum(1 for s in self.accounts.values() if not s.paused and not s.failures)
+        paused = [a for a, s in self.accounts.items() if s.paused]
+        failing = [a for a, s in self.accounts.items() if s.failures and not s.paused]
+        accounts = f"{ok} account{'s' if ok != 1 else ''} ok"
+        if failing:
+            accounts += f", retrying {', '.join(failing)}"
+        if paused:
+            accounts += f", paused {', '.join(paused)} (nurture auth)"
+        parts.append(accounts)
+        if self._status.last_reconcile is not None:
+            parts.append(
+                f"calendar {_clock(self._status.last_reconcile)}: " f"{self._status.last_report}"
+            )
+        if self._rule_problems:
+            parts.append(
+                f"rule files have {len(self._rule_problems)} problems (nurture rules check)"
+            )
+        return "; ".join(parts)
+
+
+def _report_summary(report: Any) -> str:
+    summary = getattr(report, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return ", ".join(
+        f"{getattr(report, n, 0)} {n}" for n in ("created", "updated", "removed", "unchanged")
+    )
+
+
+def _local() -> Any:
+    from tzlocal import get_localzone
+
+    return get_localzone()
+
+
+def _clock(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%H:%M UTC")
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    return f"{seconds / 86400:.1f} days".replace(".0 days", " days")
+
+
+def settings_from_app(app: AppLike, base: Settings) -> Settings:
+    """The intervals of ``[daemon]`` in config.toml, when the App exposes its config."""
+    config = getattr(app, "config", None)
+    if config is None:
+        return base
+    changes: dict[str, Any] = {}
+    for ours, theirs in (("sync_every", "mail_every"), ("reconcile_every", "reconcile_every")):
+        value = getattr(config, theirs, None)
+        if isinstance(value, timedelta) and value > timedelta(0):
+            changes[ours] = value
+    return replace(base, **changes)

@@ -1,0 +1,108 @@
+"""One daemon per state folder: an advisory lock on ``<state>/nurture.lock``.
+
+`fcntl.flock` is released by the kernel when the process dies, even by
+``kill -9``, so a crash never leaves a stale lock behind; the PID written into
+the file is only there to tell the user which process holds it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+from .errors import UserError
+
+LOCK_NAME = "nurture.lock"
+
+
+class AlreadyRunning(UserError):
+    """Another nurture daemon holds the lock of this state folder."""
+
+    def __init__(self, path: Path, pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        super().__init__(
+            f"nurture is already running for {path.parent}{who}. "
+            "Stop it first (`systemctl --user stop nurture`, or end that process), "
+            "or give this one another state folder."
+        )
+        self.path = path
+        self.pid = pid
+
+
+def holder(state_dir: Path) -> int | None:
+    """The PID written by the process that holds the lock, if any holds it."""
+    path = state_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return _read_pid(fd)
+            raise
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_pid(fd: int) -> int | None:
+    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+class InstanceLock:
+    """Holds the state folder's lock for as long as the daemon runs.
+
+    Use as a context manager, or call `acquire` and `release`.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> InstanceLock:
+        """Take the lock, or raise `AlreadyRunning` naming the holder."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            pid = _read_pid(fd)
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise AlreadyRunning(self.path, pid) from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Let go of the lock; the file stays (removing it would race a new owner)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def __enter__(self) -> InstanceLock:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

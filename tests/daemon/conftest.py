@@ -1,0 +1,208 @@
+"""Fixtures for the daemon tests: a fake App, a fake NOTIFY_SOCKET, a settable clock."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from nurture.daemon import Clock, Daemon, Settings
+from nurture.errors import Problem
+from nurture.notify import Notifier
+
+WAIT = 20.0  # seconds before a wait_for gives up; generous for a loaded CI machine
+
+
+def wait_for(condition: Callable[[], object], timeout: float = WAIT, what: str = "") -> None:
+    """Poll `condition` until it is true; fail the test (not a timing assertion) if it never is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+@dataclass
+class Report:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.removed} removed"
+
+
+@dataclass
+class FakeApp:
+    """Stands in for nurture.app.App: records every call and the thread it came on."""
+
+    accounts: list[str] = field(default_factory=lambda: ["work", "home"])
+    # account -> list of results to return (int) or raise (Exception), consumed in order
+    script: dict[str, list[object]] = field(default_factory=dict)
+    changes: int = 0
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    threads: set[str] = field(default_factory=set)
+    statuses: list[tuple[str, bool, str, bool]] = field(default_factory=list)
+    reconciles: list[datetime] = field(default_factory=list)
+    sync_times: list[tuple[str, datetime]] = field(default_factory=list)
+    rules_dirty: bool = False
+    rule_problems: list[Problem] = field(default_factory=list)
+    reloads: int = 0
+    closed: bool = False
+    block: threading.Event | None = None
+    reconcile_script: list[object] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _note(self, what: str, arg: str = "") -> None:
+        with self.lock:
+            self.calls.append((what, arg))
+            if what != "rules_changed":
+                self.threads.add(threading.current_thread().name)
+
+    def mail_accounts(self) -> list[str]:
+        self._note("mail_accounts")
+        return list(self.accounts)
+
+    def sync_mail(self, account: str, now: datetime) -> int:
+        self._note("sync", account)
+        self.sync_times.append((account, now))
+        if self.block is not None:
+            self.block.wait()
+        queue = self.script.get(account)
+        if queue:
+            outcome = queue.pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            assert isinstance(outcome, int)
+            return outcome
+        return self.changes
+
+    def reconcile(self, now: datetime, dry_run: bool = False) -> Report:
+        self._note("reconcile")
+        self.reconciles.append(now)
+        if self.reconcile_script:
+            outcome = self.reconcile_script.pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            assert isinstance(outcome, Report)
+            return outcome
+        return Report(unchanged=1)
+
+    def reload_rules(self) -> list[Problem]:
+        self._note("reload_rules")
+        self.reloads += 1
+        self.rules_dirty = False
+        return list(self.rule_problems)
+
+    def rules_changed(self) -> bool:
+        self._note("rules_changed")
+        return self.rules_dirty
+
+    def record_account_status(
+        self, account: str, *, ok: bool, error: str = "", paused: bool = False
+    ) -> None:
+        self._note("status", account)
+        self.statuses.append((account, ok, error, paused))
+
+    def close(self) -> None:
+        self._note("close")
+        self.closed = True
+
+    def count(self, what: str, arg: str | None = None) -> int:
+        with self.lock:
+            return sum(1 for w, a in self.calls if w == what and (arg is None or a == arg))
+
+
+class NotifyListener:
+    """A fake service manager: binds a datagram socket and collects what arrives."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.1)
+        self.messages: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.messages.append(data.decode())
+
+    def assignments(self) -> list[str]:
+        return [line for message in list(self.messages) for line in message.splitlines()]
+
+    def count(self, assignment: str) -> int:
+        return sum(1 for line in self.assignments() if line == assignment)
+
+    def statuses(self) -> list[str]:
+        return [line[7:] for line in self.assignments() if line.startswith("STATUS=")]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener(tmp_path: Path) -> Iterator[NotifyListener]:
+    notify = NotifyListener(tmp_path / "notify.sock")
+    yield notify
+    notify.close()
+
+
+class OffsetClock(Clock):
+    """The daemon's clock with an offset the test can move (a simulated suspend)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.shift = 0.0
+
+    def offset(self) -> float:
+        return self.shift
+
+
+FAST = Settings(
+    sync_every=timedelta(seconds=3600),
+    reconcile_every=timedelta(seconds=3600),
+    tick_every=timedelta(seconds=0.2),
+    backoff_first=timedelta(seconds=0.2),
+    backoff_max=timedelta(seconds=0.4),
+    auth_retry_every=timedelta(seconds=0.3),
+    stop_timeout=timedelta(seconds=5),
+    jump_threshold=timedelta(seconds=30),
+)
+
+
+@pytest.fixture
+def make_daemon(listener: NotifyListener) -> Iterator[Callable[..., Daemon]]:
+    made: list[Daemon] = []
+
+    def make(
+        app: FakeApp | Callable[[], FakeApp], settings: Settings = FAST, **kw: object
+    ) -> Daemon:
+        loader = app if callable(app) and not isinstance(app, FakeApp) else (lambda: app)
+        kw.setdefault("notifier", Notifier(str(listener.path), kw.pop("watchdog_usec", None)))  # type: ignore[arg-type]
+        daemon = Daemon(loader, settings, **kw)  # type: ignore[arg-type]
+        made.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in made:
+        if not daemon._stopping:
+            daemon.stop()

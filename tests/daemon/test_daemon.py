@@ -1,0 +1,302 @@
+"""The scheduler around the App: jobs, isolation, backoff, reloads, watchdog, suspend, stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from nurture.daemon import Daemon, Settings, settings_from_app
+from nurture.errors import AuthError, Problem, TransientError, UserError
+
+from .conftest import FAST, FakeApp, NotifyListener, OffsetClock, Report, wait_for
+
+MakeDaemon = Callable[..., Daemon]
+
+
+def test_start_syncs_every_account_then_reconciles_and_says_ready(
+    make_daemon: MakeDaemon, listener: NotifyListener
+) -> None:
+    app = FakeApp(changes=2)
+    daemon = make_daemon(app)
+    daemon.start()
+    wait_for(lambda: listener.count("READY=1") == 1, what="READY=1")
+    wait_for(lambda: app.count("sync", "work") and app.count("sync", "home"), what="both syncs")
+    wait_for(lambda: app.count("reconcile") >= 1, what="a reconcile")
+    # Every call into the App ran on the one worker thread, the load included.
+    assert app.threads == {"nurture-worker"}
+    wait_for(lambda: any("last sync" in s for s in listener.statuses()), what="STATUS")
+
+
+def test_a_sync_with_changes_triggers_a_reconcile_right_away(make_daemon: MakeDaemon) -> None:
+    app = FakeApp(accounts=["work"], script={"work": [0]})
+    daemon = make_daemon(app)
+    daemon.start()
+    wait_for(lambda: app.count("reconcile") == 1, what="the first reconcile")
+    before = app.count("reconcile")
+    app.script["work"] = [3]
+    daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+    wait_for(lambda: app.count("reconcile") > before, what="a reconcile after changes")
+
+
+def test_transient_error_backs_off_honouring_retry_after_and_others_go_on(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(script={"work": [TransientError("server busy", retry_after=600)]})
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("sync", "home") >= 1, what="home sync")
+        soon = datetime.now(UTC) + timedelta(seconds=590)
+        # the backoff is in place once the job is moved (the last step of a failure)
+        wait_for(
+            lambda: daemon.scheduler.get_job("sync:work").next_run_time >= soon,
+            what="sync:work moved past retry_after",
+        )
+    assert daemon.accounts["work"].failures == 1
+    # exactly the server's 600 s (the 0.1–0.2 s backoff is shorter), not the next interval
+    assert daemon.scheduler.get_job("sync:work").next_run_time <= datetime.now(UTC) + timedelta(
+        seconds=600
+    )
+    assert daemon.accounts["home"].failures == 0
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "work" in r.message]
+    assert len(warnings) == 1 and "server busy" in warnings[0].message
+    assert ("work", False, "server busy", False) in app.statuses
+
+
+def test_repeated_transient_errors_log_once_then_recover(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = [TransientError("network unreachable") for _ in range(3)]
+    app = FakeApp(accounts=["work"], script={"work": [*down, 0]})
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("sync", "work") >= 4, what="four sync attempts")
+        wait_for(lambda: daemon.accounts["work"].failures == 0, what="recovery")
+    messages = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("network unreachable" in m for m in messages) == 1
+    assert any("works again" in r.message for r in caplog.records if r.levelno == logging.INFO)
+
+
+def test_backoff_grows_with_jitter_and_respects_the_cap() -> None:
+    settings = Settings(backoff_first=timedelta(seconds=10), backoff_max=timedelta(seconds=100))
+    daemon = Daemon(lambda: FakeApp(), settings)
+    delays = [daemon._delay(n, None).total_seconds() for n in range(1, 8)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(100, 10 * 2 ** (n - 1))
+        assert ceiling / 2 <= delay <= ceiling
+    assert daemon._delay(1, 500).total_seconds() == 500
+    spread = {round(daemon._delay(3, None).total_seconds(), 6) for _ in range(20)}
+    assert len(spread) > 1  # jitter: not every client retries at the same instant
+
+
+def test_auth_error_pauses_only_that_account_with_one_line_naming_the_command(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture, listener: NotifyListener
+) -> None:
+    refused = [AuthError("token expired", command="nurture auth work") for _ in range(3)]
+    app = FakeApp(script={"work": refused}, changes=0)
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        # auth_retry_every is 0.3 s in FAST: three refusals come in quickly
+        wait_for(lambda: app.count("sync", "work") >= 3, what="retries of the paused account")
+        wait_for(lambda: app.count("sync", "home") >= 1, what="home sync")
+    lines = [r.message for r in caplog.records if "nurture auth work" in r.message]
+    assert len(lines) == 1
+    assert daemon.accounts["work"].paused
+    assert ("work", False, "token expired — run `nurture auth work`", True) in app.statuses
+    assert any("paused work" in s for s in listener.statuses())
+
+
+def test_unexpected_error_is_logged_once_with_traceback_and_retried(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(accounts=["work"], script={"work": [KeyError("x"), KeyError("x"), 1]})
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: daemon.accounts["work"].last_ok is not None, what="eventual success")
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is not None
+
+
+def test_broken_rules_are_reported_once_and_fixed_rules_applied(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    problem = Problem("rules/tiers.toml:3", "unknown key 'cadance'", "did you mean 'cadence'?")
+    app = FakeApp(accounts=["work"], rule_problems=[problem])
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("reconcile") >= 1, what="first reconcile")
+        app.rules_dirty = True
+        wait_for(lambda: app.reloads == 1, what="rules reload")
+        app.rules_dirty = True  # the user saves again, still broken
+        wait_for(lambda: app.reloads == 2, what="second rules reload")
+        assert sum("cadance" in r.message for r in caplog.records) == 1
+        before = app.count("reconcile")
+        app.rule_problems = []
+        app.rules_dirty = True
+        wait_for(lambda: app.reloads == 3, what="third rules reload")
+        wait_for(lambda: app.count("reconcile") > before, what="reconcile with fixed rules")
+    assert any("fixed" in r.message for r in caplog.records)
+
+
+def test_reload_swaps_the_app_and_keeps_the_old_one_on_a_bad_config(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = FakeApp(accounts=["work"]), FakeApp(accounts=["work", "new"])
+    loads: list[object] = [first, UserError("config.toml has 1 problem", [Problem("x:1", "bad")])]
+    loads.append(second)
+
+    def load() -> FakeApp:
+        outcome = loads.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert isinstance(outcome, FakeApp)
+        return outcome
+
+    daemon = make_daemon(load)
+    with caplog.at_level(logging.DEBUG, logger="nurture"):
+        daemon.start()
+        daemon.reload().result(timeout=10)
+        assert daemon.app is first and not first.closed
+        assert any("keeping the running configuration" in r.message for r in caplog.records)
+        daemon.reload().result(timeout=10)
+    assert daemon.app is second and first.closed
+    assert daemon.scheduler.get_job("sync:new") is not None
+    wait_for(lambda: second.count("sync", "new") >= 1, what="sync of the new account")
+
+
+def test_settings_come_from_config_unless_given_on_the_command_line() -> None:
+    class Config:
+        mail_every = timedelta(minutes=2)
+        reconcile_every = timedelta(minutes=10)
+
+    app = FakeApp()
+    app.config = Config()  # type: ignore[attr-defined]
+    settings = settings_from_app(app, Settings())
+    assert settings.sync_every == timedelta(minutes=2)
+    assert settings.reconcile_every == timedelta(minutes=10)
+    daemon = Daemon(
+        lambda: app,
+        Settings(),
+        overrides={"sync_every": timedelta(seconds=7)},
+        settings_from_app=settings_from_app,
+    )
+    daemon.worker.call(daemon._load_first).result(timeout=10)
+    assert daemon.settings.sync_every == timedelta(seconds=7)
+    assert daemon.settings.reconcile_every == timedelta(minutes=10)
+    daemon.stop()
+
+
+def test_watchdog_pings_while_progressing_and_stop_when_a_job_hangs(
+    make_daemon: MakeDaemon, listener: NotifyListener, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(accounts=["work"])
+    settings = replace(FAST, hang_after=timedelta(seconds=1))
+    daemon = make_daemon(app, settings, watchdog_usec=400_000)  # pings every 0.2 s
+    daemon.start()
+    wait_for(lambda: listener.count("WATCHDOG=1") >= 3, what="watchdog pings")
+    app.block = threading.Event()
+    with caplog.at_level(logging.ERROR, logger="nurture"):
+        daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+        wait_for(lambda: any("looks stuck" in r.message for r in caplog.records), what="hang")
+        pings = listener.count("WATCHDOG=1")
+        # ticks go on while the job hangs, and none of them pings
+        ticks = daemon.resumes, app.count("rules_changed")
+        wait_for(lambda: app.count("rules_changed") >= ticks[1] + 3, what="more ticks")
+        assert listener.count("WATCHDOG=1") == pings
+    app.block.set()
+    wait_for(lambda: listener.count("WATCHDOG=1") > pings, what="pings resume")
+
+
+def test_a_clock_jump_runs_due_jobs_at_once(make_daemon: MakeDaemon) -> None:
+    app = FakeApp(accounts=["work"])
+    clock = OffsetClock()
+    daemon = make_daemon(app, clock=clock)
+    daemon.start()
+    wait_for(lambda: app.count("reconcile") >= 1, what="the first cycle")
+    wait_for(lambda: app.count("rules_changed") >= 1, what="a first tick (the clock baseline)")
+    syncs, reconciles = app.count("sync"), app.count("reconcile")
+    # Intervals are an hour: nothing would run for an hour without the resume logic.
+    clock.shift = 2 * 3600
+    wait_for(lambda: daemon.resumes == 1, what="resume noticed")
+    wait_for(lambda: app.count("sync") > syncs, what="sync after resume")
+    wait_for(lambda: app.count("reconcile") > reconciles, what="reconcile after resume")
+    # The App is given the (jumped) wall-clock time.
+    assert app.sync_times[-1][1] >= datetime.now(UTC) + timedelta(hours=1.9)
+
+
+def test_a_paused_account_stays_paused_after_a_resume(make_daemon: MakeDaemon) -> None:
+    app = FakeApp(
+        accounts=["work"], script={"work": [AuthError("no", command="nurture auth work")]}
+    )
+    settings = replace(FAST, auth_retry_every=timedelta(hours=1))
+    clock = OffsetClock()
+    daemon = make_daemon(app, settings, clock=clock)
+    daemon.start()
+    wait_for(lambda: daemon.accounts["work"].paused, what="paused")
+    wait_for(lambda: app.count("rules_changed") >= 1, what="a first tick (the clock baseline)")
+    job = daemon.scheduler.get_job("sync:work")
+    clock.shift = 60  # a short nap: the hour-long auth retry is not due yet
+    wait_for(lambda: daemon.resumes == 1, what="resume noticed")
+    assert daemon.scheduler.get_job("sync:work").next_run_time == job.next_run_time
+
+
+def test_stop_says_stopping_lets_the_running_job_finish_and_closes_on_the_worker(
+    make_daemon: MakeDaemon, listener: NotifyListener
+) -> None:
+    app = FakeApp(accounts=["work"])
+    app.block = threading.Event()
+    daemon = make_daemon(app)
+    daemon.start()
+    wait_for(lambda: app.count("sync", "work") == 1, what="a running sync")
+    threading.Timer(0.3, app.block.set).start()
+    assert daemon.stop() is True
+    assert app.closed and app.threads == {"nurture-worker"}
+    assert listener.count("STOPPING=1") == 1
+    # the queued reconcile was dropped, not run after the stop request
+    assert app.calls[-1] == ("close", "")
+
+
+def test_stop_gives_up_after_the_timeout_when_a_job_hangs(make_daemon: MakeDaemon) -> None:
+    app = FakeApp(accounts=["work"])
+    app.block = threading.Event()
+    daemon = make_daemon(app, replace(FAST, stop_timeout=timedelta(seconds=0.3)))
+    daemon.start()
+    wait_for(lambda: app.count("sync", "work") == 1, what="a running sync")
+    assert daemon.stop() is False
+    assert not daemon.stopped_cleanly
+    app.block.set()
+
+
+def test_reconcile_transient_error_is_retried_soon(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(
+        accounts=["work"], reconcile_script=[TransientError("calendar busy"), Report(created=2)]
+    )
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.INFO, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("reconcile") >= 2, what="retried reconcile")
+        wait_for(lambda: any("2 created" in r.message for r in caplog.records), what="INFO line")
+    assert sum("calendar busy" in r.message for r in caplog.records) == 1
+
+
+def test_quiet_info_logs_nothing_for_an_idle_cycle(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(accounts=["work"], changes=0)
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.INFO, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("reconcile") >= 1 and app.count("rules_changed") >= 3)
+    ours = [r for r in caplog.records if r.name.startswith("nurture")]
+    assert [r.message for r in ours if r.levelno >= logging.INFO] == []
