@@ -264,7 +264,7 @@ class Secrets:
                 f"account {self.account}: cannot read systemd credential {path.name}",
                 [Problem(str(path), exc.strerror or type(exc).__name__)],
             ) from None
-        return _strip_newline(data.decode("utf-8", errors="strict"))
+        return self._decode(data, path)
 
     def _from_keyring(self, name: str) -> str | None:
         backend = real_keyring()
@@ -291,7 +291,16 @@ class Secrets:
             return None
         self._check_private(self.folder, folder=True)
         self._check_private(path, folder=False, info=info)
-        return _strip_newline(path.read_text(encoding="utf-8"))
+        return self._decode(path.read_bytes(), path)
+
+    def _decode(self, data: bytes, path: Path) -> str:
+        try:
+            return _strip_newline(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise UserError(
+                f"account {self.account}: secret in {path} is not UTF-8 text",
+                [Problem(str(path), "not UTF-8", "store the secret again as text")],
+            ) from None
 
     def _check_private(
         self, path: Path, *, folder: bool, info: os.stat_result | None = None

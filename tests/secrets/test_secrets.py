@@ -248,3 +248,11 @@ def test_chainer_of_nothing_real_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
     assert real_keyring() is None
     monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [])
     assert real_keyring() is None
+
+
+def test_binary_secret_file_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "secrets" / "work.password"
+    write_private(path, "")
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(UserError, match="not UTF-8"):
+        Secrets("work", {}, tmp_path).get("password")
