@@ -57,14 +57,9 @@ EWS_PAGE = 512
 
 def _raw(n: int, folder: str) -> bytes:
     when = SINCE + timedelta(minutes=90 * n + (7 if folder == "sent" else 0))
-    sender, to = (
-        ("Alex Morgan <alex@brightpath.example>", f"Contact {n % 300} <c{n % 300}@example.com>")
-        if folder == "sent"
-        else (
-            f"Contact {n % 300} <c{n % 300}@example.com>",
-            "Alex Morgan <alex@brightpath.example>",
-        )
-    )
+    contact = f"Contact {n % 300} <c{n % 300}@example.com>"
+    me = "Alex Morgan <alex@brightpath.example>"
+    sender, to = (me, contact) if folder == "sent" else (contact, me)
     headers = [
         ("From", sender),
         ("To", to),

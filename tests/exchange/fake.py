@@ -275,7 +275,7 @@ class FakeEWS:
                 parts.append(f"<t:{element}>{inner}</t:{element}>")
             elif kind == "attendees":
                 inner = "".join(
-                    f"<t:Attendee>{mailbox(*v, kind='Mailbox')}<t:ResponseType>Unknown"
+                    f"<t:Attendee>{mailbox(v[0], v[1], 'Mailbox')}<t:ResponseType>Unknown"
                     "</t:ResponseType></t:Attendee>"
                     for v in value
                 )
@@ -374,7 +374,7 @@ class FakeEWS:
         raise AssertionError(f"fake EWS has no restriction {name}")
 
     def occurrences(self, start: datetime, end: datetime) -> list[tuple[Item, dict[str, Any]]]:
-        found = []
+        found: list[tuple[Item, dict[str, Any]]] = []
         for item in self.items.values():
             if item.kind != "CalendarItem":
                 continue
