@@ -51,8 +51,10 @@ from .auth import auth as _auth  # noqa: E402
 main.add_command(_auth)
 
 from .run import run as _run  # noqa: E402
+from .service import service as _service  # noqa: E402
 
 main.add_command(_run)
+main.add_command(_service)
 
 from .report import report as _report  # noqa: E402
 
