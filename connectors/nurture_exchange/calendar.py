@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -35,6 +35,7 @@ from exchangelib.errors import (
     ErrorItemNotFound,
 )
 from exchangelib.fields import FieldPath
+from exchangelib.folders import Calendar
 from exchangelib.items import ID_ONLY, CalendarItem
 from exchangelib.properties import CalendarView, Mailbox
 from exchangelib.restriction import Restriction
@@ -45,7 +46,7 @@ from nurture.errors import TaskConflict, TaskGone
 from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, clean_text
 from nurture.model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord
 
-from .ews import Folders, to_utc
+from .ews import Session, to_utc
 from .mapi import CATEGORY
 
 log = logging.getLogger(__name__)
@@ -89,17 +90,18 @@ def _address(pair: list[str]) -> Address | None:
 class ExchangeCalendarStore(CalendarStore):
     """The default calendar of one Exchange mailbox."""
 
-    def __init__(
-        self,
-        account: Account,
-        folders: Folders,
-        guard: Callable[[Callable[[], Any]], Any],
-        cache_dir: Path,
-    ) -> None:
-        self._account = account
-        self._calendar = folders.calendar
-        self._guard = guard
+    def __init__(self, session: Session, cache_dir: Path) -> None:
+        self._session = session
+        self._guard = session.guard
         self._path = cache_dir / "attendees.json"
+
+    @property
+    def _account(self) -> Account:
+        return self._session.account
+
+    @property
+    def _calendar(self) -> Calendar:
+        return self._session.folders.calendar
 
     # -- busy time --------------------------------------------------------
 

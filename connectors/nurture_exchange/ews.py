@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import requests
 from exchangelib import (
@@ -188,3 +189,62 @@ def guarded(
             if attempt > RETRIES:
                 raise TransientError(f"Exchange unavailable: {type(exc).__name__}") from exc
             sleep(min(2.0**attempt, MAX_INLINE_WAIT))
+
+
+class Session:
+    """The EWS connection of one account, made on first use.
+
+    Building a source or a store makes no request and needs no password, so
+    the core can list accounts without touching the server.
+    """
+
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        password: Callable[[], str | None],
+        *,
+        command: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._options = options
+        self._password = password
+        self.command = command
+        self._sleep = sleep
+        self._account: Account | None = None
+        self._folders: Folders | None = None
+
+    def guard(self, call: Callable[[], T]) -> T:
+        return guarded(call, command=self.command, sleep=self._sleep)
+
+    @property
+    def account(self) -> Account:
+        if self._account is None:
+            secret = self._password()
+            if not secret:
+                raise AuthError("no password stored for this Exchange account", self.command)
+            options = self._options
+            self._account = self.guard(
+                partial(
+                    connect,
+                    email=str(options["email"]),
+                    username=str(options.get("username", "")),
+                    password=secret,
+                    server=str(options.get("server", "")),
+                    auth_type=str(options.get("auth_type", "ntlm")),
+                    build=str(options.get("build", "")),
+                    command=self.command,
+                )
+            )
+        return self._account
+
+    @property
+    def folders(self) -> Folders:
+        if self._folders is None:
+            self._folders = Folders(self.account)
+        return self._folders
+
+    def close(self) -> None:
+        if self._account is not None:
+            self._account.protocol.close()
+            self._account = None
+            self._folders = None

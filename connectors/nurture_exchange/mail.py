@@ -35,7 +35,7 @@ from nurture.headers import decode, message_ids
 from nurture.model import RULE_HEADERS, UTC, Address, Body, FolderRole
 from nurture.model import Message as Mail
 
-from .ews import Folders, to_utc
+from .ews import Session, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -116,18 +116,21 @@ class ExchangeMailSource(MailSource):
 
     def __init__(
         self,
-        account: Account,
-        folders: Folders,
-        guard: Callable[[Callable[[], Any]], Any],
+        session: Session,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self._account = account
-        self._folders: tuple[tuple[str, Folder, FolderRole], ...] = (
-            ("inbox", folders.inbox, FolderRole.INBOX),
-            ("sent", folders.sent, FolderRole.SENT),
-        )
-        self._guard = guard
+        self._session = session
+        self._guard = session.guard
         self._page_size = page_size
+
+    @property
+    def _account(self) -> Account:
+        return self._session.account
+
+    @property
+    def _folders(self) -> tuple[tuple[str, Folder, FolderRole], ...]:
+        folders = self._session.folders
+        return (("inbox", folders.inbox, FolderRole.INBOX), ("sent", folders.sent, FolderRole.SENT))
 
     def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
         states = self._states(cursor)

@@ -172,10 +172,15 @@ def test_wrong_password_is_an_auth_error_naming_the_command(fake: FakeEWS, tmp_p
     assert fake.calls == []  # refused before any operation reached the server
 
 
-def test_missing_password_is_an_auth_error(tmp_path: Path) -> None:
+def test_missing_password_is_an_auth_error_at_first_use(tmp_path: Path) -> None:
     context = Context(account="office", options=dict(_options()), cache_dir=tmp_path)
+    connector = ExchangeConnector(context)
+    source, store = connector.mail(), connector.calendar()  # listing accounts needs no server
+    with pytest.raises(AuthError) as caught:
+        drain(source, None)
+    assert caught.value.command == "nurture auth exchange office"
     with pytest.raises(AuthError):
-        ExchangeConnector(context).mail()
+        store.tasks()
 
 
 def _options() -> dict[str, Any]:
