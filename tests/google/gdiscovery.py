@@ -122,6 +122,13 @@ class Discovery:
                     problems.append(f"{match.method_id}: body lacks required field {field!r}")
         return problems
 
+    def validate_response(self, match: Match, answer: Any) -> list[str]:
+        """Problems of a response body against the method's response schema (for the fake)."""
+        response = match.spec.get("response")
+        if response is None or answer is None:
+            return []
+        return self._check(f"{match.method_id} response", {"$ref": response["$ref"]}, answer)
+
     def _check(self, where: str, schema: dict[str, Any], value: Any) -> list[str]:
         if "$ref" in schema:
             schema = self.doc["schemas"][schema["$ref"]]

@@ -101,6 +101,7 @@ class FakeGoogle:
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
         self.violations: list[str] = []
+        self.check_responses = True  # the fake's own answers follow the schema too
         self.calls: Counter[str] = Counter()
         self.round_trips = 0
         self.batch_sizes: list[int] = []
@@ -392,6 +393,8 @@ class FakeGoogle:
             )
         except Reply as reply:
             return reply.status, reply.body, reply.headers
+        if self.check_responses:
+            self.violations.extend(f"fake: {p}" for p in doc.validate_response(match, answer))
         return (200 if answer is not None else 204), answer, {}
 
     def _batch(
