@@ -4,8 +4,9 @@ Busy time: ``/me/calendarView/delta`` over a window fixed by its first call
 (Graph does not let a delta window move). The connector keeps the window, its
 deltaLink and a compact copy of the events in its cache folder; a read inside
 the window costs one request when nothing changed. A read outside it starts a
-new window (five weeks from the start asked). Occurrences of a series carry
-their master's iCalUId, looked up once per series and cached.
+new window (at least five weeks from the start asked, a week past its end).
+Occurrences of a series carry their master's iCalUId, looked up once per
+series and cached.
 
 Tasks: ordinary events carrying nurture's MAPI named property ``NurtureKey``
 (and ``NurtureDigest``) in the property set shared with the Exchange connector,
@@ -36,6 +37,9 @@ from .mapi import CATEGORY, DIGEST_PROPERTY, KEY_PROPERTY
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=35)
+# A window reaches this far past the end asked, so the daily-moving reads of the
+# core stay inside one delta window for a week before a new one is read.
+SLACK = timedelta(days=7)
 PAGE_SIZE = 200
 STATE_VERSION = 1
 UTC_PREFER = 'outlook.timezone="UTC"'
@@ -128,7 +132,7 @@ class GraphCalendarStore(CalendarStore):
                 covered = False
         if not covered:
             begin = datetime.combine(start.astimezone(UTC).date(), time(), UTC)
-            finish = datetime.combine((max(end, begin + WINDOW)).date(), time(), UTC)
+            finish = datetime.combine((max(end + SLACK, begin + WINDOW)).date(), time(), UTC)
             finish += timedelta(days=1)
             masters = state.get("masters", {})
             state = {

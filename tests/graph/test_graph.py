@@ -269,6 +269,21 @@ def test_calendar_no_change_read_is_one_request_and_series_resolved_once(
     assert "$deltatoken" in str(fake.log[-1].url)
 
 
+def test_daily_moving_reads_stay_in_one_delta_window(fake: FakeGraph, tmp_path: Path) -> None:
+    """The core reads [now - 120 days, now + 15 days] every cycle; days later it still deltas."""
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    fake.add_event("a@example", "A", now + timedelta(days=2), now + timedelta(days=2, hours=1))
+    store = graph_connector(fake, tmp_path).calendar()
+    list(store.events(now - timedelta(days=120), now + timedelta(days=15)))
+    for day in range(1, 6):
+        later = now + timedelta(days=day)
+        before = len(fake.log)
+        events = list(store.events(later - timedelta(days=120), later + timedelta(days=15)))
+        assert [e.uid for e in events] == ["a@example"]
+        assert len(fake.log) - before == 1
+        assert "$deltatoken" in str(fake.log[-1].url)
+
+
 def test_calendar_changes_and_removals_arrive_by_delta(fake: FakeGraph, tmp_path: Path) -> None:
     start = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     moving = fake.add_event("move@example", "Call", start, start + timedelta(hours=1))
