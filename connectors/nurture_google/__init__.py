@@ -52,7 +52,7 @@ class GoogleConnector(Connector):
             required=True,
             ask=True,
         ),
-        Option("client_secret", "OAuth client secret of that Desktop app", secret=True),
+        Option("client_secret", "OAuth client secret of that Desktop app", secret=True, ask=True),
         Option(
             "calendar",
             "where tasks go: your primary calendar, or a dedicated 'nurture' "

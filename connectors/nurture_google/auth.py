@@ -86,7 +86,15 @@ class AuthorizedHttp:
         try:
             self._creds.refresh(google.auth.transport.requests.Request(self._session))
         except google.auth.exceptions.RefreshError as error:
-            if "invalid_grant" in str(error) or "invalid_client" in str(error):
+            if any(
+                code in str(error)
+                for code in (
+                    "invalid_grant",
+                    "invalid_client",
+                    "invalid_scope",
+                    "unauthorized_client",
+                )
+            ):
                 raise AuthError(
                     "Google refused the stored sign-in (revoked, or expired: apps left in "
                     "'Testing' lose their tokens after 7 days)",

@@ -42,6 +42,11 @@ def token_endpoint(fake: FakeGoogle, requests_mock: Any) -> Any:
         if form.get("grant_type") != ["refresh_token"] or form.get("client_id") != [CLIENT_ID]:
             context.status_code = 401
             return {"error": "invalid_client"}
+        granted = fake.refresh_tokens.get(form["refresh_token"][0], set())
+        asked = set(form.get("scope", [""])[0].split())
+        if granted and not asked <= granted:
+            context.status_code = 400
+            return {"error": "invalid_scope", "error_description": "Bad Request"}
         token = fake.issue(form["refresh_token"][0])
         if token is None:
             context.status_code = 400

@@ -207,3 +207,14 @@ def test_permission_missing_at_use_is_an_auth_error(
         store.tasks()
     assert caught.value.command == "nurture auth google personal"
     fake.violations.clear()  # the fake also flags the out-of-scope call; expected here
+
+
+def test_switching_to_a_scope_never_granted_asks_for_a_new_sign_in(
+    fake: FakeGoogle, token_endpoint: Any, tmp_path: Path
+) -> None:
+    fake.grant(REFRESH_TOKEN, auth.scopes(mail=True, calendar=True, dedicated=False))
+    connector = make_connector(fake, tmp_path, calendar="nurture")  # needs app.created
+    with pytest.raises(AuthError) as caught:
+        connector.calendar()
+    assert caught.value.command == "nurture auth google personal"
+    assert "scope=" in token_endpoint.last_request.text
