@@ -1,0 +1,145 @@
+"""The whole pipeline with a Exchange Server account: mail by SyncFolderItems, tasks as CalendarItems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("exchangelib")
+
+import requests_mock  # noqa: E402
+from nurture_exchange.mapi import KEY_NAME, PROPERTY_SET  # noqa: E402
+
+import nurture.secrets  # noqa: E402
+from nurture.app import App, ApplyReport  # noqa: E402
+from tests.contract import make_message  # noqa: E402
+from tests.exchange.fake import ENDPOINT, FakeEWS  # noqa: E402
+
+USER = "alex@brightpath.example"
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class World:
+    """A config with one Exchange account, whose mailbox and calendar are the fake."""
+
+    def __init__(self, root: Path, fake: FakeEWS) -> None:
+        self.root = root
+        self.fake = fake
+        (root / "rules").mkdir()
+        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n')
+        (root / "config.toml").write_text(
+            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
+            f'[paths]\nstate = "state"\n'
+            f'[accounts.work]\nconnector = "exchange"\nemail = "{USER}"\nusername = "alex"\n'
+            f'server = "{ENDPOINT}"\nauth_type = "basic"\nbuild = "15.1.2507.6"\n'
+            f'password_command = "echo secret"\n'
+        )
+
+    def sync(self, now: datetime = NOW) -> ApplyReport:
+        app = App.load(self.root / "config.toml")
+        try:
+            for account in app.mail_accounts():
+                app.sync_mail(account, now)
+            return app.reconcile(now)
+        finally:
+            app.close()
+
+    def ledger(self) -> dict[str, str]:
+        app = App.load(self.root / "config.toml")
+        try:
+            return {k: e.state for k, e in app.state.ledger().items()}
+        finally:
+            app.close()
+
+    def tasks(self) -> dict[str, Any]:
+        return {
+            item.ext[(PROPERTY_SET, KEY_NAME)]: item
+            for item in self.fake.items.values()
+            if (PROPERTY_SET, KEY_NAME) in item.ext
+        }
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    fake = FakeEWS(username="alex", password="secret")
+    monkeypatch.setattr(nurture.secrets, "real_keyring", lambda: None)
+    with requests_mock.Mocker() as mock:
+        mock.post(ENDPOINT, text=fake.handle)
+        yield World(tmp_path, fake)
+
+
+def calls_of(fake: FakeEWS, operation: str) -> list[Any]:
+    return [c for c in fake.calls if c.operation == operation]
+
+
+def ask(fake: FakeEWS, days_ago: float = 4) -> str:
+    fake.deliver(
+        make_message(
+            message_id="ask-1@client.example",
+            sender="Dana Lee <dana@client.example>",
+            to=f"Alex Morgan <{USER}>",
+            subject="Renewal pricing",
+            body="Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\n"
+            "Dana",
+            date=NOW - timedelta(days=days_ago),
+        ),
+        "inbox",
+    )
+    return "ask-1@client.example"
+
+
+def test_a_question_becomes_a_free_tagged_event_and_goes_when_answered(world: World) -> None:
+    fake = world.fake
+    mid = ask(fake)
+    assert world.sync().created == 1
+    ((key, event),) = world.tasks().items()
+    assert key == f"reply:{mid}"
+    assert event.values["calendar:LegacyFreeBusyStatus"] == "Free"
+    assert event.values["item:Categories"] == ["nurture"]
+    assert "Dana" in event.values["item:Subject"]
+    assert calls_of(fake, "CreateItem")[0].element.get("SendMeetingInvitations") == "SendToNone"
+
+    before = len(fake.calls)
+    again = world.sync()
+    assert (again.created, again.updated, again.removed) == (0, 0, 0)
+    # No change: one SyncFolderItems per folder, one CalendarView, one task look-up.
+    assert fake.operations()[before:] == [
+        "SyncFolderItems",
+        "SyncFolderItems",
+        "FindItem",
+        "FindItem",
+    ]
+
+    fake.deliver(
+        make_message(
+            message_id="re-1@brightpath.example",
+            sender=f"Alex Morgan <{USER}>",
+            to="Dana Lee <dana@client.example>",
+            subject="Re: Renewal pricing",
+            body="Here it is.\n\nAlex",
+            date=NOW - timedelta(hours=1),
+            in_reply_to=mid,
+        ),
+        "sentitems",
+    )
+    done = world.sync(NOW + timedelta(minutes=5))
+    assert done.removed == 1
+    assert world.tasks() == {}
+
+
+def test_a_task_the_user_deletes_is_dismissed_for_good(world: World) -> None:
+    fake = world.fake
+    mid = ask(fake)
+    world.sync()
+    ((key, _),) = world.tasks().items()
+    for iid, item in list(fake.items.items()):
+        if item.ext.get((PROPERTY_SET, KEY_NAME)) == key:
+            del fake.items[iid]
+    world.sync(NOW + timedelta(minutes=5))
+    world.sync(NOW + timedelta(minutes=10))
+    assert world.tasks() == {}
+    assert world.ledger()[f"reply:{mid}"] == "dismissed"
