@@ -1,4 +1,4 @@
-"""The whole pipeline with a Exchange Server account: mail by SyncFolderItems, tasks as CalendarItems."""
+"""The whole pipeline with an Exchange Server account: mail in by EWS, tasks out as items."""
 
 from __future__ import annotations
 
