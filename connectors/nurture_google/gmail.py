@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -316,14 +317,51 @@ class GmailSource(MailSource):
     # -- bodies -----------------------------------------------------------
 
     def bodies(self, ids: Sequence[str]) -> Iterator[tuple[str, Body]]:
+        """Text and HTML parts (``format=full``): attachments stay on Google's side."""
         factories = {
-            i: (lambda i=i: self._messages.get(userId="me", id=i, format="raw"))
+            i: (lambda i=i: self._messages.get(userId="me", id=i, format="full"))
             for i in dict.fromkeys(ids)
         }
         for key, data in self._caller.batch(self._service, factories):
-            if isinstance(data, Missing) or "raw" not in data:
+            if isinstance(data, Missing) or "payload" not in data:
                 continue
-            yield (
-                key,
-                Body(raw=base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4))),
-            )
+            yield key, body_of(data["payload"])
+
+
+def _unb64(data: str) -> bytes:
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def _charset(part: dict[str, Any]) -> str:
+    for header in part.get("headers", []):
+        if header["name"].lower() == "content-type":
+            found = re.search(r'charset="?([\w.:-]+)"?', header["value"], re.IGNORECASE)
+            if found:
+                return found.group(1)
+    return "utf-8"
+
+
+def body_of(payload: dict[str, Any]) -> Body:
+    """The first text/plain and text/html parts of a ``format=full`` payload.
+
+    Gmail undoes the transfer encoding but not the charset; parts with a file
+    name are attachments and are skipped.
+    """
+    found: dict[str, str] = {}
+    stack = [payload]
+    while stack:
+        part = stack.pop(0)
+        mime = part.get("mimeType", "")
+        if mime.startswith("multipart/"):
+            stack = list(part.get("parts", [])) + stack
+            continue
+        data = part.get("body", {}).get("data")
+        if part.get("filename") or not data or mime not in ("text/plain", "text/html"):
+            continue
+        if mime not in found:
+            raw = _unb64(data)
+            try:
+                found[mime] = raw.decode(_charset(part), "replace")
+            except LookupError:
+                found[mime] = raw.decode("utf-8", "replace")
+    return Body(text=found.get("text/plain"), html=found.get("text/html"))

@@ -516,14 +516,8 @@ class FakeGoogle:
                 ],
             }
         elif fmt == "full":
-            text = stored.raw.split(b"\n\n", 1)[-1]
-            answer["payload"] = {
-                "partId": "",
-                "mimeType": "text/plain",
-                "filename": "",
-                "headers": [{"name": k, "value": v} for k, v in stored.headers],
-                "body": {"size": len(text), "data": base64.urlsafe_b64encode(text).decode()},
-            }
+            parsed = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(stored.raw)
+            answer["payload"] = _part(parsed, "")
         return answer
 
     def _gmail_users_history_list(
@@ -738,6 +732,29 @@ class FakeGoogle:
             "summary": calendar.summary,
             "timeZone": calendar.time_zone,
         }
+
+
+def _part(part: Any, part_id: str) -> dict[str, Any]:
+    """One MIME part as Gmail's MessagePart: transfer encoding undone, charset kept."""
+    answer: dict[str, Any] = {
+        "partId": part_id,
+        "mimeType": part.get_content_type(),
+        "filename": part.get_filename() or "",
+        "headers": [{"name": k, "value": str(v)} for k, v in part.items()],
+    }
+    if part.is_multipart():
+        answer["body"] = {"size": 0}
+        answer["parts"] = [
+            _part(sub, f"{part_id}.{n}" if part_id else str(n))
+            for n, sub in enumerate(part.get_payload())
+        ]
+        return answer
+    data = part.get_payload(decode=True) or b""
+    if answer["filename"]:
+        answer["body"] = {"attachmentId": f"att-{part_id}", "size": len(data)}
+    else:
+        answer["body"] = {"size": len(data), "data": base64.urlsafe_b64encode(data).decode()}
+    return answer
 
 
 def _z(value: datetime) -> str:

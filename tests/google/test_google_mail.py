@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -243,14 +244,26 @@ def test_other_client_errors_are_not_retried(fake: FakeGoogle, cache: Path, slee
     assert sleeps == []
 
 
-def test_bodies_are_raw_and_skip_missing(fake: FakeGoogle, cache: Path) -> None:
-    gid = fake.deliver(raw_message(body="Could we talk on Thursday?"))
+def test_bodies_are_text_and_html_parts_without_attachments(fake: FakeGoogle, cache: Path) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "dana@x.example", "me@x.example", "Hi"
+    message.set_content(
+        "Können wir am Donnerstag reden?", charset="iso-8859-1", cte="quoted-printable"
+    )
+    message.add_alternative("<p>Können wir <b>am Donnerstag</b> reden?</p>", subtype="html")
+    message.add_attachment(
+        b"%PDF-1.7 secret figures", maintype="application", subtype="pdf", filename="figures.pdf"
+    )
+    gid = fake.deliver(message.as_bytes())
     gone = fake.deliver(raw_message())
     fake.delete(gone)
     bodies = dict(source(fake, cache).bodies([gid, gone]))
     assert set(bodies) == {gid}
-    assert b"Could we talk on Thursday?" in (bodies[gid].raw or b"")
-    assert all(q.get("format") == ["raw"] for m, q in fake.log if m.endswith("messages.get"))
+    body = bodies[gid]
+    assert body.text is not None and body.text.strip() == "Können wir am Donnerstag reden?"
+    assert body.html is not None and "<b>am Donnerstag</b>" in body.html
+    assert "secret figures" not in (body.text + body.html) and body.raw is None
+    assert all(q.get("format") == ["full"] for m, q in fake.log if m.endswith("messages.get"))
 
 
 def test_first_sync_reads_only_the_window(fake: FakeGoogle, cache: Path) -> None:
