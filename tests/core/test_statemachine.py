@@ -166,8 +166,10 @@ class CalendarLoop(RuleBasedStateMachine):
         active = {k for k, e in ledger.items() if e.state == "active"}
         open_tasks = {k for k, c in tasks.items() if str(c.get("status", "")) != "COMPLETED"}
         assert open_tasks == active
-        for key in self.dismissed:
-            assert ledger[key].state == "dismissed"
+        for key in self.dismissed:  # a task completed first stays done when deleted later
+            assert ledger[key].state in (
+                ("dismissed", "done") if key in self.done else ("dismissed",)
+            )
         for key in self.done - self.dismissed:
             assert ledger[key].state in ("done", "dismissed")
         for key in active:
