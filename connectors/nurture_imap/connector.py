@@ -86,12 +86,6 @@ class ImapConnector(Connector):
             )
         return self._source
 
-    def auth_command(self) -> str:
-        # A password command is fixed in config.toml, not by a sign-in flow.
-        if str(self._option("auth")) == "xoauth2":
-            return f"nurture auth {self.name} {self.context.account}"
-        return f"nurture init --account {self.context.account}  (check password_command)"
-
     def close(self) -> None:
         if self._source is not None:
             self._source.close()

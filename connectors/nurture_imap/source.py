@@ -118,7 +118,7 @@ class ImapMailSource(MailSource):
         self._secret = secret
         self._auth_command = auth_command
         self._folders = folders or FolderConfig()
-        self._header_batch = header_batch
+        self.header_batch = header_batch
         self._client: imapclient.IMAPClient | None = None
         self._fresh = False
 
@@ -313,8 +313,8 @@ class ImapMailSource(MailSource):
         if not todo:
             yield (), tuple(deleted), final
             return
-        for start in range(0, len(todo), self._header_batch):
-            chunk = todo[start : start + self._header_batch]
+        for start in range(0, len(todo), self.header_batch):
+            chunk = todo[start : start + self.header_batch]
             fetched = client.fetch(chunk, items)
             messages = []
             for uid in chunk:
@@ -327,7 +327,7 @@ class ImapMailSource(MailSource):
                 reported.add(message.message_id)
                 messages.append(message)
                 known = known | {uid}
-            last = start + self._header_batch >= len(todo)
+            last = start + self.header_batch >= len(todo)
             checkpoint = (
                 final.but(uids=known)
                 if last

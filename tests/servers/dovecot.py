@@ -21,6 +21,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -178,22 +179,49 @@ class DovecotServer:
         except TimeoutError as exc:
             raise RuntimeError(f"dovecot did not start: {self.log()}") from exc
 
+    def _instance_pids(self) -> list[int]:
+        """Processes of this instance (its unique instance name is in their titles)."""
+        prefix = f"dovecot-nurture-test-{self.port}/".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if (entry / "cmdline").read_bytes().startswith(prefix):
+                        pids.append(int(entry.name))
+        return pids
+
     def stop(self) -> None:
+        """Stop the master and every process of this instance, open IMAP sessions included.
+
+        The master leaves running imap processes behind on SIGTERM; a real
+        restart drops clients, so they are ended too (this instance's only).
+        """
         pidfile = self._tmp / "run" / "master.pid"
-        if not pidfile.exists():
-            return
-        pid = int(pidfile.read_text().split()[0])
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+        pids = self._instance_pids()
+        if pidfile.exists():
+            pids.insert(0, int(pidfile.read_text().split()[0]))
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        for pid in pids:
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                time.sleep(0.02)
         with contextlib.suppress(FileNotFoundError):
             pidfile.unlink()
+        # A login process may still hold the listener for a moment.
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((self.host, self.port), timeout=0.2).close()
+            except OSError:
+                break
+            time.sleep(0.05)
 
     def restart(self) -> None:
         self.stop()
@@ -236,6 +264,15 @@ class DovecotServer:
             client.append(folder, raw, flags=tuple(flags))
         finally:
             client.logout()
+
+    def set_uidvalidity(self, folder: str, value: int) -> None:
+        """Give `folder` a new UIDVALIDITY, as a server does after rebuilding its index."""
+        doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
+        subprocess.run(
+            [doveadm, "-c", str(self.config), "mailbox", "update", "-u", self.user,
+             "--uid-validity", str(value), folder],
+            check=True, capture_output=True,
+        )  # fmt: skip
 
     def fill_maildir(self, messages: Iterable[bytes], folder: str = "INBOX") -> int:
         """Write messages straight into the Maildir (much faster than APPEND); returns count.

@@ -224,8 +224,15 @@ class RadicaleHarness:
                     break
         return found
 
-    def add_foreign_event(self, uid: str, summary: str, start: datetime, end: datetime,
-                          attendees: tuple[str, ...] = (), rrule: str | None = None) -> None:  # fmt: skip
+    def add_foreign_event(
+        self,
+        uid: str,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        attendees: tuple[str, ...] = (),
+        rrule: str | None = None,
+    ) -> None:
         import icalendar
 
         cal = icalendar.Calendar()
