@@ -474,7 +474,10 @@ class Daemon:
             old.close()
         self._rule_problems.clear()
         self._install(app)
-        log.info("reloaded configuration and rules (%d mail accounts)", len(self.accounts))
+        count = len(self.accounts)
+        log.info(
+            "reloaded configuration and rules (%d mail account%s)", count, "" if count == 1 else "s"
+        )
         self.notifier.ready(self.status_text())
 
     def _close_app(self) -> None:
@@ -603,7 +606,9 @@ class Daemon:
             changed = any(getattr(report, n, 0) for n in ("created", "updated", "removed"))
         if changed:
             mail = ", ".join(f"{a}: {n}" for a, n in sorted(pending.items()))
-            lead = f"{sum(pending.values())} changed messages ({mail}); " if pending else ""
+            total = sum(pending.values())
+            noun = "message" if total == 1 else "messages"
+            lead = f"{total} changed {noun} ({mail}); " if pending else ""
             log.info("%s%s", lead, self._status.last_report)
         else:
             log.debug("reconcile (%s): nothing to change", reason)
