@@ -52,6 +52,12 @@ class ExchangeConnector(Connector):
             default="",
         ),
         Option(
+            "folders",
+            'more mail folders to read besides Inbox and Sent Items, by name (e.g. ["Archive"])',
+            type=list,
+            default=[],
+        ),
+        Option(
             "page_size",
             "changes per SyncFolderItems page (at most 512)",
             type=int,
@@ -71,7 +77,8 @@ class ExchangeConnector(Connector):
 
     def mail(self) -> ExchangeMailSource:
         page = min(512, int(self.context.options.get("page_size", PAGE_SIZE)))
-        return ExchangeMailSource(self._session, page)
+        extra = tuple(self.context.options.get("folders", ()))
+        return ExchangeMailSource(self._session, page, extra)
 
     def calendar(self) -> ExchangeCalendarStore:
         return ExchangeCalendarStore(self._session, self.context.cache_dir)

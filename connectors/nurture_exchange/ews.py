@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from exchangelib import (
     Configuration,
     Credentials,
     FailFast,
+    Q,
     Version,
 )
 from exchangelib.errors import (
@@ -41,7 +42,15 @@ from exchangelib.errors import (
     UnauthorizedError,
 )
 from exchangelib.extended_properties import ExtendedProperty
-from exchangelib.folders import Calendar, Inbox, Root, SentItems
+from exchangelib.folders import (
+    Calendar,
+    Folder,
+    FolderCollection,
+    Inbox,
+    MsgFolderRoot,
+    Root,
+    SentItems,
+)
 from exchangelib.items import CalendarItem
 
 from nurture.errors import AuthError, Problem, TransientError, UserError
@@ -144,14 +153,47 @@ class Folders:
     """The distinguished folders, addressed by name: no GetFolder round trips."""
 
     def __init__(self, account: Account) -> None:
-        root = Root(account=account)
-        self.inbox = Inbox(root=root)
-        self.sent = SentItems(root=root)
-        self.calendar = Calendar(root=root)
+        self.account = account
+        self.root = Root(account=account)
+        self.inbox = Inbox(root=self.root)
+        self.sent = SentItems(root=self.root)
+        self.calendar = Calendar(root=self.root)
         for folder in (self.inbox, self.sent, self.calendar):
             # Fixes the folder's DistinguishedFolderId now: exchangelib sets it on first
             # use, which changes the folder's hash inside its own paging bookkeeping.
             folder.to_id()
+
+    def named(self, names: Sequence[str]) -> dict[str, Folder]:
+        """The mail folders called `names` anywhere in the mailbox: one FindFolder.
+
+        A name no folder has is a configuration error, reported with the names
+        that were found.
+        """
+        if not names:
+            return {}
+        top = MsgFolderRoot(root=self.root)
+        top.to_id()
+        query = Q()
+        for name in names:
+            query |= Q(name=name)
+        collection = FolderCollection(account=self.account, folders=[top])
+        found: dict[str, Folder] = {}
+        for folder in collection.find_folders(q=query, depth="Deep"):
+            if isinstance(folder, Folder) and folder.name:
+                found.setdefault(folder.name.casefold(), folder)
+        missing = [n for n in names if n.casefold() not in found]
+        if missing:
+            raise UserError(
+                f"no mail folder called {', '.join(repr(n) for n in missing)}",
+                [
+                    Problem(
+                        "folders",
+                        "no folder of that name in the mailbox",
+                        "use the name Outlook shows",
+                    )
+                ],
+            )
+        return {name: found[name.casefold()] for name in names}
 
 
 def guarded(
@@ -212,6 +254,7 @@ class Session:
         self._sleep = sleep
         self._account: Account | None = None
         self._folders: Folders | None = None
+        self._named: dict[str, Folder] | None = None
 
     def guard(self, call: Callable[[], T]) -> T:
         return guarded(call, command=self.command, sleep=self._sleep)
@@ -243,8 +286,16 @@ class Session:
             self._folders = Folders(self.account)
         return self._folders
 
+    def named(self, names: Sequence[str]) -> dict[str, Folder]:
+        """The user's extra mail folders, looked up once per process."""
+        if self._named is None:
+            folders = self.folders
+            self._named = self.guard(partial(folders.named, names))
+        return self._named
+
     def close(self) -> None:
         if self._account is not None:
             self._account.protocol.close()
             self._account = None
             self._folders = None
+            self._named = None

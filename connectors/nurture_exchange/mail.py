@@ -118,8 +118,10 @@ class ExchangeMailSource(MailSource):
         self,
         session: Session,
         page_size: int = PAGE_SIZE,
+        extra: Sequence[str] = (),
     ) -> None:
         self._session = session
+        self._extra = tuple(extra)
         self._guard = session.guard
         self._page_size = page_size
 
@@ -130,7 +132,14 @@ class ExchangeMailSource(MailSource):
     @property
     def _folders(self) -> tuple[tuple[str, Folder, FolderRole], ...]:
         folders = self._session.folders
-        return (("inbox", folders.inbox, FolderRole.INBOX), ("sent", folders.sent, FolderRole.SENT))
+        found: list[tuple[str, Folder, FolderRole]] = [
+            ("inbox", folders.inbox, FolderRole.INBOX),
+            ("sent", folders.sent, FolderRole.SENT),
+        ]
+        for name, folder in self._session.named(self._extra).items():
+            role = FolderRole.ARCHIVE if name.casefold() == "archive" else FolderRole.OTHER
+            found.append((f"folder:{name}", folder, role))
+        return tuple(found)
 
     def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
         states = self._states(cursor)

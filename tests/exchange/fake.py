@@ -178,6 +178,7 @@ class FakeEWS:
         self.states: dict[str, dict[str, int]] = {}
         self.calls: list[Call] = []
         self.busy: list[tuple[str, int]] = []
+        self.folders: dict[str, str] = {}  # folder id -> display name, under msgfolderroot
         self._ids = itertools.count(1)
 
     # -- plumbing -----------------------------------------------------------
@@ -292,7 +293,19 @@ class FakeEWS:
     # -- operations ---------------------------------------------------------
 
     def _SyncFolderItems(self, op: Any) -> str:
-        folder = op.find("m:SyncFolderId/t:DistinguishedFolderId", NS).get("Id")
+        target = op.find("m:SyncFolderId", NS)[0]
+        folder = target.get("Id")
+        if etree.QName(target).localname == "FolderId" and folder not in self.folders:
+            return response(
+                "SyncFolderItems",
+                [
+                    error(
+                        "SyncFolderItems",
+                        "ErrorFolderNotFound",
+                        "The specified folder could not be found" " in the store.",
+                    )
+                ],
+            )
         token = op.findtext("m:SyncState", default="", namespaces=NS)
         limit = int(op.findtext("m:MaxChangesReturned", namespaces=NS))
         if token and token not in self.states:
@@ -339,6 +352,40 @@ class FakeEWS:
                 )
             ],
         )
+
+    def _FindFolder(self, op: Any) -> str:
+        parent = op.find("m:ParentFolderIds/t:DistinguishedFolderId", NS).get("Id")
+        assert parent == "msgfolderroot", parent
+        assert op.get("Traversal") == "Deep"
+        names = {
+            c.get("Value")
+            for c in op.iter(f"{{{T}}}Constant")
+            if c.getparent().getparent().find("t:FieldURI", NS).get("FieldURI")
+            == "folder:DisplayName"
+        }
+        found = [(fid, name) for fid, name in self.folders.items() if name in names]
+        body = "".join(
+            f'<t:Folder><t:FolderId Id="{fid}" ChangeKey="AQAAABYAAA"/>'
+            f"<t:FolderClass>IPF.Note</t:FolderClass><t:DisplayName>{escape(name)}"
+            "</t:DisplayName><t:TotalCount>0</t:TotalCount><t:ChildFolderCount>0"
+            "</t:ChildFolderCount><t:UnreadCount>0</t:UnreadCount></t:Folder>"
+            for fid, name in found
+        )
+        return response(
+            "FindFolder",
+            [
+                ok(
+                    "FindFolder",
+                    f'<m:RootFolder IndexedPagingOffset="{len(found)}" TotalItemsInView="{len(found)}"'
+                    f' IncludesLastItemInRange="true"><t:Folders>{body}</t:Folders></m:RootFolder>',
+                )
+            ],
+        )
+
+    def add_folder(self, name: str) -> str:
+        fid = "AAMkADkFolder" + base64.b64encode(name.encode()).decode()
+        self.folders[fid] = name
+        return fid
 
     def _GetItem(self, op: Any) -> str:
         uris, ext = self._wanted(op)

@@ -18,7 +18,13 @@ from nurture_exchange import ExchangeConnector  # noqa: E402
 from nurture_exchange import mapi as ews_mapi  # noqa: E402
 
 from nurture.connector import Context  # noqa: E402
-from nurture.errors import AuthError, CursorExpired, TaskConflict, TransientError  # noqa: E402
+from nurture.errors import (  # noqa: E402
+    AuthError,
+    CursorExpired,
+    TaskConflict,
+    TransientError,
+    UserError,
+)
 from nurture.model import FolderRole  # noqa: E402
 from tests.contract import SINCE, drain, make_message, sample_task  # noqa: E402
 from tests.exchange.fake import ENDPOINT, NS, FakeEWS  # noqa: E402
@@ -292,3 +298,27 @@ def test_soap_requests_are_well_formed_ews(fake: FakeEWS, tmp_path: Path) -> Non
         root = etree.fromstring(call.text.encode())
         version = root.find("s:Header/t:RequestServerVersion", NS)
         assert version is not None and version.get("Version") == "Exchange2016"
+
+
+def test_folders_the_user_names_are_synced_too(fake: FakeEWS, tmp_path: Path) -> None:
+    archive = fake.add_folder("Archive")
+    clients = fake.add_folder("Clients")
+    fake.add_folder("Newsletters")
+    fake.deliver(make_message(message_id="a@x.example"), archive)
+    fake.deliver(make_message(message_id="c@x.example"), clients)
+    source = exchange_connector(tmp_path, folders=["Archive", "Clients"]).mail()
+    batches, cursor = drain(source, None)
+    found = {m.message_id: m.folder for b in batches for m in b.messages}
+    assert found == {"a@x.example": FolderRole.ARCHIVE, "c@x.example": FolderRole.OTHER}
+    assert fake.operations().count("FindFolder") == 1
+    before = len(fake.calls)
+    drain(source, cursor)
+    assert fake.operations()[before:] == ["SyncFolderItems"] * 4  # no second look-up
+
+
+def test_a_folder_name_that_does_not_exist_is_a_user_error(fake: FakeEWS, tmp_path: Path) -> None:
+    fake.add_folder("Archive")
+    source = exchange_connector(tmp_path, folders=["Archiv"]).mail()
+    with pytest.raises(UserError) as caught:
+        drain(source, None)
+    assert "Archiv" in str(caught.value)
