@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import random
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -144,6 +145,10 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
     when = end - timedelta(days=730)
     threads: list[tuple[str, str, list[str], tuple[str, str]]] = []  # subject, last id, refs, peer
     user_line = f"{USER[0]} <{USER[1]}>"
+    inbox_cur, sent_cur = str(dest / "cur"), str(dest / ".Sent" / "cur")
+    batch: list[tuple[str, str]] = []
+    pending: list[Future[None]] = []
+    writer = ThreadPoolExecutor(max_workers=2)
     for i in range(count):
         when += step * rng.uniform(0.5, 1.5)
         date = format_datetime(when)
@@ -213,8 +218,25 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
             )
         else:
             body = plain
-        folder = dest / ".Sent" if sent else dest
         name = f"{stamp}.M{i:07d}P1.bulk:2,S"
-        with open(os.path.join(folder, "cur", name), "wb") as fh:
-            fh.write((head + body).encode("utf-8"))
+        batch.append((os.path.join(sent_cur if sent else inbox_cur, name), head + body))
+        if len(batch) >= 256:
+            pending.append(writer.submit(_write_all, batch))
+            batch = []
+            if len(pending) > 8:
+                pending.pop(0).result()
+    pending.append(writer.submit(_write_all, batch))
+    for future in pending:
+        future.result()
+    writer.shutdown()
     return dest
+
+
+def _write_all(batch: list[tuple[str, str]]) -> None:
+    """Write a batch of files; runs in a worker thread so disk waits overlap the next batch."""
+    for path, text in batch:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)

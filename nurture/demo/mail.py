@@ -56,6 +56,7 @@ class Mail:
     calendar: tuple[str, str] | None = None  # (METHOD, iCalendar text)
     bounce_of: Mail | None = None
     signature: bool = True
+    quote: bool = True
     seen: bool = True
 
     @property
@@ -97,7 +98,7 @@ def visible_text(mail: Mail, depth: int = 0) -> str:
             parts.append("\n" + sig)
         else:
             parts.append("\n-- \n" + sig)
-    if mail.parent is not None and depth < 3:
+    if mail.parent is not None and mail.quote and depth < 3:
         parts.append(_quote(mail, mail.parent, depth))
     return "\n".join(parts) + "\n"
 
@@ -187,6 +188,8 @@ def _received(mail: Mail) -> str:
     digest = hashlib.sha1(mail.message_id.encode()).digest()
     ip = f"203.0.113.{digest[0] % 250 + 1}"
     when = format_datetime(mail.date.astimezone(ALEX.zone))
+    if mail.bounce_of is not None:
+        return f"Received: by mx.brightpath.example (Postfix)\n\tid {digest[1:7].hex()}; {when}"
     host = "mail." + mail.sender.domain
     return (
         f"Received: from {host} ({host} [{ip}])\n\tby mx.brightpath.example "
@@ -209,7 +212,7 @@ def _body(mail: Mail) -> bytes:
         cal = (
             f'Content-Type: text/calendar; charset="utf-8"; method={method}\n'
             "Content-Transfer-Encoding: 7bit\n\n"
-        ).encode() + ics.encode("utf-8")
+        ).encode() + ics.replace("\r\n", "\n").encode("utf-8")
         if mail.html:
             content = _multipart("mixed", _boundary(mail, 2), [content, cal])
         else:
@@ -253,7 +256,8 @@ def _bounce_body(mail: Mail, text: str) -> bytes:
 def _headers(mail: Mail) -> bytes:
     lines: list[str] = []
     if not mail.from_user:
-        lines.append(f"Return-Path: <{mail.sender.address}>")
+        path = "" if mail.bounce_of is not None else mail.sender.address
+        lines.append(f"Return-Path: <{path}>")
         lines.append(_received(mail))
     lines.append(f"Date: {format_datetime(local_date(mail))}")
     lines.append(f"From: {_addr(mail.sender)}")

@@ -135,7 +135,8 @@ class Story:
 
     def message_id(self, sender: Person, when: datetime) -> str:
         self.seq += 1
-        host = "mail.example" if sender.domain == "mail.example" else "mail." + sender.domain
+        plain = sender.domain == "mail.example" or sender.domain.count(".") > 1
+        host = sender.domain if plain else "mail." + sender.domain
         token = f"{self.rng.getrandbits(48):012x}"
         return f"<{when:%Y%m%d%H%M%S}.{self.seq:04d}.{token}@{host}>"
 
@@ -287,13 +288,14 @@ def thread(
         t = when
         if auto_reply:
             t = when + timedelta(minutes=rng.randint(1, 4))
+            back = story.workday((when + timedelta(days=5)).date(), back=False)
             ar = story.mail(
                 person,
                 (me,),
                 t,
                 f"{auto_reply}: {subject}",
                 f"Thank you for your message. I am out of the office until "
-                f"{(when + timedelta(days=5)).strftime('%A %d %B')} with limited access to "
+                f"{back:%A %d %B} with limited access to "
                 "email. For urgent matters please contact the main office.",
                 parent=first,
                 headers=(
@@ -302,6 +304,7 @@ def thread(
                 ),
                 html=False,
                 signature=False,
+                quote=False,
             )
             story.negative("auto-reply", ar, person)
             t = when + timedelta(days=5)
