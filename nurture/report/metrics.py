@@ -42,13 +42,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import threads as threading
 from ..contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
 from ..detect import ASK_MIN, ignore_reason
-from ..model import UTC, CalendarEvent, Message, Signals
+from ..model import UTC, Address, CalendarEvent, Message, Signals
 from ..rules import Rulebook, Tier
 from ..state import LedgerEntry
 
@@ -424,7 +425,7 @@ class _Names:
 def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None = None) -> Report:
     """The report for [now - period, now), optionally for one tier only."""
     since = now - period
-    rules, identity = inputs.rules, inputs.identity
+    rules, identity = inputs.rules, _Who(inputs.identity)
     messages = [m for m in inputs.messages if m.date <= now]
     names = _Names(messages, rules)
     tier_of = _TierCache(rules)
@@ -554,6 +555,25 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     return _with_summary(report)
 
 
+class _Who(Identity):
+    """The user's identity with `is_user` memoised per address (called ~6× per message)."""
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__(identity.addresses, identity.names)
+        object.__setattr__(self, "_known", {})
+
+    def is_user(self, address: str | Address) -> bool:
+        email = address.email if isinstance(address, Address) else address.lower()
+        known: dict[str, bool] = self._known  # type: ignore[attr-defined]
+        found = known.get(email)
+        if found is None:
+            found = known[email] = Identity.is_user(self, email)
+        return found
+
+
+_normalise = lru_cache(maxsize=None)(normalise)
+
+
 class _TierCache:
     """`Rulebook.match_contact` memoised per address (fnmatch is not free at 100k)."""
 
@@ -577,12 +597,29 @@ class _TierCache:
 def _skipped(
     messages: Sequence[Message], signals: Mapping[str, Signals], rules: Rulebook, who: Identity
 ) -> set[str]:
-    """Message-IDs that never count: automated mail, or mail the rules ignore (as detect says)."""
+    """Message-IDs that never count: automated mail, or mail the rules ignore (as detect says).
+
+    A message with signals had its headers judged when it was analysed, so only
+    the rules' ignores are checked again for it (cached per sender and subject).
+    """
     skip = set()
+    ignored: dict[tuple[str, str], bool] = {}
     for m in messages:
         if who.is_user(m.sender):
             continue
-        if ignore_reason(m, _signals(signals, m), rules):
+        s = _signals(signals, m)
+        if s is None:
+            if ignore_reason(m, None, rules):
+                skip.add(m.message_id)
+            continue
+        if s.automated is not None and rules.ignore.automated:
+            skip.add(m.message_id)
+            continue
+        key = (m.sender.email, m.subject)
+        verdict = ignored.get(key)
+        if verdict is None:
+            verdict = ignored[key] = bool(rules.ignored(m.sender, m.subject))
+        if verdict:
             skip.add(m.message_id)
     return skip
 
@@ -683,14 +720,14 @@ def _keep_promises(
     for m in messages:
         if who.is_user(m.sender):
             for a in m.recipients:
-                address = normalise(a.email)
+                address = _normalise(a.email)
                 if address in wanted:
                     sent.setdefault(address, []).append(m.date)
     for dates in sent.values():
         dates.sort()
 
     def to_contact(m: Message, contact: str) -> bool:
-        return who.is_user(m.sender) and any(normalise(a.email) == contact for a in m.recipients)
+        return who.is_user(m.sender) and any(_normalise(a.email) == contact for a in m.recipients)
 
     for index, p in enumerate(promises):
         thread = thread_of.get(p.message.message_id)
