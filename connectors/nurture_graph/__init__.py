@@ -57,6 +57,13 @@ class GraphConnector(Connector):
             default="device-code",
             choices=("device-code", "browser"),
         ),
+        Option(
+            "folders",
+            "more mail folders to read besides Inbox and Sent Items: top-level display names,"
+            " or well-known names such as archive",
+            type=list,
+            default=[],
+        ),
         Option("page_size", "messages or events per Graph page", type=int, default=200),
     )
 
@@ -111,7 +118,8 @@ class GraphConnector(Connector):
         return self._client
 
     def mail(self) -> GraphMailSource:
-        return GraphMailSource(self.client, self._page_size)
+        extra = tuple(self.context.options.get("folders", ()))
+        return GraphMailSource(self.client, self._page_size, extra)
 
     def calendar(self) -> GraphCalendarStore:
         return GraphCalendarStore(self.client, self.context.cache_dir, self._page_size)

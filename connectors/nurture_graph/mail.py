@@ -28,7 +28,7 @@ from email.policy import compat32
 from typing import Any
 
 from nurture.connector import MailBatch, MailSource
-from nurture.errors import CursorExpired
+from nurture.errors import CursorExpired, Problem, UserError
 from nurture.headers import decode, message_ids
 from nurture.model import RULE_HEADERS, UTC, Address, Body, FolderRole, Message
 
@@ -61,6 +61,15 @@ EXPAND = (
     f"id eq '{TRANSPORT_HEADERS}' or id eq '{IN_REPLY_TO}' or id eq '{REFERENCES}')"
 )
 PAGE_SIZE = 200
+# Graph's well-known folder names usable in place of an id; their roles.
+WELL_KNOWN = frozenset(
+    {"archive", "deleteditems", "drafts", "inbox", "junkemail", "sentitems", "conversationhistory"}
+)
+EXTRA_ROLES = {
+    "archive": FolderRole.ARCHIVE,
+    "junkemail": FolderRole.JUNK,
+    "deleteditems": FolderRole.TRASH,
+}
 BATCH_LIMIT = 20
 _HEADERS = HeaderParser(policy=compat32)
 CURSOR_VERSION = 1
@@ -141,12 +150,50 @@ def to_message(item: dict[str, Any], role: FolderRole) -> Message | None:
 class GraphMailSource(MailSource):
     """Inbox and Sent Items of one Microsoft 365 mailbox, by delta query."""
 
-    def __init__(self, client: GraphClient, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, client: GraphClient, page_size: int = PAGE_SIZE, extra: Sequence[str] = ()
+    ) -> None:
         self._client = client
         self._page_size = page_size
+        self._extra = tuple(extra)
 
-    def _start(self, folder: str, since: datetime) -> tuple[str, dict[str, str]]:
+    def _folders(self) -> list[tuple[str, FolderRole]]:
+        """(cursor key, role) of every folder read: Inbox, Sent Items, the user's."""
+        found = list(FOLDERS)
+        for name in self._extra:
+            role = EXTRA_ROLES.get(name.casefold(), FolderRole.OTHER)
+            found.append((f"folder:{name}", role))
+        return found
+
+    def _folder_id(self, key: str) -> str:
+        """The path segment of a folder: its well-known name, or its id looked up by name."""
+        if not key.startswith("folder:"):
+            return key
+        name = key.removeprefix("folder:")
+        if name.casefold() in WELL_KNOWN:
+            return name.casefold()
+        quoted = name.replace("'", "''")
+        found = self._client.get(
+            "/me/mailFolders",
+            params={"$filter": f"displayName eq '{quoted}'", "$select": "id,displayName"},
+            headers=immutable_ids(),
+        ).get("value", [])
+        if not found:
+            raise UserError(
+                f"no top-level mail folder called {name!r}",
+                [
+                    Problem(
+                        "folders",
+                        "Graph looks folders up by their display name",
+                        "use the name Outlook shows, or a well-known name such as archive",
+                    )
+                ],
+            )
+        return str(found[0]["id"])
+
+    def _start(self, key: str, since: datetime) -> tuple[str, dict[str, str]]:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        folder = self._folder_id(key)
         return f"/me/mailFolders/{folder}/messages/delta", {
             "$select": SELECT,
             "$expand": EXPAND,
@@ -156,7 +203,7 @@ class GraphMailSource(MailSource):
     def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
         links = self._links(cursor)
         headers = immutable_ids(f"odata.maxpagesize={self._page_size}")
-        for folder, role in FOLDERS:
+        for folder, role in self._folders():
             link = links.get(folder)
             path, params = (link, None) if link else self._start(folder, since)
             while True:

@@ -109,6 +109,7 @@ class FakeGraph:
         self.default_page = page_size
         self.messages: dict[str, StoredMessage] = {}
         self.events: dict[str, StoredEvent] = {}
+        self.folders: dict[str, str] = {}  # id -> display name of the user's own folders
         self.tokens: dict[str, dict[str, Any]] = {}
         self.valid_tokens = {"access-1"}
         self.log: list[httpx.Request] = []
@@ -173,6 +174,8 @@ class FakeGraph:
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/$batch":
             return self._batch(body)
+        if parts == ["me", "mailFolders"] and method == "GET":
+            return self._list_folders(params)
         if parts[:2] == ["me", "mailFolders"] and parts[3:] == ["messages", "delta"]:
             return self._message_delta(parts[2], params, prefer)
         if parts[:2] == ["me", "messages"] and len(parts) == 3 and method == "GET":
@@ -308,6 +311,19 @@ class FakeGraph:
                 if _canonical(pid) in wanted
             ]
         return data
+
+    def add_folder(self, name: str) -> str:
+        fid = self._new_id("folder")
+        self.folders[fid] = name
+        return fid
+
+    def _list_folders(self, params: dict[str, str]) -> httpx.Response:
+        match = re.fullmatch(r"displayName eq '((?:[^']|'')*)'", params.get("$filter", ""))
+        if match is None:
+            return _error(400, "ErrorInvalidUrlQueryFilter")
+        name = match.group(1).replace("''", "'")
+        rows = [{"id": fid, "displayName": n} for fid, n in self.folders.items() if n == name]
+        return httpx.Response(200, json={"value": rows})
 
     def _get_message(
         self, message_id: str, params: dict[str, str], prefer: dict[str, str]

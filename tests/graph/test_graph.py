@@ -22,7 +22,13 @@ from nurture_graph.client import MAX_CONCURRENT, GraphClient  # noqa: E402
 from nurture_graph.mapi import KEY_PROPERTY, PROPERTY_SET  # noqa: E402
 
 from nurture.connector import Context, task_uid  # noqa: E402
-from nurture.errors import AuthError, CursorExpired, TaskGone, TransientError  # noqa: E402
+from nurture.errors import (  # noqa: E402
+    AuthError,
+    CursorExpired,
+    TaskGone,
+    TransientError,
+    UserError,
+)
 from nurture.model import FolderRole  # noqa: E402
 from tests.contract import SINCE, drain, make_message, sample_task  # noqa: E402
 from tests.graph.fake import FakeGraph  # noqa: E402
@@ -465,3 +471,24 @@ def test_refused_refresh_is_an_auth_error(login: Any, tmp_path: Path) -> None:
     with pytest.raises(AuthError) as caught:
         source.token(force_refresh=True)
     assert "invalid_grant" in str(caught.value)
+
+
+def test_folders_the_user_names_are_read_too(fake: FakeGraph, tmp_path: Path) -> None:
+    clients = fake.add_folder("Clients")
+    fake.add_message(make_message(message_id="a@x.example"), "archive")
+    fake.add_message(make_message(message_id="c@x.example"), clients)
+    source = graph_connector(fake, tmp_path, folders=["Archive", "Clients"]).mail()
+    batches, cursor = drain(source, None)
+    found = {m.message_id: m.folder for b in batches for m in b.messages}
+    assert found == {"a@x.example": FolderRole.ARCHIVE, "c@x.example": FolderRole.OTHER}
+    lookups = [r for r in fake.log if r.url.path == "/v1.0/me/mailFolders"]
+    assert len(lookups) == 1  # Archive is a well-known name; only Clients is looked up
+    before = len(fake.log)
+    drain(source, cursor)
+    assert len(fake.log) - before == 4  # the delta links carry the folders: no look-up
+
+
+def test_an_unknown_folder_name_is_a_user_error(fake: FakeGraph, tmp_path: Path) -> None:
+    source = graph_connector(fake, tmp_path, folders=["Clients"]).mail()
+    with pytest.raises(UserError):
+        drain(source, None)
