@@ -189,7 +189,7 @@ class RadicaleHarness:
         secret = self.server.password if password is None else password
         context = Context(
             account="test",
-            options=self.server.options(calendar=self.calendar_name, **options),
+            options=self.server.options(**{"calendar": self.calendar_name, **options}),
             cache_dir=self.cache_dir,
             secret=lambda name: secret if name == "password" else None,
         )
