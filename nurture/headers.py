@@ -21,6 +21,7 @@ from .model import RULE_HEADERS, UTC, Address, FolderRole, Message
 _PARSER = BytesHeaderParser(policy=compat32)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _WS = re.compile(r"\s+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def header_block(data: bytes) -> bytes:
@@ -56,11 +57,14 @@ def decode(value: object) -> str:
 
 def addresses(values: list[str]) -> tuple[Address, ...]:
     """Addresses from one or more header values, display names decoded."""
-    found = []
-    for name, email in getaddresses([str(v) for v in values]):
-        if "@" in email:
-            found.append(Address(email, decode(name)))
-    return tuple(found)
+    texts = [str(v) for v in values]
+    try:
+        pairs = getaddresses(texts)
+    except (RecursionError, ValueError, IndexError):
+        # pathological headers (deeply nested comments) defeat the stdlib parser;
+        # the bare addresses are still worth having
+        pairs = [("", e) for t in texts for e in _EMAIL.findall(t)]
+    return tuple(Address(email, decode(name)) for name, email in pairs if "@" in email)
 
 
 def message_ids(value: object) -> tuple[str, ...]:

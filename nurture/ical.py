@@ -156,11 +156,47 @@ def expand_events(
     calendar: icalendar.Calendar, start: datetime, end: datetime, zone: tzinfo
 ) -> Iterator[CalendarEvent]:
     """Every VEVENT occurrence overlapping [start, end), except nurture's tasks."""
-    query = recurring_ical_events.of(calendar, components=["VEVENT"])
-    for component in query.between(start, end):
+    try:
+        occurrences = list(
+            recurring_ical_events.of(calendar, components=["VEVENT"]).between(start, end)
+        )
+    except Exception:
+        occurrences = list(_expand_one_by_one(calendar, start, end))
+    for component in occurrences:
         if is_task(component):
             continue
-        yield event_from_component(component, zone)
+        try:
+            yield event_from_component(component, zone)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            log.warning(
+                "event %s: unreadable (%s); skipped — fix it in your calendar app",
+                component.get("uid", "?"),
+                exc,
+            )
+
+
+def _expand_one_by_one(
+    calendar: icalendar.Calendar, start: datetime, end: datetime
+) -> Iterator[icalendar.Component]:
+    """Expand each UID on its own, so a broken event is skipped with a warning."""
+    zones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
+    groups: dict[str, list[icalendar.Component]] = {}
+    for comp in calendar.subcomponents:
+        if comp.name == "VEVENT":
+            groups.setdefault(str(comp.get("uid", id(comp))), []).append(comp)
+    for uid, comps in groups.items():
+        single = icalendar.Calendar()
+        for comp in [*zones, *comps]:
+            single.add_component(comp)
+        try:
+            yield from recurring_ical_events.of(single, components=["VEVENT"]).between(start, end)
+        except Exception as exc:
+            log.warning(
+                "event %s: cannot expand its recurrence (%s); skipped — fix it in "
+                "your calendar app",
+                uid,
+                exc,
+            )
 
 
 def zone_named(name: str) -> tzinfo:

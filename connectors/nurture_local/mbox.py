@@ -27,7 +27,9 @@ from .maildir import folder_role
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-_FROM_LINE = re.compile(rb"(?:\A|\n\n|\r\n\r\n)(From [^\n]*\n)")
+# A separator is "From " + sender + a date with a clock time, at the start of the
+# file or after a blank line; "From here on, ..." in a body is not one.
+_FROM_LINE = re.compile(rb"(?:\A|\n\n|\r\n\r\n)(From [^\n]*\d{1,2}:\d{2}[^\n]*\n)")
 
 
 def split_mbox(data: bytes) -> list[bytes]:
