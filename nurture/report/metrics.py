@@ -430,7 +430,10 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     names = _Names(messages, rules)
     tier_of = _TierCache(rules)
     skip = _skipped(messages, inputs.signals, rules, identity)
-    conversations = threading.build(messages)
+    # Only threads active in the period matter (asks, questions, promises made in it);
+    # a reply still joins its thread when older messages are left out, because
+    # threads are joined on the Message-IDs that References name.
+    conversations = threading.build([m for m in messages if m.date >= since])
     handled = _handled(inputs.ledger)
 
     asks: list[_Ask] = []
