@@ -21,10 +21,11 @@ import httpx
 from nurture.connector import Capability, Connector, Context, Option
 from nurture.errors import Problem, UserError
 
-from .auth import SCOPES, TokenSource
+from .auth import SCOPES, TODO_SCOPE, TokenSource
 from .calendar import GraphCalendarStore
 from .client import GraphClient, Tokens
 from .mail import GraphMailSource
+from .todo import GraphTodoStore
 
 __all__ = ["GraphConnector"]
 
@@ -64,6 +65,13 @@ class GraphConnector(Connector):
             type=list,
             default=[],
         ),
+        Option(
+            "todo",
+            "put to-do tasks in Microsoft To Do (asks for the Tasks.ReadWrite permission)",
+            type=bool,
+            default=False,
+        ),
+        Option("todo_list", "the To Do list nurture uses (created if missing)", default="nurture"),
         Option("page_size", "messages or events per Graph page", type=int, default=200),
     )
 
@@ -100,7 +108,7 @@ class GraphConnector(Connector):
             self.context,
             str(client_id),
             tenant=str(self.context.options.get("tenant", "organizations")),
-            scopes=SCOPES,
+            scopes=(*SCOPES, TODO_SCOPE) if self.context.options.get("todo") else SCOPES,
             command=self.auth_command(),
         )
 
@@ -122,6 +130,9 @@ class GraphConnector(Connector):
         return GraphMailSource(self.client, self._page_size, extra)
 
     def calendar(self) -> GraphCalendarStore:
+        if self.context.options.get("todo"):
+            name = str(self.context.options.get("todo_list", "nurture"))
+            return GraphTodoStore(self.client, self.context.cache_dir, self._page_size, name)
         return GraphCalendarStore(self.client, self.context.cache_dir, self._page_size)
 
     def authorize(self, interactive: bool = True) -> None:

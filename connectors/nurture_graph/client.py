@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from nurture.errors import AuthError, TransientError
+from nurture.errors import AuthError, ConnectorError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class GraphClient:
         return results
 
 
-class GraphError(Exception):
+class GraphError(ConnectorError):
     """Graph refused a request for a reason no retry fixes (a bug or bad input)."""
 
 

@@ -110,6 +110,8 @@ class FakeGraph:
         self.messages: dict[str, StoredMessage] = {}
         self.events: dict[str, StoredEvent] = {}
         self.folders: dict[str, str] = {}  # id -> display name of the user's own folders
+        self.todo_lists: dict[str, str] = {}  # id -> display name
+        self.todo_tasks: dict[str, dict[str, Any]] = {}  # id -> todoTask (with "listId")
         self.tokens: dict[str, dict[str, Any]] = {}
         self.valid_tokens = {"access-1"}
         self.log: list[httpx.Request] = []
@@ -174,6 +176,8 @@ class FakeGraph:
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/$batch":
             return self._batch(body)
+        if parts[:2] == ["me", "todo"]:
+            return self._todo(method, parts[2:], params, body, headers)
         if parts == ["me", "mailFolders"] and method == "GET":
             return self._list_folders(params)
         if parts[:2] == ["me", "mailFolders"] and parts[3:] == ["messages", "delta"]:
@@ -595,6 +599,75 @@ class FakeGraph:
         for k, v in changes.items():
             stored.data[k] = _dtz(v) if isinstance(v, datetime) else v
         self._bump(stored)
+
+    # -- Microsoft To Do ----------------------------------------------------
+
+    def _todo(
+        self, method: str, rest: list[str], params: dict[str, str], body: Any, headers: Any
+    ) -> httpx.Response:
+        if rest == ["lists"] and method == "GET":
+            match = re.fullmatch(r"displayName eq '((?:[^']|'')*)'", params.get("$filter", ""))
+            name = match.group(1).replace("''", "'") if match else None
+            rows = [
+                {"id": lid, "displayName": n}
+                for lid, n in self.todo_lists.items()
+                if name is None or n == name
+            ]
+            return httpx.Response(200, json={"value": rows})
+        if rest == ["lists"] and method == "POST":
+            lid = self._new_id("list")
+            self.todo_lists[lid] = body["displayName"]
+            return httpx.Response(201, json={"id": lid, "displayName": body["displayName"]})
+        if len(rest) < 3 or rest[0] != "lists" or rest[1] not in self.todo_lists:
+            return _error(404, "ErrorItemNotFound")
+        lid = rest[1]
+        if rest[2:] == ["tasks"] and method == "GET":
+            expand = params.get("$expand") == "linkedResources"
+            rows = [
+                self._public_todo(t, expand) for t in self.todo_tasks.values() if t["listId"] == lid
+            ]
+            return self._page(f"/me/todo/lists/{lid}/tasks", rows, self.default_page, None)
+        if rest[2:] == ["tasks"] and method == "POST":
+            tid = self._new_id("todo")
+            links = [{"id": self._new_id("link"), **r} for r in body.pop("linkedResources", ())]
+            task = {
+                **body,
+                "id": tid,
+                "listId": lid,
+                "status": "notStarted",
+                "linkedResources": links,
+                "version": 1,
+            }
+            task["@odata.etag"] = f'W/"todo-{tid[-6:]}-1"'
+            self.todo_tasks[tid] = task
+            return httpx.Response(201, json=self._public_todo(task, False))
+        tid = rest[3] if len(rest) == 4 else ""
+        task = self.todo_tasks.get(tid)
+        if task is None or task["listId"] != lid:
+            return _error(404, "ErrorItemNotFound")
+        if method == "PATCH":
+            if headers.get("If-Match") and headers.get("If-Match") != task["@odata.etag"]:
+                return _error(412, "PreconditionFailed")
+            task.update(body)
+            self.touch_todo(tid)
+            return httpx.Response(200, json=self._public_todo(task, False))
+        if method == "DELETE":
+            del self.todo_tasks[tid]
+            return httpx.Response(204)
+        return _error(400, "BadRequest")
+
+    @staticmethod
+    def _public_todo(task: dict[str, Any], expand: bool) -> dict[str, Any]:
+        data = {k: v for k, v in task.items() if k not in ("listId", "version")}
+        if not expand:
+            data.pop("linkedResources", None)
+        return data
+
+    def touch_todo(self, tid: str, **changes: Any) -> None:
+        task = self.todo_tasks[tid]
+        task.update(changes)
+        task["version"] += 1
+        task["@odata.etag"] = f'W/"todo-{tid[-6:]}-{task["version"]}"'
 
     # -- $batch -------------------------------------------------------------
 

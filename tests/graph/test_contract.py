@@ -19,7 +19,7 @@ from nurture_graph.mapi import KEY_PROPERTY  # noqa: E402
 from nurture.connector import Context, task_uid  # noqa: E402
 from nurture.model import FolderRole  # noqa: E402
 from tests.contract import CalendarStoreContract, MailSourceContract  # noqa: E402
-from tests.graph.fake import FakeGraph  # noqa: E402
+from tests.graph.fake import FakeGraph, _dtz  # noqa: E402
 
 
 class StaticTokens:
@@ -92,6 +92,9 @@ class GraphCalendarHarness:
         for eid, stored in self.fake.events.items():
             if stored.data["iCalUId"] == uid or self._ours(eid) == uid:
                 return eid
+        for tid, task in self.fake.todo_tasks.items():
+            if any(task_uid(r.get("externalId", "")) == uid for r in task["linkedResources"]):
+                return tid
         raise KeyError(uid)
 
     def foreign_digest(self) -> dict[str, str]:
@@ -104,13 +107,21 @@ class GraphCalendarHarness:
         }
 
     def user_delete(self, uid: str) -> None:
-        del self.fake.events[self._find(uid)]
+        found = self._find(uid)
+        if found in self.fake.todo_tasks:
+            del self.fake.todo_tasks[found]
+        else:
+            del self.fake.events[found]
 
     def user_move(self, uid: str, start: datetime, end: datetime) -> None:
-        self.fake.touch_event(self._find(uid), start=start, end=end)
+        found = self._find(uid)
+        if found in self.fake.todo_tasks:
+            self.fake.touch_todo(found, startDateTime=_dtz(start), dueDateTime=_dtz(end))
+        else:
+            self.fake.touch_event(found, start=start, end=end)
 
     def user_complete(self, uid: str) -> None:
-        raise NotImplementedError("Graph events have no completion")
+        self.fake.touch_todo(self._find(uid), status="completed")
 
 
 @pytest.fixture
@@ -134,3 +145,16 @@ class TestGraphMail(MailSourceContract):
 
 class TestGraphCalendar(CalendarStoreContract):
     pass
+
+
+class GraphTodoHarness(GraphCalendarHarness):
+    def connector(self) -> GraphConnector:
+        return graph_connector(self.fake, self.cache, page_size=3, todo=True)
+
+
+class TestGraphTodoCalendar(CalendarStoreContract):
+    """The same store with Microsoft To Do output on: to-do tasks go to a To Do list."""
+
+    @pytest.fixture
+    def calendar_harness(self, fake: FakeGraph, tmp_path: Path) -> GraphTodoHarness:
+        return GraphTodoHarness(fake, tmp_path / "cache")

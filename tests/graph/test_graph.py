@@ -25,6 +25,7 @@ from nurture.connector import Context, task_uid  # noqa: E402
 from nurture.errors import (  # noqa: E402
     AuthError,
     CursorExpired,
+    TaskConflict,
     TaskGone,
     TransientError,
     UserError,
@@ -492,3 +493,40 @@ def test_an_unknown_folder_name_is_a_user_error(fake: FakeGraph, tmp_path: Path)
     source = graph_connector(fake, tmp_path, folders=["Clients"]).mail()
     with pytest.raises(UserError):
         drain(source, None)
+
+
+# -- Microsoft To Do output --------------------------------------------------
+
+
+def test_todo_tasks_go_to_a_list_of_their_own_with_the_key_linked(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    store = graph_connector(fake, tmp_path, todo=True).calendar()
+    assert store.supports_todo
+    todo = sample_task("follow-up:x@y", todo=True)
+    event = sample_task("reply:z@y", hour=14)
+    first = store.create_task(todo)
+    store.create_task(todo)  # idempotent: found in the list, not posted again
+    store.create_task(event)
+    assert list(fake.todo_lists.values()) == ["nurture"]
+    (stored,) = fake.todo_tasks.values()
+    assert stored["linkedResources"][0]["applicationName"] == "nurture"
+    assert stored["linkedResources"][0]["externalId"] == todo.key
+    assert len(fake.events) == 1  # the event task stays an event
+    assert {r.key for r in store.tasks()} == {todo.key, event.key}
+    updated = store.update_task(sample_task("follow-up:x@y", hour=16, todo=True), first)
+    assert updated.start.hour == 16
+    with pytest.raises(TaskConflict):
+        store.update_task(sample_task("follow-up:x@y", hour=17, todo=True), first)
+    store.delete_task(updated)
+    store.delete_task(updated)
+    assert [r.key for r in store.tasks()] == [event.key]
+
+
+def test_tasks_permission_is_asked_only_with_todo_output(tmp_path: Path) -> None:
+    def scopes(**options: Any) -> tuple[str, ...]:
+        context = Context(account="work", options={"client_id": "c", **options}, cache_dir=tmp_path)
+        return GraphConnector(context)._token_source().scopes
+
+    assert not any("Tasks" in s for s in scopes())
+    assert "https://graph.microsoft.com/Tasks.ReadWrite" in scopes(todo=True)
