@@ -348,10 +348,10 @@ class Secrets:
                         )
                     ],
                 ) from None
-            log.info("account %s: stored %s in the keyring", self.account, name)
+            log.debug("account %s: stored %s in the keyring", self.account, name)
             return "keyring"
         path = self._write_file(name, value)
-        log.info("account %s: stored %s in %s", self.account, name, path)
+        log.debug("account %s: stored %s in %s", self.account, name, path)
         return str(path)
 
     def _write_file(self, name: str, value: str) -> Path:
