@@ -642,9 +642,10 @@ class FakeGraph:
             self.todo_tasks[tid] = task
             return httpx.Response(201, json=self._public_todo(task, False))
         tid = rest[3] if len(rest) == 4 else ""
-        task = self.todo_tasks.get(tid)
-        if task is None or task["listId"] != lid:
+        found = self.todo_tasks.get(tid)
+        if found is None or found["listId"] != lid:
             return _error(404, "ErrorItemNotFound")
+        task = found
         if method == "PATCH":
             if headers.get("If-Match") and headers.get("If-Match") != task["@odata.etag"]:
                 return _error(412, "PreconditionFailed")
