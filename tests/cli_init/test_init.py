@@ -331,3 +331,66 @@ def test_yes_names_a_missing_required_option(
     assert result.exit_code != 0
     assert missing in result.output
     assert not config.exists()
+
+
+def _answers_for(plugin: str, account: str, values: dict[str, str]) -> list[str]:
+    """The answers to init's questions for one account of the installed connector `plugin`.
+
+    Built from the connector's own Option list, so the test follows the
+    connector's questions; secrets are answered with a command.
+    """
+    from nurture import connector as registry
+
+    answers = [plugin, account]
+    for option in registry.load(plugin).options:
+        if not (option.ask or option.required):
+            continue
+        if option.type is bool:
+            answers.append("n")
+        else:
+            answers.append(values.get(option.name, ""))
+    return answers
+
+
+def test_real_imap_and_caldav_connectors(private_home: Path) -> None:
+    from nurture import connector as registry
+
+    installed = registry.available()
+    if not {"imap", "caldav"} <= set(installed):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the imap and caldav connectors must be installed on CI")
+        pytest.skip("the imap and caldav connectors are not installed")
+    user = "alex@brightpath.example"
+    answers = [
+        *_answers_for(
+            "imap",
+            "mail",
+            {"host": "imap.fastmail.com", "user": user, "password": "pass show mail/fastmail"},
+        ),
+        "y",
+        *_answers_for(
+            "caldav",
+            "calendar",
+            {
+                "url": "https://caldav.fastmail.com/",
+                "user": user,
+                "password": "pass show dav/fastmail",
+                "calendars": "Personal, Work",
+                "calendar": "nurture",
+            },
+        ),
+        "n",
+        "Alex Morgan",
+        "",  # addresses: the login name is offered
+        "UTC",
+    ]
+    result = run(["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    folder = private_home / "config" / "nurture"
+    config = load_config(folder / "config.toml")
+    assert config.addresses == (user,)
+    mail, calendar = config.accounts
+    assert (mail.connector, mail.options["password_command"]) == ("imap", "pass show mail/fastmail")
+    assert calendar.connector == "caldav"
+    assert calendar.options["password_command"] == "pass show dav/fastmail"
+    assert load_rules(config.rules_dir).tasks.calendar == "calendar"
