@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -89,14 +90,20 @@ class GoogleConnector(Connector):
         caller: Caller | None = None,
         clock: Callable[[], datetime] | None = None,
         fresh_for: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`http`, `session`, `caller`, `clock` and `fresh_for` exist for tests and bench."""
+        """The keyword arguments exist for tests and the bench.
+
+        `fresh_for` is how many seconds a calendar read stays current: one
+        sync cycle reads events and tasks from a single ``events.list``.
+        """
         super().__init__(context)
         self._base_http = http
         self._session = session
         self.caller = caller or Caller()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._fresh_for = fresh_for
+        self._monotonic = monotonic
         self._authed: auth.AuthorizedHttp | None = None
         self._services: dict[str, Any] = {}
         # The core asks for mail() and calendar() many times per cycle; one
@@ -190,12 +197,20 @@ class GoogleConnector(Connector):
                 self._clock,
             )
             return GoogleCalendar(
-                service, self.caller, tasks, None, ["primary", *busy], self._fresh_for
+                service,
+                self.caller,
+                tasks,
+                None,
+                ["primary", *busy],
+                self._fresh_for,
+                self._monotonic,
             )
         primary = Mirror(
             service, self.caller, "primary", cache / "calendar-primary.json", window, self._clock
         )
-        return GoogleCalendar(service, self.caller, primary, primary, busy, self._fresh_for)
+        return GoogleCalendar(
+            service, self.caller, primary, primary, busy, self._fresh_for, self._monotonic
+        )
 
     def _dedicated_calendar(self, service: Any) -> str:
         """The id of the calendar nurture created, creating it the first time."""

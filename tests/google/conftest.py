@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def make_connector(
     cache: Path,
     sleeps: Sleeps | None = None,
     fresh_for: float = 0.0,
+    monotonic: Callable[[], float] = time.monotonic,
     secrets: dict[str, str] | None = None,
     **options: Any,
 ) -> GoogleConnector:
@@ -99,6 +101,7 @@ def make_connector(
         caller=Caller(sleep=sleeps if sleeps is not None else Sleeps(), rng=lambda: 0.5),
         clock=lambda: fake.now,
         fresh_for=fresh_for,
+        monotonic=monotonic,
     )
     if stored["refresh_token"] not in fake.refresh_tokens:
         fake.grant(stored["refresh_token"], connector.scopes())
