@@ -376,7 +376,8 @@ class FakeEWS:
             [
                 ok(
                     "FindFolder",
-                    f'<m:RootFolder IndexedPagingOffset="{len(found)}" TotalItemsInView="{len(found)}"'
+                    f'<m:RootFolder IndexedPagingOffset="{len(found)}"'
+                    f' TotalItemsInView="{len(found)}"'
                     f' IncludesLastItemInRange="true"><t:Folders>{body}</t:Folders></m:RootFolder>',
                 )
             ],
