@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from nurture_local import LocalConnector
 
+from nurture import connector as registry
 from nurture.config import load_config
 from nurture.rules import load_rules
 from nurture.secrets import Secrets
@@ -339,8 +340,6 @@ def _answers_for(plugin: str, account: str, values: dict[str, str]) -> list[str]
     Built from the connector's own Option list, so the test follows the
     connector's questions; secrets are answered with a command.
     """
-    from nurture import connector as registry
-
     answers = [plugin, account]
     for option in registry.load(plugin).options:
         if not (option.ask or option.required):
@@ -353,8 +352,6 @@ def _answers_for(plugin: str, account: str, values: dict[str, str]) -> list[str]
 
 
 def test_real_imap_and_caldav_connectors(private_home: Path) -> None:
-    from nurture import connector as registry
-
     installed = registry.available()
     if not {"imap", "caldav"} <= set(installed):
         if os.environ.get("CI") == "true":
