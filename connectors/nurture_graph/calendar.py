@@ -185,8 +185,9 @@ class GraphCalendarStore(CalendarStore):
             )
             for n, master in enumerate(chunk):
                 answer = answers.get(str(n)) or {}
-                if answer.get("status") == 200:
-                    masters[master] = str((answer.get("body") or {}).get("iCalUId") or master)
+                body = (answer.get("body") or {}) if answer.get("status") == 200 else {}
+                # A series that cannot be read keeps its id as uid: never asked again.
+                masters[master] = str(body.get("iCalUId") or master)
         live = {e["master"] for e in state["events"].values()}
         state["masters"] = {k: v for k, v in masters.items() if k in live}
 
