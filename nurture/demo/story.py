@@ -33,6 +33,7 @@ DAYS = 182
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 INTERNAL = (("in", 0.6), ("out", 0.4))
+PERSONAL_ROLES = ("partner", "former-client", "mentor")
 # How fast Alex answers each tier, relative to everyone else.
 PACE = {"key": 0.5, "client": 0.8, "colleague": 0.7}
 
@@ -253,7 +254,7 @@ def _topics_for(person: Person, kind: str) -> tuple[T.Topic, ...]:
         return {"in": T.COLLEAGUE_ASKS, "out": T.ALEX_ASKS_COLLEAGUE}.get(kind, T.COLLEAGUE_ASKS)
     if person.role == "vendor":
         return T.VENDOR_ASKS
-    if person.role in ("partner", "former-client", "mentor"):
+    if person.role in PERSONAL_ROLES:
         return T.PERSONAL
     return {"in": T.CLIENT_ASKS, "out": T.ALEX_ASKS, "update": T.UPDATES}.get(
         kind, T.INBOUND_UPDATES
@@ -267,7 +268,7 @@ def thread(
     rng = story.rng
     limit = story.anchor - timedelta(hours=3)
     me = story.user_for(person)
-    if person.role == "vendor" or person.role in ("partner", "former-client", "mentor"):
+    if person.role == "vendor" or person.role in PERSONAL_ROLES:
         topic = _pick(story, _topics_for(person, kind))
         # Personal topics say in their text who opens; vendors always ask.
         kind = "out" if topic[1].startswith("Hi {first}") else "in"
@@ -280,7 +281,8 @@ def thread(
         second = story.reply(first, ALEX, r_at, answer)
         story.ask(first, second)
         last = second
-        if closing and rng.random() < 0.6:
+        # Friends close the loop ("See you then!"); clients do more often than not.
+        if closing and (person.role in PERSONAL_ROLES or rng.random() < 0.6):
             last = story.reply(second, person, story.answer_time(r_at, person, limit), closing)
         return last
     if kind == "out":
@@ -319,10 +321,9 @@ def thread(
         if answer and rng.random() < 0.6:
             return story.reply(first, person, story.answer_time(when, person, limit), answer)
         return first
+    # News from a client: Alex always says thank you.
     first = story.mail(person, (me,), when, subject, opening)
-    if answer and rng.random() < 0.7:
-        return story.reply(first, ALEX, story.answer_time(when, ALEX, limit), answer)
-    return first
+    return story.reply(first, ALEX, story.answer_time(when, ALEX, limit), answer)
 
 
 def everyday(story: Story, rhythm: Rhythm, auto_reply_on: int = -1, auto_text: str = "") -> None:
@@ -907,9 +908,10 @@ def _open_question(story: Story) -> None:
 
 
 def _promises(story: Story) -> None:
-    # Open promise: "by <weekday>", the weekday being the first workday after the anchor.
+    # Open promise: "by <weekday>", the weekday being the anchor's own (or the next workday):
+    # due within a day or two of the anchor, so the promise is about to be broken.
     anchor_day = story.local_day(0)
-    due_day = story.workday(anchor_day + timedelta(days=1), back=False)
+    due_day = story.workday(anchor_day, back=False)
     made_day = due_day - timedelta(days=3)
     for k in range(3, 7):
         candidate = due_day - timedelta(days=k)

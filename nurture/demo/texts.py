@@ -64,8 +64,8 @@ CLIENT_ASKS: tuple[Topic, ...] = (
         "Hi Alex,\n\nWhat would you recommend for tracking drop-off in {project}? We have two "
         "tools in place and I'm not sure which one to keep.\n\nBest,\n{me}",
         "Hi {first},\n\nKeep the one your product team already uses day to day; the "
-        "second adds cost without new insight. We can set up the funnel report in it during "
-        "the next sprint.\n\nBest,\nAlex",
+        "second adds cost without new insight. The funnel report fits into the next "
+        "sprint.\n\nBest,\nAlex",
         "Makes sense, let's do that.\n\n{me}",
     ),
     (
@@ -144,7 +144,7 @@ ALEX_ASKS: tuple[Topic, ...] = (
         "Who should attend the review",
         "Hi {first},\n\nWho from your side should attend the monthly review? I'd like to "
         "send the invitations today.\n\nBest,\nAlex",
-        "Hi Alex,\n\nMe and our finance lead, please.\n\n{me}",
+        "Hi Alex,\n\nIt will be me and our finance lead.\n\n{me}",
         "Done, invitations sent.\n\nAlex",
     ),
     (
@@ -235,14 +235,14 @@ COLLEAGUE_ASKS: tuple[Topic, ...] = (
     (
         "Review of my draft",
         "Hi Alex,\n\nWould you have time to review my draft of the research findings?\n\n" "{me}",
-        "Read it, it's really good. Two small comments in the doc.\n\nAlex",
+        "I've read it and it's really good. I left two small comments in the doc.\n\nAlex",
         "Thanks, fixed both.\n\n{me}",
     ),
     (
         "Laptop refresh",
         "Hi Alex,\n\nDo you want the 14-inch or the 16-inch model in the laptop refresh?"
         "\n\n{me}",
-        "14-inch please.\n\nAlex",
+        "The 14-inch one for me.\n\nAlex",
         "",
     ),
 )
@@ -274,7 +274,8 @@ PERSONAL: tuple[Topic, ...] = (
     (
         "Coffee soon?",
         "Hi Alex,\n\nIt's been a while. Are you free for a coffee one of these weeks?" "\n\n{me}",
-        "Hi {first},\n\nYes, gladly. Thursday at 10 at the usual place works for me.\n\nAlex",
+        "Hi {first},\n\nYes, gladly. I've sent you an invite for Thursday at 10 at the usual "
+        "place.\n\nAlex",
         "See you then!\n\n{me}",
     ),
     (
