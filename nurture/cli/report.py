@@ -72,7 +72,7 @@ def report(
             )
         if not no_analyse:
             fill_signals(app, now - span, now)
-        inputs = gather(app.state, app.rules, app.config.addresses)
+        inputs = gather(app.state, app.rules, app.config.addresses, now - span)
         result = compute(inputs, now, span, tier)
         zone = app.rules.work.zone
         if html_path is not None:

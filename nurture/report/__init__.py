@@ -14,6 +14,7 @@ from ..contacts import Identity
 from ..rules import Rulebook
 from ..state import State
 from .metrics import Inputs, Report, compute, to_json
+from .source import earlier, signals_since
 
 __all__ = ["Inputs", "Report", "compute", "gather", "to_json"]
 
@@ -24,13 +25,22 @@ def gather(
     addresses: Sequence[str],
     since: datetime | None = None,
 ) -> Inputs:
-    """Read messages (from `since`, when given), signals, meetings, ledger and history."""
+    """Read what the report needs: everything, or the period from `since` in full and
+    only who-wrote-to-whom before it (much faster over a long history; see `source`)."""
+    identity = Identity(tuple(a.lower() for a in addresses))
+    if since is None:
+        messages, signals, before = state.messages(), state.signals(), []
+    else:
+        messages = state.messages(since)
+        signals = signals_since(state, since)
+        before = earlier(state, since, identity, rules)
     return Inputs(
-        messages=state.messages(since),
-        signals=state.signals(),
+        messages=messages,
+        signals=signals,
         meetings=state.meetings(),
         ledger=state.ledger(),
         history=state.history(),
         rules=rules,
-        identity=Identity(tuple(a.lower() for a in addresses)),
+        identity=identity,
+        earlier=before,
     )

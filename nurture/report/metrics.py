@@ -52,6 +52,7 @@ from ..detect import ASK_MIN, ignore_reason
 from ..model import UTC, Address, CalendarEvent, Message, Signals
 from ..rules import Rulebook, Tier
 from ..state import LedgerEntry
+from .source import Earlier
 
 PRIVACY = "Names, addresses, dates and subjects only: this report never shows message text."
 LAPSED_FACTOR = 2.0  # beyond this many cadences without contact, a contact has lapsed
@@ -84,6 +85,7 @@ class Inputs:
     history: History
     rules: Rulebook
     identity: Identity
+    earlier: Sequence[Earlier] = ()  # mail before the period, when `messages` starts there
 
 
 # ---- the report ------------------------------------------------------------------
@@ -404,9 +406,17 @@ def weeks(since: datetime, now: datetime, zone: ZoneInfo) -> list[tuple[datetime
 class _Names:
     """Display names seen in headers (latest non-empty wins), overridden by rule names."""
 
-    def __init__(self, messages: Iterable[Message], rules: Rulebook) -> None:
+    def __init__(
+        self, messages: Iterable[Message], earlier: Iterable[Earlier], rules: Rulebook
+    ) -> None:
         self.rules = rules
         self.seen: dict[str, str] = {}
+        for e in earlier:
+            if e.sender_name:
+                self.seen[e.sender] = e.sender_name
+            for a in e.to:
+                if a.name:
+                    self.seen[a.email] = a.name
         for m in messages:
             for a in (m.sender, *m.to, *m.cc):
                 if a.name:
@@ -427,7 +437,7 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     since = now - period
     rules, identity = inputs.rules, _Who(inputs.identity)
     messages = [m for m in inputs.messages if m.date <= now]
-    names = _Names(messages, rules)
+    names = _Names(messages, inputs.earlier, rules)
     tier_of = _TierCache(rules)
     skip = _skipped(messages, inputs.signals, rules, identity)
     # Only threads active in the period matter (asks, questions, promises made in it);
@@ -452,7 +462,7 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     promises = [p for p in promises if wanted(p.tier)]
     contacts = [
         c
-        for c in _contacts(messages, inputs.meetings, identity, skip, rules, tier_of, now)
+        for c in _contacts(messages, inputs.earlier, inputs.meetings, identity, skip, tier_of, now)
         if wanted(c.tier)
     ]
 
@@ -753,15 +763,27 @@ def _keep_promises(
 
 def _contacts(
     messages: Sequence[Message],
+    earlier: Sequence[Earlier],
     meetings: Sequence[CalendarEvent],
     who: Identity,
     skip: set[str],
-    rules: Rulebook,
     tier_of: _TierCache,
     now: datetime,
 ) -> list[_Contact]:
-    found = []
+    """Every two-way contact with their touches (mail both ways and meetings), oldest first."""
     touches: dict[str, list[Interaction]] = interactions(messages, meetings, who, skip, now)
+    before: dict[str, list[Interaction]] = {}
+    for e in earlier:
+        if e.at > now:
+            continue
+        if who.is_user(e.sender):
+            for a in who.others(e.to):
+                before.setdefault(_normalise(a.email), []).append(Interaction(e.at, "out"))
+        elif not e.automated:
+            before.setdefault(_normalise(e.sender), []).append(Interaction(e.at, "in"))
+    for address, items in before.items():
+        touches[address] = sorted([*items, *touches.get(address, [])], key=lambda i: i.at)
+    found = []
     for address, items in touches.items():
         if not items or not two_way(items):
             continue

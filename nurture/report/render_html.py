@@ -79,6 +79,8 @@ CSP = (
 )
 
 WIDTH, HEIGHT = 520, 220
+ROWS = 200  # per list; the JSON output carries every row
+CONTACT_ROWS = 2000
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 34
 
 
@@ -261,7 +263,7 @@ def _contacts(report: Report, zone: tzinfo) -> str:
         for name, kind in headers
     )
     rows = []
-    for c in report.keep_in_touch.contacts:
+    for c in report.keep_in_touch.contacts[:CONTACT_ROWS]:
         cells = (
             (c.name or c.address, _who(c.name, c.address)),
             (c.tier, escape(c.tier)),
@@ -368,7 +370,7 @@ def render(report: Report, zone: tzinfo) -> str:
                 _day(d.asked_at, zone),
                 f'<span class="{"overdue" if d.overdue else ""}">{_age(d.age_days)}</span>',
             ]
-            for d in sorted(report.debts, key=lambda d: -d.age_days)
+            for d in sorted(report.debts, key=lambda d: -d.age_days)[:ROWS]
         ],
         set(),
     )
@@ -382,7 +384,7 @@ def render(report: Report, zone: tzinfo) -> str:
                 _day(w.asked_at, zone),
                 f'<span class="{"overdue" if w.overdue else ""}">{_age(w.age_days)}</span>',
             ]
-            for w in sorted(report.waiting, key=lambda w: -w.age_days)
+            for w in sorted(report.waiting, key=lambda w: -w.age_days)[:ROWS]
         ],
         set(),
     )
@@ -397,7 +399,7 @@ def render(report: Report, zone: tzinfo) -> str:
                 _day(p.kept_at, zone),
                 f'<span class="{p.status}">{escape(p.status)}</span>',
             ]
-            for p in report.promises
+            for p in report.promises[-ROWS:]
         ],
         set(),
     )

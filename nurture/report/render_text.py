@@ -17,6 +17,8 @@ from .metrics import Figures, Report, Week, format_hours, format_share
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"within": "green", "due": "yellow", "lapsed": "red", "untracked": "dim"}
+ROWS = 25  # per list in the terminal; --html and --json carry every row
+CONTACT_ROWS = 40
 PROMISE_STYLE = {"on-time": "green", "late": "yellow", "missed": "red", "open": "cyan"}
 
 
@@ -42,6 +44,11 @@ def _days(value: float | None) -> str:
 
 def _who(name: str, address: str) -> str:
     return f"{name} <{address}>" if name else address
+
+
+def _more(table: Table, total: int, shown: int) -> None:
+    if total > shown:
+        table.caption = f"… {total - shown} more: see --html or --json"
 
 
 def _tier_table(report: Report) -> Table:
@@ -86,7 +93,8 @@ def _debts(report: Report, zone: tzinfo) -> Table:
     table = Table(title=f"You owe a reply ({len(report.debts)})", title_justify="left")
     for column in ("contact", "tier", "subject", "asked", "waiting"):
         table.add_column(column, overflow="fold")
-    for d in sorted(report.debts, key=lambda d: -d.age_days):
+    _more(table, len(report.debts), ROWS)
+    for d in sorted(report.debts, key=lambda d: -d.age_days)[:ROWS]:
         table.add_row(
             _who(d.name, d.contact),
             d.tier,
@@ -101,7 +109,8 @@ def _waiting(report: Report, zone: tzinfo) -> Table:
     table = Table(title=f"Waiting on others ({len(report.waiting)})", title_justify="left")
     for column in ("contact", "tier", "subject", "asked", "waiting"):
         table.add_column(column, overflow="fold")
-    for w in sorted(report.waiting, key=lambda w: -w.age_days):
+    _more(table, len(report.waiting), ROWS)
+    for w in sorted(report.waiting, key=lambda w: -w.age_days)[:ROWS]:
         table.add_row(
             _who(w.name, w.contact),
             w.tier,
@@ -116,7 +125,8 @@ def _promises(report: Report, zone: tzinfo) -> Table:
     table = Table(title=f"Promises ({len(report.promises)})", title_justify="left")
     for column in ("contact", "subject", "made", "due", "kept", "status"):
         table.add_column(column, overflow="fold")
-    for p in report.promises:
+    _more(table, len(report.promises), ROWS)
+    for p in report.promises[-ROWS:]:
         table.add_row(
             _who(p.name, p.contact),
             p.subject,
@@ -136,7 +146,8 @@ def _contacts(report: Report, zone: tzinfo) -> RenderableType:
     )
     for column in ("contact", "tier", "rule", "learned", "last touch", "since", "status"):
         table.add_column(column, overflow="fold")
-    for c in k.contacts:
+    _more(table, len(k.contacts), CONTACT_ROWS)
+    for c in k.contacts[:CONTACT_ROWS]:
         table.add_row(
             _who(c.name, c.address),
             c.tier,
