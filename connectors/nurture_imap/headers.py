@@ -57,12 +57,27 @@ def decode_words(value: str) -> str:
         return value
 
 
+_NAMED = re.compile(r"\s*(.*?)\s*<([^<>\s]+)>\s*$")
+_SIMPLE = re.compile(r'^[^"()\\:;]*$')
+
+
 def addresses(value: str) -> tuple[Address, ...]:
-    found = []
-    for name, addr in email.utils.getaddresses([value]):
-        if "@" in addr:
-            found.append(Address(addr, decode_words(name).strip()))
-    return tuple(found)
+    """An address list; a quick path for the usual `Name <addr>, addr` shapes.
+
+    `email.utils.getaddresses` handles every RFC 5322 form but is the slowest
+    part of a header sync; it is used only when quotes, comments or groups appear.
+    """
+    if _SIMPLE.match(value):
+        pairs = []
+        for part in value.split(","):
+            named = _NAMED.match(part)
+            if named:
+                pairs.append((named.group(1), named.group(2)))
+            else:
+                pairs.append(("", part.strip()))
+    else:
+        pairs = email.utils.getaddresses([value])
+    return tuple(Address(addr, decode_words(name).strip()) for name, addr in pairs if "@" in addr)
 
 
 def message_id(value: str) -> str:

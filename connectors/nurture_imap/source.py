@@ -317,6 +317,7 @@ class ImapMailSource(MailSource):
             chunk = todo[start : start + self.header_batch]
             fetched = client.fetch(chunk, items)
             messages = []
+            added: list[int] = []
             for uid in chunk:
                 data = fetched.get(uid)
                 if data is None:  # expunged meanwhile
@@ -326,7 +327,8 @@ class ImapMailSource(MailSource):
                     continue
                 reported.add(message.message_id)
                 messages.append(message)
-                known = known | {uid}
+                added.append(uid)
+            known = known.union(added)
             last = start + self.header_batch >= len(todo)
             checkpoint = (
                 final.but(uids=known)

@@ -280,9 +280,8 @@ class DovecotServer:
         Dovecot indexes them on the next SELECT. Use before any client has
         opened `folder`, e.g. to seed a benchmark mailbox.
         """
-        root = self.home / "Maildir"
+        root = self.maildir
         path = root if folder == "INBOX" else root / f".{folder.replace('/', '.')}"
-        uid, gid = self._mail_owner
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
         count = 0
@@ -290,11 +289,21 @@ class DovecotServer:
         for count, raw in enumerate(messages, 1):
             name = path / "cur" / f"{stamp}.M{count}P{os.getpid()}.nurture:2,S"
             name.write_bytes(raw)
-        for dirpath, dirnames, filenames in os.walk(root):
+        self.own_maildir()
+        return count
+
+    @property
+    def maildir(self) -> Path:
+        """The user's Maildir++ root (INBOX; folders are dot-prefixed subfolders)."""
+        return self.home / "Maildir"
+
+    def own_maildir(self) -> None:
+        """Give everything under the Maildir to the mail user (after writing files as root)."""
+        uid, gid = self._mail_owner
+        for dirpath, dirnames, filenames in os.walk(self.maildir):
             os.chown(dirpath, uid, gid)
             for entry in dirnames + filenames:
                 os.lchown(os.path.join(dirpath, entry), uid, gid)
-        return count
 
 
 @contextlib.contextmanager
