@@ -373,6 +373,7 @@ class Daemon:
             what = busy[0] if busy else "a job"
             log.warning("%s did not finish in time; exiting anyway (state is checkpointed)", what)
         self.notifier.close()
+        log.debug("stopped%s", "" if clean else " (a job was still running)")
         return clean
 
     def serve(self) -> int:

@@ -69,7 +69,7 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 WantedBy=default.target
 """
 
-HARDENING = """\
+HARDENING_TEMPLATE = """\
 # Optional sandboxing for nurture.service, installed by `nurture service install`
 # where unprivileged user namespaces work. If the service fails to start with
 # status 218/CAPABILITIES or 226/NAMESPACE, this host forbids them: delete this
@@ -79,10 +79,30 @@ PrivateTmp=yes
 PrivateUsers=yes
 ProtectSystem=strict
 ProtectHome=read-only
-# nurture's own folders (StateDirectory=, ConfigurationDirectory=) stay writable.
-# A local calendar file or folder outside them needs a line like:
-# ReadWritePaths=%h/.calendars
+# What nurture writes: its state folder (named here because older systemd, such
+# as 252 in Debian 12, puts StateDirectory= of user units under ~/.config) and
+# local calendars. Add a line for any other calendar folder you point nurture at.
+{writable}
 """
+
+# The state folder nurture uses by default ($XDG_STATE_HOME/nurture).
+DEFAULT_WRITABLE = ("%h/.local/state/nurture",)
+
+
+def render_hardening(writable: Sequence[str | Path] = DEFAULT_WRITABLE) -> str:
+    """The drop-in, with one ``ReadWritePaths=`` line per folder nurture writes to.
+
+    A `Path` is a real folder (a ``%`` in it is escaped); a `str` may hold
+    specifiers such as ``%h``. A leading ``-`` lets the unit start while a
+    folder does not exist yet.
+    """
+    lines = [
+        "ReadWritePaths="
+        + quote("-" + (str(p).replace("%", "%%") if isinstance(p, Path) else p), specifiers=False)
+        for p in writable
+    ]
+    return HARDENING_TEMPLATE.format(writable="\n".join(dict.fromkeys(lines)))
+
 
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 
@@ -98,12 +118,20 @@ def unit_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(base) / "systemd" / "user"
 
 
-def quote(arg: str) -> str:
-    """`arg` as one word of a systemd command line (specifiers and variables escaped)."""
-    escaped = arg.replace("%", "%%").replace("$", "$$")
-    if escaped and all(c.isalnum() or c in "/._-+=:,@" for c in escaped):
+def quote(arg: str, *, specifiers: bool = True) -> str:
+    """`arg` as one word of a systemd setting, ``%`` (and ``$``) escaped.
+
+    With `specifiers` False, ``%h`` and friends stay specifiers (for our own templates).
+    """
+    escaped = arg.replace("%", "%%") if specifiers else arg
+    escaped = escaped.replace("$", "$$")
+    if escaped and all(c.isalnum() or c in "/._-+=:,@%" for c in escaped):
         return escaped
     return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# The drop-in as the repository ships it (systemd/hardening.conf).
+HARDENING = render_hardening()
 
 
 def command(config_path: Path | None = None, executable: str | None = None) -> list[str]:
@@ -198,6 +226,7 @@ def install(
     config_path: Path | None = None,
     *,
     hardening: bool | None = None,
+    writable: Sequence[str | Path] = DEFAULT_WRITABLE,
     start: bool = True,
     run: Runner = _run,
     directory: Path | None = None,
@@ -222,7 +251,7 @@ def install(
     dropin = folder / f"{UNIT}.d" / DROPIN
     if hardening:
         dropin.parent.mkdir(exist_ok=True)
-        dropin.write_text(HARDENING)
+        dropin.write_text(render_hardening(writable))
         out.say(f"Wrote {dropin} (sandboxing with user namespaces)")
     elif dropin.exists():
         dropin.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,10 @@ def run(
         code = EX_CONFIG
     finally:
         lock.release()
-    if not daemon.stopped_cleanly:
-        # A job outlived the stop timeout: leave now, its thread must not hold the exit.
-        logging.shutdown()
-        os._exit(code)
-    ctx.exit(code)
+    # Everything is closed and flushed by now. Leave without the interpreter's
+    # teardown, which takes seconds with the NLP model loaded, and which a job that
+    # outlived the stop timeout would otherwise hold up.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

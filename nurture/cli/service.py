@@ -43,12 +43,19 @@ def install(ctx: click.Context, hardening: bool | None, no_start: bool) -> None:
     path = (ctx.obj or {}).get("config_path")
     config_path = Path(path) if path else None
     try:
-        load_config(config_path)
+        config = load_config(config_path)
     except UserError as error:
         click.echo(str(error), err=True)
         click.echo("Fix the configuration first: the service would not start.", err=True)
         raise SystemExit(2) from None
-    _show(do_install(config_path, hardening=hardening, start=not no_start))
+    # What the sandbox must leave writable: the state folder and local calendars.
+    writable = [Path(config.state_dir)]
+    for account in config.accounts:
+        calendar = account.options.get("calendar") if account.connector == "local" else None
+        if calendar:
+            path = Path(str(calendar))
+            writable.append(path.parent if path.suffix == ".ics" else path)
+    _show(do_install(config_path, hardening=hardening, writable=writable, start=not no_start))
 
 
 @service.command("uninstall")

@@ -49,7 +49,8 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path, hardening: bool)
     unit.write_text(service.render_unit(service.exec_start()))
     if hardening:
         (folder / f"{service.UNIT}.d").mkdir()
-        (folder / f"{service.UNIT}.d" / service.DROPIN).write_text(service.HARDENING)
+        dropin = service.render_hardening([Path("/home/me/my calendar"), "%h/.local/state/nurture"])
+        (folder / f"{service.UNIT}.d" / service.DROPIN).write_text(dropin)
     result = _verify(unit, tmp_path)
     assert result.returncode == 0, result.stderr
     assert _our_complaints(result) == []
@@ -97,7 +98,7 @@ def test_exec_start_uses_the_script_next_to_this_interpreter(tmp_path: Path) -> 
     script.write_text("#!/bin/sh\n")
     script.chmod(0o755)
     line = service.exec_start(Path("/home/me/100%/config.toml"), executable=str(python))
-    assert line == f'"{script}" --config "/home/me/100%%/config.toml" run'
+    assert line == f'"{script}" --config /home/me/100%%/config.toml run'
     # without the script the interpreter runs the package (never the resolved /usr/bin python)
     script.unlink()
     argv = service.command(executable=str(python))
@@ -211,3 +212,27 @@ def test_status_shows_state_status_line_and_sandbox(tmp_path: Path, booted: Path
     assert "last sync 12:00 UTC" in text
     assert "sandbox:  on" in text and "restarts: 2" in text
     assert out.ok
+
+
+def test_the_drop_in_keeps_state_and_local_calendars_writable(tmp_path: Path) -> None:
+    text = service.render_hardening([Path("/home/me/100% mine"), "%h/.local/state/nurture"])
+    lines = [line for line in text.splitlines() if line.startswith("ReadWritePaths=")]
+    assert lines == [
+        'ReadWritePaths="-/home/me/100%% mine"',
+        "ReadWritePaths=-%h/.local/state/nurture",
+    ]
+
+
+@needs_systemctl
+def test_install_writes_the_writable_folders_into_the_drop_in(tmp_path: Path, booted: Path) -> None:
+    service.install(
+        run=FakeSystemctl(),
+        directory=tmp_path,
+        booted=booted,
+        settle=0,
+        hardening=True,
+        writable=[tmp_path / "state", tmp_path / "cal"],
+    )
+    text = (tmp_path / f"{service.UNIT}.d" / service.DROPIN).read_text()
+    assert f"ReadWritePaths=-{tmp_path / 'state'}" in text.splitlines()
+    assert f"ReadWritePaths=-{tmp_path / 'cal'}" in text.splitlines()
