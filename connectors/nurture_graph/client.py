@@ -144,7 +144,9 @@ class GraphClient:
                 continue
             if status >= 500:
                 raise TransientError(f"Microsoft Graph failed ({status} {error_code(response)})")
-            raise GraphError(f"Microsoft Graph refused {method} ({status} {error_code(response)})")
+            raise GraphError(
+                f"Microsoft Graph refused {method} ({status} {error_code(response)})", status
+            )
 
     def get(self, path: str, **kwargs: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", path, **kwargs).json()
@@ -191,6 +193,10 @@ class GraphClient:
 
 class GraphError(ConnectorError):
     """Graph refused a request for a reason no retry fixes (a bug or bad input)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def error_code(response: httpx.Response) -> str:

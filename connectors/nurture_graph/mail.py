@@ -32,7 +32,7 @@ from nurture.errors import CursorExpired, Problem, UserError
 from nurture.headers import decode, message_ids
 from nurture.model import RULE_HEADERS, UTC, Address, Body, FolderRole, Message
 
-from .client import Gone, GraphClient
+from .client import Gone, GraphClient, GraphError
 from .mapi import IN_REPLY_TO, REFERENCES, TRANSPORT_HEADERS
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,25 @@ class GraphMailSource(MailSource):
             "$filter": f"receivedDateTime ge {stamp}",
         }
 
+    def _first_page(
+        self, key: str, path: str, params: dict[str, str], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        """The first delta page; without the MAPI expansion if the server refuses it.
+
+        Insurance, not the plan: should a mailbox refuse ``$expand`` on a delta
+        query, mail still flows, with fewer header hints (a warning says so).
+        """
+        try:
+            return self._client.get(path, params=params, headers=headers)
+        except GraphError as exc:
+            if exc.status != 400:
+                raise
+            log.warning(
+                "Graph refused the header expansion on %s; header rules see fewer headers", key
+            )
+            plain = {k: v for k, v in params.items() if k != "$expand"}
+            return self._client.get(path, params=plain, headers=headers)
+
     def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
         links = self._links(cursor)
         headers = immutable_ids(f"odata.maxpagesize={self._page_size}")
@@ -208,7 +227,10 @@ class GraphMailSource(MailSource):
             path, params = (link, None) if link else self._start(folder, since)
             while True:
                 try:
-                    page = self._client.get(path, params=params, headers=headers)
+                    if params is None:
+                        page = self._client.get(path, headers=headers)
+                    else:
+                        page = self._first_page(folder, path, params, headers)
                 except Gone as exc:
                     raise CursorExpired(f"Graph forgot the {folder} delta state") from exc
                 messages, deleted = [], []

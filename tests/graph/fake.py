@@ -110,6 +110,7 @@ class FakeGraph:
         self.messages: dict[str, StoredMessage] = {}
         self.events: dict[str, StoredEvent] = {}
         self.folders: dict[str, str] = {}  # id -> display name of the user's own folders
+        self.refuse_expand = False  # act as a server that rejects $expand on message delta
         self.todo_lists: dict[str, str] = {}  # id -> display name
         self.todo_tasks: dict[str, dict[str, Any]] = {}  # id -> todoTask (with "listId")
         self.tokens: dict[str, dict[str, Any]] = {}
@@ -245,6 +246,8 @@ class FakeGraph:
     def _message_delta(
         self, folder: str, params: dict[str, str], prefer: dict[str, str]
     ) -> httpx.Response:
+        if self.refuse_expand and "$expand" in params:
+            return _error(400, "BadRequest", "$expand is not supported on this delta query")
         base = f"/me/mailFolders/{folder}/messages/delta"
         skip, state = self._resume(params)
         if skip is not None:

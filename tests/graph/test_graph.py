@@ -530,3 +530,15 @@ def test_tasks_permission_is_asked_only_with_todo_output(tmp_path: Path) -> None
 
     assert not any("Tasks" in s for s in scopes())
     assert "https://graph.microsoft.com/Tasks.ReadWrite" in scopes(todo=True)
+
+
+def test_a_server_refusing_the_header_expansion_still_delivers_mail(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    fake.refuse_expand = True
+    fake.add_message(make_message(message_id="a@x.example"), "inbox")
+    batches, cursor = drain(graph_connector(fake, tmp_path).mail(), None)
+    assert [m.message_id for b in batches for m in b.messages] == ["a@x.example"]
+    fake.add_message(make_message(message_id="b@x.example"), "inbox")
+    batches, _ = drain(graph_connector(fake, tmp_path).mail(), cursor)
+    assert [m.message_id for b in batches for m in b.messages] == ["b@x.example"]
