@@ -322,3 +322,15 @@ def test_a_folder_name_that_does_not_exist_is_a_user_error(fake: FakeEWS, tmp_pa
     with pytest.raises(UserError) as caught:
         drain(source, None)
     assert "Archiv" in str(caught.value)
+
+
+def test_registered_by_entry_point_and_options_validate() -> None:
+    from nurture import connector as registry
+
+    cls = registry.load("exchange")
+    assert cls is ExchangeConnector
+    good = {"email": "a@b.example", "server": "mail.b.example", "password_command": "pass x"}
+    assert cls.validate("office", good, "config.toml") == []
+    problems = cls.validate("office", {"email": "a@b.example", "password": "x"}, "config.toml")
+    assert [p.what for p in problems] == ["secrets do not belong in config.toml"]
+    assert [o.name for o in cls.options if o.ask] == ["email", "server"]

@@ -542,3 +542,19 @@ def test_a_server_refusing_the_header_expansion_still_delivers_mail(
     fake.add_message(make_message(message_id="b@x.example"), "inbox")
     batches, _ = drain(graph_connector(fake, tmp_path).mail(), cursor)
     assert [m.message_id for b in batches for m in b.messages] == ["b@x.example"]
+
+
+def test_registered_by_entry_point_and_options_validate() -> None:
+    from nurture import connector as registry
+
+    cls = registry.load("microsoft")
+    assert cls is GraphConnector
+    good = {"client_id": "x", "tenant": "organizations", "folders": ["Archive"], "todo": True}
+    assert cls.validate("work", good, "config.toml") == []
+    problems = cls.validate("work", {"sign_in": "pigeon"}, "config.toml")
+    assert {p.what for p in problems} == {
+        "missing option 'client_id'",
+        "'pigeon' is not one of " "device-code, browser",
+    }
+    asked = [o.name for o in cls.options if o.ask]
+    assert asked == ["client_id", "tenant"]
