@@ -246,7 +246,29 @@ def _last_two_way(story: Story, person: Person) -> datetime | None:
 
 
 def truth(story: Story) -> dict[str, Any]:
-    """The ground truth, computed from the story's own objects."""
+    """The ground truth, computed from the story's own objects (never typed by hand).
+
+    Times are ISO 8601 in UTC with a ``Z``; Message-IDs keep their angle brackets.
+
+    - ``expected``: the nudges a correct nurture places at the anchor — kind
+      (reply, follow-up, reconnect, recover), contact, the message it is about
+      (null for reconnect and for a meeting without a recap) and why.
+    - ``negatives``: messages that must not cause a nudge, by reason: newsletter,
+      notification, auto-reply, bounce, cc-only, answered (an ask Alex answered),
+      kept-promise, within-cadence (the last message with a steady contact),
+      invitation, recap-sent.
+    - ``contacts``: everyone in the story with the tier contacts.toml gives them,
+      role, the rhythm the story used (``cadence_days``, null for one-offs and
+      machines), ``last_two_way`` (last mail or meeting, if mail went both ways)
+      and the number of messages involving them.
+    - ``replies``: every message that asked something of Alex, when, and when
+      Alex answered (null: still open) — for reply-time figures.
+    - ``questions``: what Alex asked of others and when they answered.
+    - ``promises``: Alex's dated promises; ``due`` is 17:30 London on the named
+      day; ``kept_at`` is when Alex wrote to that contact with the thing (null:
+      not yet); kept late when ``kept_at`` > ``due``.
+    - ``meetings``: past meetings with people outside Brightpath and their recap.
+    """
     contacts = []
     for person in P.CONTACTS:
         last = _last_two_way(story, person)

@@ -270,6 +270,12 @@ def _headers(mail: Mail) -> bytes:
     if mail.parent is not None:
         lines.append(f"In-Reply-To: {mail.parent.message_id}")
         lines.append(_fold_ids("References", mail.references))
+    if mail.sender.style == "outlook" and mail.signature:
+        topic = mail.subject[4:] if mail.subject.startswith("Re: ") else mail.subject
+        lines.append(f"Thread-Topic: {_header_text(topic)}")
+        lines.append("X-Mailer: Microsoft Outlook 16.0")
+        lang = "de-DE" if mail.sender.tz == "Europe/Berlin" else "en-GB"
+        lines.append(f"Content-Language: {lang}")
     for name, value in mail.headers:
         lines.append(f"{name}: {value}")
     lines.append("MIME-Version: 1.0")

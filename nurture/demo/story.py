@@ -446,14 +446,12 @@ def _machines(story: Story) -> None:
             when = story.at(day, 6.0 + rng.uniform(0, 1.5), sender.zone)
             if when < story.anchor:
                 n += 1
+                items = rng.sample(_HEADLINES, 3)
                 text = (
-                    f"This week in {sender.name}\n\n"
-                    "Ready to level up? Could your team ship twice as fast? Join 40,000 "
-                    "founders who read us every week.\n\n"
-                    "1. Five pricing experiments to run this quarter\n"
-                    "2. Why your onboarding email is too long\n"
-                    "3. Interview: scaling a consultancy without losing the craft\n\n"
-                    "Would you recommend us to a friend? Reply and tell us!\n\n"
+                    f"This week in {sender.name}\n\n{rng.choice(_TEASERS)}\n\n"
+                    + "".join(f"{i}. {item}\n" for i, item in enumerate(items, 1))
+                    + "\nWould you recommend us to a friend? Reply and tell us!\n\n"
+                    f"You are receiving this because you subscribed at {domain}.\n"
                     f"Unsubscribe: https://{domain}/u/{n}\n"
                 )
                 msg = story.mail(
@@ -575,6 +573,24 @@ def _machines(story: Story) -> None:
             )
 
 
+_TEASERS = (
+    "Ready to level up? Could your team ship twice as fast? Join 40,000 founders who read "
+    "us every week.",
+    "Are you still pricing by the hour? This week: three consultancies that stopped.",
+    "What would you do with an extra day a week? Our readers told us.",
+    "Is your pipeline as healthy as you think? Take the two-minute quiz.",
+    "Don't miss our spring webinar — can you guess which onboarding email wins?",
+)
+_HEADLINES = (
+    "Five pricing experiments to run this quarter",
+    "Why your onboarding email is too long",
+    "Interview: scaling a consultancy without losing the craft",
+    "The one metric your board actually reads",
+    "Case study: cutting churn by a third with a welcome call",
+    "How to write a proposal that gets signed",
+    "Remote workshops that don't feel remote",
+    "Your discovery phase is too short",
+)
 _TYPO = Person("maya.chen@orchardfood.example", "Maya Chen", P.NEW_YORK)
 _LEFT = Person("p.wright@fernhill.example", "Pat Wright", P.LONDON)
 _ISSUES = (
@@ -959,27 +975,33 @@ def _promises(story: Story) -> None:
     _kept(story, P.JUERGEN, 40, "Proposal for phase two", "the updated proposal", 3, late=False)
     # Kept promise, but a day late.
     _kept(story, P.KIM, 31, "Test plan", "the test plan", 2, late=True)
+    # Earlier promises, for the record of promises kept on time and late.
+    _kept(story, P.DANA, 150, "Migration estimate", "the migration estimate", 2, late=False)
+    _kept(story, P.PRIYA, 118, "Research summary", "the research summary", 3, late=True)
+    _kept(story, P.LENA, 76, "Journey map", "the journey map", 2, late=False)
+    _kept(story, P.MAYA, 58, "Dashboard mock-ups", "the dashboard mock-ups", 4, late=False)
+    _kept(story, P.SAM_O, 24, "Load test results", "the load test results", 1, late=False)
 
 
 def _kept(
     story: Story, person: Person, days_ago: int, subject: str, thing: str, k: int, late: bool
 ) -> None:
     made_day = story.workday(story.local_day(days_ago))
-    due_day = made_day + timedelta(days=k)
-    while due_day.weekday() >= 5:
-        due_day += timedelta(days=1)
-    weekday = WEEKDAYS[due_day.weekday()]
     ask = story.mail(
         person,
         (ALEX,),
         story.at(made_day, 9.2, person.zone)
         if person.tz != P.NEW_YORK
-        else story.at(made_day - timedelta(days=1), 15.0, person.zone),
+        else story.at(story.workday(made_day - timedelta(days=1)), 15.0, person.zone),
         subject,
         f"Hi Alex,\n\nCould you send us {thing}? We would like to review it this week."
         f"\n\nThanks,\n{person.first}",
     )
     made_at = story.settle(ask.date + timedelta(hours=2), ALEX)
+    due_day = made_at.astimezone(LONDON).date() + timedelta(days=k)
+    while due_day.weekday() >= 5:
+        due_day += timedelta(days=1)
+    weekday = WEEKDAYS[due_day.weekday()]
     promise = story.reply(
         ask,
         ALEX,

@@ -308,7 +308,7 @@ def test_open_question_waits_on_the_contact(truth: dict, mails: dict[str, Mail])
 def test_promises(truth: dict, mails: dict[str, Mail]) -> None:
     open_p = [p for p in truth["promises"] if p["kept_at"] is None]
     kept = [p for p in truth["promises"] if p["kept_at"] is not None]
-    assert len(open_p) == 1 and len(kept) == 2
+    assert len(open_p) == 1 and len(kept) >= 4
     p = open_p[0]
     due = datetime.fromisoformat(p["due"])
     assert ANCHOR < due < ANCHOR + timedelta(days=1)  # Monday noon: due by 17:30 today
@@ -331,7 +331,7 @@ def test_promises(truth: dict, mails: dict[str, Mail]) -> None:
         assert delivered, k
         assert delivered[0].date == datetime.fromisoformat(k["kept_at"])
         lateness.append(k["kept_at"] > k["due"])
-    assert sorted(lateness) == [False, True]
+    assert set(lateness) == {False, True}
 
 
 def test_recover_upset_and_meetings_without_recap(truth: dict, mails: dict[str, Mail]) -> None:
