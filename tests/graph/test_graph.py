@@ -558,3 +558,22 @@ def test_registered_by_entry_point_and_options_validate() -> None:
     }
     asked = [o.name for o in cls.options if o.ask]
     assert asked == ["client_id", "tenant"]
+
+
+def test_authorize_shows_the_device_code_and_keeps_the_cache(
+    login: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets: dict[str, str] = {}
+    context = Context(
+        account="work",
+        options={"client_id": "cid", "tenant": "organizations"},
+        cache_dir=tmp_path,
+        secret=secrets.get,
+        store_secret=secrets.__setitem__,
+    )
+    login.post(f"{AUTHORITY}/oauth2/v2.0/token", json=_token_response("a", "r"))
+    connector = GraphConnector(context)
+    connector.authorize(interactive=True)
+    assert "ABCD-EFGH" in capsys.readouterr().err
+    assert CACHE_SECRET in secrets
+    GraphConnector(context).authorize(interactive=False)  # the stored cache suffices
