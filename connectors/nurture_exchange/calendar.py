@@ -141,7 +141,7 @@ class ExchangeCalendarStore(CalendarStore):
                         ids=missing,
                         folder=self._calendar,
                         only_fields=DETAIL_FIELDS,
-                        chunk_size=len(missing),
+                        chunk_size=PAGE_SIZE,
                     )
                 )
             )
