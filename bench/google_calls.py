@@ -5,7 +5,10 @@ Simulates, on the fake Google from the test suite (no network):
 - a first sync of a 50,000-message Gmail mailbox: list pages, metadata for
   every message, full bodies for the candidates the NLP needs (one in ten
   here), and the first read of the calendar;
-- a no-change incremental sync: mail changes, calendar events and tasks.
+- a no-change incremental sync: mail changes, calendar events and tasks;
+- a first sync of 5,000 messages while Gmail answers 429 ("too many
+  concurrent requests") to every call beyond the 20th of a batch, to show
+  that the adaptive batch size settles under the limit.
 
 ``paced_minutes`` is how long the first sync waits for quota at the client's
 pace (200 units per second, under Gmail's 250 per user), on a simulated clock.
@@ -33,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 MESSAGES = 50_000
+THROTTLED_MESSAGES = 5_000
 CANDIDATE_EVERY = 10
 UNITS = {"list": 5, "get": 5, "history": 2}
 
@@ -158,6 +162,46 @@ def run(messages: int = MESSAGES) -> dict[str, Any]:
         },
         "google.no_change_sync.gmail_units": incremental["units"],
         "google.no_change_sync.gmail_units_minimum": UNITS["history"],
+        **throttled(min(messages, THROTTLED_MESSAGES)),
+    }
+
+
+def throttled(messages: int = THROTTLED_MESSAGES, concurrency: int = 20) -> dict[str, Any]:
+    """A first sync (metadata only) when Gmail answers 429 beyond `concurrency` calls a batch."""
+    import requests_mock
+
+    from tests.google.conftest import TOKEN_URI, make_connector
+    from tests.google.gfake import FakeGoogle
+
+    fake = FakeGoogle()
+    fake.check_responses = False
+    fake.concurrency = concurrency
+    _mailbox(fake, messages)
+    with tempfile.TemporaryDirectory() as cache, requests_mock.Mocker() as mock:
+        mock.post(
+            TOKEN_URI,
+            json=lambda request, _c: {
+                "access_token": fake.issue("1//refresh-token"),
+                "expires_in": 3599,
+                "token_type": "Bearer",
+            },
+        )
+        connector = make_connector(fake, Path(cache))
+        connector.caller.pace = None
+        source = connector.mail()
+        assert source is not None
+        seen = sum(len(b.messages) for b in source.changes(None, fake.now - timedelta(days=365)))
+    minimum = math.ceil(messages / 500) + messages
+    calls = sum(n for k, n in fake.calls.items() if k.startswith("gmail.users.messages"))
+    return {
+        "google.throttled_first_sync.messages": seen,
+        "google.throttled_first_sync.concurrency_limit": concurrency,
+        "google.throttled_first_sync.gmail_calls": calls,
+        "google.throttled_first_sync.gmail_calls_minimum": minimum,
+        "google.throttled_first_sync.calls_over_minimum_pct": round(
+            100 * (calls - minimum) / minimum, 2
+        ),
+        "google.throttled_first_sync.http_round_trips": fake.round_trips,
     }
 
 

@@ -11,10 +11,11 @@ Terms:
 
 Throttling (HTTP 429, or 403 with reason ``rateLimitExceeded`` /
 ``userRateLimitExceeded``) and server errors are retried with exponential
-delay and full jitter, honouring ``Retry-After``. Inside batches the failed
-calls are retried in a later, smaller batch; after a clean batch the size
-grows back (lieer's rule: halve on errors, double on success). When the tries
-run out the caller gets `TransientError` with the delay to wait.
+delay and jitter, honouring ``Retry-After``. Inside batches the failed calls
+are retried in a later, smaller batch: the size halves after a batch with
+errors and grows by a few calls after three clean ones (additive increase, so
+it settles just under Gmail's per-user concurrency limit instead of bouncing
+off it). When the tries run out the caller gets `TransientError` with the delay.
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ class Caller:
     batch_size: int = MAX_BATCH
     reauthorize: Callable[[], None] | None = None
     auth_command: str = ""
+    grow_by: int = 5
+    patience: int = 3
+    _clean: int = 0
     pace: float | None = 200.0
     burst: float = 2500.0
     monotonic: Callable[[], float] = time.monotonic
@@ -237,7 +241,8 @@ class Caller:
             yield from ((key, outcome.done[key]) for key in chunk if key in outcome.done)
             if outcome.failed:
                 hint = outcome.hint
-                self.batch_size = max(1, self.batch_size // 2)
+                self._clean = 0
+                self.batch_size = max(1, len(chunk) // 2)
                 attempt += 1
                 if attempt >= self.tries:
                     raise TransientError(
@@ -254,7 +259,13 @@ class Caller:
                 self.sleep(self.delay(attempt - 1, hint))
                 pending = outcome.failed + pending
             else:
-                self.batch_size = min(self.max_batch, self.batch_size * 2)
+                # Additive increase after a few clean rounds: doubling straight
+                # back into Gmail's per-user concurrency limit would waste half
+                # a batch every other round.
+                self._clean += 1
+                if self._clean >= self.patience:
+                    self.batch_size = min(self.max_batch, self.batch_size + self.grow_by)
+                    self._clean = 0
                 attempt = 0
 
 

@@ -101,7 +101,9 @@ class FakeGoogle:
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now or datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
         self.violations: list[str] = []
-        self.check_responses = True  # the fake's own answers follow the schema too
+        self.check_responses = True
+        # Gmail answers 429 to the calls of a batch beyond a per-user concurrency.
+        self.concurrency: int | None = None  # the fake's own answers follow the schema too
         self.calls: Counter[str] = Counter()
         self.round_trips = 0
         self.batch_sizes: list[int] = []
@@ -337,6 +339,7 @@ class FakeGoogle:
         query_string: str,
         headers: dict[str, str],
         body: str | None,
+        crowded: bool = False,
     ) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
         doc = discovery(api)
         match = doc.match(method, path)
@@ -370,6 +373,12 @@ class FakeGoogle:
         if problems:
             self.violations.extend(problems)
             return 400, api_error(400, "; ".join(problems), "invalid"), {}
+        if crowded:
+            return (
+                429,
+                api_error(429, "Too many concurrent requests for user.", "rateLimitExceeded"),
+                {},
+            )
         for fault in self.faults:
             if fault.method_id == match.method_id and fault.times > 0:
                 fault.times -= 1
@@ -412,7 +421,7 @@ class FakeGoogle:
             self.violations.append(f"batch of {len(parts)} calls (Gmail advises at most 50)")
         boundary = f"batch_{uuid.uuid4().hex}"
         out: list[str] = []
-        for part in parts:
+        for index, part in enumerate(parts):
             content_id = part["Content-ID"].strip()
             request = str(part.get_payload())
             first, _, rest = request.partition("\n")
@@ -422,8 +431,9 @@ class FakeGoogle:
             inner_headers.setdefault("authorization", headers.get("authorization", ""))
             split = urllib.parse.urlsplit(target)
             payload = str(inner.get_payload()) or None
+            crowded = self.concurrency is not None and index >= self.concurrency
             status, answer, extra = self._call(
-                api, method, split.path, split.query, inner_headers, payload
+                api, method, split.path, split.query, inner_headers, payload, crowded
             )
             lines = [
                 f"HTTP/1.1 {status} {'OK' if status < 300 else 'Error'}",

@@ -298,3 +298,17 @@ def test_resume_from_every_checkpoint_with_changes_in_between(
             cursor = batch.cursor
     assert set(committed) - deleted >= set(ids[:-1]) | {new}
     assert ids[-1] not in set(committed) - deleted
+
+
+def test_batches_settle_under_gmails_concurrency_limit(
+    fake: FakeGoogle, cache: Path, sleeps: Sleeps
+) -> None:
+    expected = mailbox(fake, 600)
+    fake.concurrency = 20  # calls beyond the 20th of a batch answer 429
+    got = [
+        m.id for b in source(fake, cache, sleeps=sleeps).changes(None, SINCE) for m in b.messages
+    ]
+    assert sorted(got) == sorted(expected)
+    wasted = fake.calls["gmail.users.messages.get"] - 600
+    assert 0 < wasted <= 600 * 0.10  # within 10% of the minimum despite throttling
+    assert max(fake.batch_sizes[-5:]) <= 25
