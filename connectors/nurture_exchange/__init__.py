@@ -38,14 +38,19 @@ class ExchangeConnector(Connector):
             default="",
             ask=True,
         ),
-        Option("username", "login name if not the address (DOMAIN\\user or UPN)", default=""),
+        Option(
+            "username",
+            "login name if not the address (DOMAIN\\user or UPN)",
+            default="",
+            ask=True,
+        ),
         Option(
             "auth_type",
             "how the server wants the password: NTLM, or basic over TLS",
             default="ntlm",
             choices=("ntlm", "basic"),
         ),
-        Option("password", "the account's password", secret=True),
+        Option("password", "the account's password", secret=True, ask=True),
         Option(
             "build",
             "server build (e.g. 15.2.1544.4) to skip the version probe on each start",

@@ -333,4 +333,4 @@ def test_registered_by_entry_point_and_options_validate() -> None:
     assert cls.validate("office", good, "config.toml") == []
     problems = cls.validate("office", {"email": "a@b.example", "password": "x"}, "config.toml")
     assert [p.what for p in problems] == ["secrets do not belong in config.toml"]
-    assert [o.name for o in cls.options if o.ask] == ["email", "server"]
+    assert [o.name for o in cls.options if o.ask] == ["email", "server", "username", "password"]
