@@ -22,7 +22,8 @@ from .bulk import generate_bulk
 from .calendar import to_ical
 from .mail import SENT, Mail, render
 from .people import ALEX, ALEX_ALIAS, Person
-from .story import Story, build, iso
+from .story import Story, iso
+from .timeline import build
 
 __all__ = ["DemoPaths", "generate", "generate_bulk"]
 

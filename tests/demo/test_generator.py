@@ -21,7 +21,7 @@ import recurring_ical_events
 
 from nurture.demo import DemoPaths, generate
 from nurture.demo.generator import truth as truth_of
-from nurture.demo.story import build
+from nurture.demo.timeline import build
 from nurture.errors import UserError
 
 ANCHOR = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
