@@ -200,7 +200,10 @@ class SerialExecutor(BaseExecutor):
                 return
             if self._closed and not getattr(item, "_final", False):
                 continue
-            item()
+            try:
+                item()
+            except Exception:  # the worker must outlive any one item
+                log.exception("internal error in the worker")
 
     def _enqueue(self, name: str, fn: Callable[[], None]) -> None:
         def run() -> None:
@@ -325,6 +328,7 @@ class Daemon:
         self._config_problems: tuple[str, ...] = ()
         self._last_clock: tuple[float, float] | None = None
         self._hang_reported = False
+        self._last_progress = 0.0
         self._stopping = False
         self.stopped_cleanly = True
         self.watchdog_pings = 0
@@ -353,7 +357,19 @@ class Daemon:
 
     def reload(self) -> Future[Any]:
         """Re-read config.toml and the rules (SIGHUP); the old ones stay if the new are bad."""
-        return self.worker.call(self._reload, "reload")
+        return self._call_logged(self._reload, "reload")
+
+    def _call_logged(self, fn: Callable[[], Any], name: str) -> Future[Any]:
+        """Run `fn` on the worker; nobody waits for it, so its failure is logged here."""
+        future = self.worker.call(fn, name)
+
+        def report(done: Future[Any]) -> None:
+            error = done.exception() if not done.cancelled() else None
+            if error is not None:
+                log.error("%s failed: %s", name, error, exc_info=error)
+
+        future.add_done_callback(report)
+        return future
 
     def stop(self) -> bool:
         """Stop cleanly: no new jobs, let the running one finish, close the App.
@@ -408,6 +424,9 @@ class Daemon:
     def _install(self, app: AppLike) -> None:
         """Make `app` current and rebuild the job store from its configuration."""
         self.app = app
+        if hasattr(app, "progress"):
+            # Each committed batch of a long first sync counts as progress for the watchdog.
+            app.progress = self._on_progress
         if self._settings_from_app is not None:
             base = self._settings_from_app(app, self._base_settings)
             self.settings = replace(base, **self._overrides)
@@ -467,6 +486,11 @@ class Daemon:
                 for problem in error.problems:
                     log.error("  %s", problem)
             self._config_problems = problems
+            self.notifier.ready(self.status_text())
+            return
+        except Exception as error:
+            # e.g. the state folder became unreadable: the running App still works.
+            log.error("reload failed, keeping the running configuration: %s", error, exc_info=error)
             self.notifier.ready(self.status_text())
             return
         self._config_problems = ()
@@ -568,7 +592,7 @@ class Daemon:
             )
         state.error = text
         assert self.app is not None
-        self.app.record_account_status(account, ok=False, error=text)
+        self.app.record_account_status(account, ok=False, error=text[:300])
         self._reschedule(f"sync:{account}", datetime.now(UTC) + delay)
         state.backoff_until = self.clock.now() + delay
 
@@ -693,7 +717,7 @@ class Daemon:
             return
         if changed:
             self._rules_reload_queued = True
-            self.worker.call(self._reload_rules, "rules")
+            self._call_logged(self._reload_rules, "reloading the rules")
 
     def _reload_rules(self) -> None:
         self._rules_reload_queued = False
@@ -721,20 +745,29 @@ class Daemon:
         self._rule_problems = set()
         self._run_soon("reconcile")
 
+    def _on_progress(self, done: int, total: int | None) -> None:
+        self._last_progress = time.monotonic()
+
     def _making_progress(self) -> bool:
+        """False when the running job has done nothing visible for `hang_after`.
+
+        A job counts from its start, or from the last batch it committed.
+        """
         busy = self.worker.busy_for()
-        if busy is None or busy[1] < self.settings.hang_after.total_seconds():
-            self._hang_reported = False
-            return True
-        if not self._hang_reported:
-            self._hang_reported = True
-            log.error(
-                "%s has been running for %s; it looks stuck, so the watchdog will "
-                "restart nurture",
-                busy[0],
-                _human(timedelta(seconds=busy[1])),
-            )
-        return False
+        if busy is not None:
+            stalled = min(busy[1], time.monotonic() - self._last_progress)
+            if stalled >= self.settings.hang_after.total_seconds():
+                if not self._hang_reported:
+                    self._hang_reported = True
+                    log.error(
+                        "%s has made no progress for %s; it looks stuck, so the watchdog "
+                        "will restart nurture",
+                        busy[0],
+                        _human(timedelta(seconds=stalled)),
+                    )
+                return False
+        self._hang_reported = False
+        return True
 
     # ------------------------------------------------------------------ helpers
 

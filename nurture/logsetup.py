@@ -143,10 +143,22 @@ class _Formatter(logging.Formatter):
         # Redacted as a whole: another handler may have cached the traceback text
         # (record.exc_text) before ours, unredacted.
         text = redact(super().format(record))
+        # A traceback's last line quotes the exception message, which can quote
+        # whatever a parser choked on: no line is let through at full length.
+        text = "\n".join(_cap(line) for line in text.splitlines())
         if not self._journal:
             return text
         prefix = f"<{_priority(record.levelno)}>"
         return "\n".join(prefix + line for line in text.splitlines() or [""])
+
+
+MAX_LINE_CHARS = 1000
+
+
+def _cap(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return f"{line[:MAX_LINE_CHARS]}… <{len(line) - MAX_LINE_CHARS} chars withheld>"
 
 
 def _priority(levelno: int) -> int:

@@ -60,6 +60,10 @@ class FakeApp:
     block: threading.Event | None = None
     reconcile_script: list[object] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # a long sync that commits a batch every `batch_pause` s while `working` is set
+    working: threading.Event | None = None
+    batch_pause: float = 0.1
+    progress: Callable[[int, int | None], None] = lambda _done, _total: None
 
     def _note(self, what: str, arg: str = "") -> None:
         with self.lock:
@@ -76,6 +80,11 @@ class FakeApp:
         self.sync_times.append((account, now))
         if self.block is not None:
             self.block.wait()
+        done = 0
+        while self.working is not None and self.working.is_set():
+            time.sleep(self.batch_pause)
+            done += 1
+            self.progress(done, None)
         queue = self.script.get(account)
         if queue:
             outcome = queue.pop(0)

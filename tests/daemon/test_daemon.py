@@ -216,6 +216,26 @@ def test_watchdog_pings_while_progressing_and_stop_when_a_job_hangs(
     wait_for(lambda: listener.count("WATCHDOG=1") > pings, what="pings resume")
 
 
+def test_a_long_sync_that_commits_batches_keeps_the_watchdog_fed(
+    make_daemon: MakeDaemon, listener: NotifyListener, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FakeApp(accounts=["work"])
+    settings = replace(FAST, hang_after=timedelta(seconds=1))
+    daemon = make_daemon(app, settings, watchdog_usec=400_000)
+    daemon.start()
+    wait_for(lambda: app.count("reconcile") >= 1, what="the first cycle")
+    app.working = threading.Event()
+    app.working.set()
+    with caplog.at_level(logging.ERROR, logger="nurture"):
+        daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+        wait_for(lambda: daemon.worker.busy_for() is not None, what="the long sync")
+        wait_for(lambda: daemon.worker.busy_for()[1] > 2.5, what="a sync past hang_after")
+        pings = listener.count("WATCHDOG=1")
+        wait_for(lambda: listener.count("WATCHDOG=1") >= pings + 3, what="pings during it")
+    app.working.clear()
+    assert not any("stuck" in r.message for r in caplog.records)
+
+
 def test_a_clock_jump_runs_due_jobs_at_once(make_daemon: MakeDaemon) -> None:
     app = FakeApp(accounts=["work"])
     clock = OffsetClock()
@@ -300,3 +320,29 @@ def test_quiet_info_logs_nothing_for_an_idle_cycle(
         wait_for(lambda: app.count("reconcile") >= 1 and app.count("rules_changed") >= 3)
     ours = [r for r in caplog.records if r.name.startswith("nurture")]
     assert [r.message for r in ours if r.levelno >= logging.INFO] == []
+
+
+def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture, listener: NotifyListener
+) -> None:
+    first = FakeApp(accounts=["work"])
+    loads: list[object] = [first, OSError("state folder is read-only")]
+
+    def load() -> FakeApp:
+        outcome = loads.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert isinstance(outcome, FakeApp)
+        return outcome
+
+    daemon = make_daemon(load)
+    daemon.start()
+    with caplog.at_level(logging.ERROR, logger="nurture"):
+        daemon.reload().result(timeout=10)
+    assert any("read-only" in r.message for r in caplog.records)
+    assert daemon.app is first and not first.closed
+    # systemd saw RELOADING=1, so it must hear READY=1 again, or it waits forever
+    wait_for(lambda: listener.count("READY=1") == 2, what="READY=1 after the failed reload")
+    before = first.count("sync")
+    daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+    wait_for(lambda: first.count("sync") > before, what="the old app still syncing")

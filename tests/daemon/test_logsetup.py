@@ -111,3 +111,15 @@ def test_secrets_in_tracebacks_are_masked(restore_logging: None) -> None:
         logging.getLogger("nurture.test").exception("sync failed")
     assert "tr0ub4dor&3" not in stream.getvalue()
     assert "RuntimeError" in stream.getvalue()
+
+
+def test_a_long_exception_message_is_cut(restore_logging: None) -> None:
+    stream = io.StringIO()
+    logsetup.setup(0, stream=stream)
+    try:
+        raise ValueError("cannot parse: " + "confidential text " * 500)
+    except ValueError:
+        logging.getLogger("nurture.test").exception("sync failed")
+    text = stream.getvalue()
+    assert "chars withheld" in text
+    assert all(len(line) < logsetup.MAX_LINE_CHARS + 60 for line in text.splitlines())
