@@ -18,8 +18,8 @@ Protocol minimum, counted for the same work:
   (200, an assumed server cap; Graph may return fewer per page).
 - EWS: per folder, one SyncFolderItems per 512 changes (its maximum) and one
   GetItem per page for the fields SyncFolderItems cannot return (recipients,
-  Internet headers); one FindItem CalendarView; one GetItem for the meetings'
-  attendees (FindItem cannot return them); one FindItem for the tasks. A
+  Internet headers); one FindItem CalendarView; one GetItem per 200 meetings for
+  their attendees (FindItem cannot return them); one FindItem for the tasks. A
   no-change sync is one SyncFolderItems per folder and the two FindItems.
 
 Token requests (MSAL refresh, about one an hour) are not counted; exchangelib
