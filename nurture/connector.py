@@ -263,6 +263,8 @@ class Connector(ABC):
                     )
                 )
         for option in cls.options:
+            if option.secret:
+                continue  # secrets come from a command, a credential or the keyring
             if option.required and option.name not in options:
                 problems.append(
                     Problem(
