@@ -132,7 +132,8 @@ class GraphClient:
                 raise NotFound(path)
             if status == 410:
                 raise Gone(path)
-            if status == 412:
+            if status == 412 or (status == 409 and "If-Match" in sent):
+                # Outlook answers a stale If-Match with 412, some paths with 409 Conflict.
                 raise PreconditionFailed(path)
             if status in _RETRY_STATUS:
                 attempt += 1

@@ -577,3 +577,13 @@ def test_authorize_shows_the_device_code_and_keeps_the_cache(
     assert "ABCD-EFGH" in capsys.readouterr().err
     assert CACHE_SECRET in secrets
     GraphConnector(context).authorize(interactive=False)  # the stored cache suffices
+
+
+def test_a_conflict_answer_to_a_conditional_update_is_a_task_conflict(
+    fake: FakeGraph, tmp_path: Path
+) -> None:
+    store = graph_connector(fake, tmp_path).calendar()
+    record = store.create_task(sample_task())
+    fake.inject(409, match="/me/events/")
+    with pytest.raises(TaskConflict):
+        store.update_task(sample_task(hour=12), record)
