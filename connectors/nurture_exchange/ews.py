@@ -24,6 +24,7 @@ from exchangelib import (
     Build,
     Configuration,
     Credentials,
+    EWSTimeZone,
     FailFast,
     Q,
     Version,
@@ -111,6 +112,8 @@ def connect(
 ) -> Account:
     """An exchangelib Account; no request is made when server and build are given."""
     credentials = Credentials(username=username or email, password=password)
+    # Work in UTC whatever the machine's zone (a systemd service may have none).
+    utc = EWSTimeZone("UTC")
     version = parse_build(build) if build else None
     auth = {"ntlm": "NTLM", "basic": "basic"}.get(auth_type, "NTLM")
     try:
@@ -123,8 +126,16 @@ def connect(
                 retry_policy=FailFast(),
                 **where,
             )
-            return Account(email, config=config, autodiscover=False, access_type=DELEGATE)
-        return Account(email, credentials=credentials, autodiscover=True, access_type=DELEGATE)
+            return Account(
+                email, config=config, autodiscover=False, access_type=DELEGATE, default_timezone=utc
+            )
+        return Account(
+            email,
+            credentials=credentials,
+            autodiscover=True,
+            access_type=DELEGATE,
+            default_timezone=utc,
+        )
     except UnauthorizedError as exc:
         raise AuthError(f"Exchange refused the credentials for {email}", command) from exc
     except AutoDiscoverFailed as exc:
