@@ -36,6 +36,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def split_host(host: str, port: int) -> tuple[str, int]:
+    """ "imap.example.com:1143" → ("imap.example.com", 1143); an explicit `port` wins."""
+    name, sep, tail = host.strip().rpartition(":")
+    if sep and tail.isdigit() and (not name.count(":") or name.endswith("]")):
+        return name.strip("[]"), port or int(tail)
+    return host.strip(), port
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The connection settings of one account (no secrets)."""

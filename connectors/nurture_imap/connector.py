@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from nurture.connector import Capability, Connector, MailSource, Option
 
-from .connection import TLS_CHOICES, Settings
+from .connection import TLS_CHOICES, Settings, split_host
 from .source import FolderConfig, ImapMailSource
 
 
@@ -17,7 +17,12 @@ class ImapConnector(Connector):
     summary: ClassVar[str] = "mail over IMAP (TLS; password command or XOAUTH2)"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.MAIL})
     options: ClassVar[tuple[Option, ...]] = (
-        Option("host", "IMAP server name, e.g. imap.fastmail.com", required=True, ask=True),
+        Option(
+            "host",
+            "IMAP server name, e.g. imap.fastmail.com (host:port for another port)",
+            required=True,
+            ask=True,
+        ),
         Option("user", "login name, usually your mail address", required=True, ask=True),
         Option(
             "password",
@@ -61,10 +66,11 @@ class ImapConnector(Connector):
         return next(o.default for o in self.options if o.name == name)
 
     def settings(self) -> Settings:
+        host, port = split_host(str(self._option("host")), int(self._option("port") or 0))  # type: ignore[call-overload]
         return Settings(
             account=self.context.account,
-            host=str(self._option("host")),
-            port=int(self._option("port") or 0),  # type: ignore[call-overload]
+            host=host,
+            port=port,
             user=str(self._option("user")),
             tls=str(self._option("tls")),
             ca_file=str(self._option("ca_file") or ""),
