@@ -1,6 +1,6 @@
 """One measured mail sync of a local Maildir, in its own process (for a clean peak RSS).
 
-    python bench/local_sync.py MAILDIR STATE_DIR  → one JSON line: seconds, changes, rss_mb
+python bench/local_sync.py MAILDIR STATE_DIR  → one JSON line: seconds, changes, rss_mb
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 def _sync(maildir: Path, state: Path, now: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, str(HERE / "local_sync.py"), str(maildir), str(state), now],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -44,14 +46,15 @@ def _notmuch(maildir: Path, work: Path) -> float | None:
     shutil.rmtree(db, ignore_errors=True)
     db.mkdir(parents=True)
     conf = work / "notmuch.conf"
-    conf.write_text(f"[database]\npath={maildir}\nmail_root={maildir}\n"
-                    f"[new]\ntags=new\n[maildir]\nsynchronize_flags=false\n")
+    conf.write_text(
+        f"[database]\npath={maildir}\nmail_root={maildir}\n"
+        f"[new]\ntags=new\n[maildir]\nsynchronize_flags=false\n"
+    )
     # keep notmuch's index outside the Maildir so runs start clean
     for stale in (maildir / ".notmuch",):
         shutil.rmtree(stale, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([binary, f"--config={conf}", "new", "--quiet"], check=True,
-                   capture_output=True)
+    subprocess.run([binary, f"--config={conf}", "new", "--quiet"], check=True, capture_output=True)
     seconds = time.perf_counter() - started
     shutil.rmtree(maildir / ".notmuch", ignore_errors=True)
     return seconds
@@ -79,8 +82,10 @@ def local_sync(sizes: list[int], runs: int) -> dict[str, Any]:
                 for n in range(50):
                     (maildir / "new" / f"9{run:02d}{n:03d}.bench.test").write_bytes(
                         b"From: New <new@client.example>\nTo: alex@brightpath.example\n"
-                        b"Subject: Hello\nMessage-ID: <new-" + f"{run}-{n}".encode()
-                        + b"@bench>\nDate: Thu, 01 Jan 2026 08:00:00 +0000\n\nHi\n")
+                        b"Subject: Hello\nMessage-ID: <new-"
+                        + f"{run}-{n}".encode()
+                        + b"@bench>\nDate: Thu, 01 Jan 2026 08:00:00 +0000\n\nHi\n"
+                    )
                 after50.append(_sync(maildir, state, now)["seconds"])
             notmuch = [t for t in (_notmuch(maildir, work) for _ in range(runs)) if t]
             med = statistics.median(initial)
@@ -93,7 +98,8 @@ def local_sync(sizes: list[int], runs: int) -> dict[str, Any]:
                 "peak_rss_mb": max(rss),
                 "notmuch_new_s": round(statistics.median(notmuch), 3) if notmuch else None,
                 "speedup_vs_notmuch": round(statistics.median(notmuch) / med, 2)
-                if notmuch else None,
+                if notmuch
+                else None,
                 "runs": runs,
             }
             shutil.rmtree(maildir, ignore_errors=True)
@@ -111,13 +117,14 @@ def optional(name: str) -> dict[str, Any] | None:
     try:
         spec.loader.exec_module(module)
         return module.run()
-    except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the rest
+    except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="10000,100000")
@@ -127,8 +134,14 @@ def main() -> None:
     figures: dict[str, Any] = {}
     if not only or "local" in only:
         figures["local_sync"] = local_sync([int(s) for s in args.sizes.split(",")], args.runs)
-    for name in ("nlp_speed", "imap_speed", "google_calls", "microsoft_requests", "idle",
-                 "report_speed"):
+    for name in (
+        "nlp_speed",
+        "imap_speed",
+        "google_calls",
+        "microsoft_requests",
+        "idle",
+        "report_speed",
+    ):
         if not only or name in only:
             result = optional(name)
             if result is not None:
