@@ -166,8 +166,9 @@ def run(messages: int = MESSAGES) -> dict[str, Any]:
         t1, c1 = time.perf_counter(), time.process_time()
         state = State.open(folder)
         inputs = gather(state, rules, (USER,), NOW - PERIOD)
-        state.close()
         t2 = time.perf_counter()
+        history = state.message_count()
+        state.close()
         report = compute(inputs, NOW, PERIOD)
         t3 = time.perf_counter()
         render_text(report, Console(file=io.StringIO(), width=140), UTC)
@@ -176,7 +177,8 @@ def run(messages: int = MESSAGES) -> dict[str, Any]:
         t4, c4 = time.perf_counter(), time.process_time()
     total = t4 - t1
     return {
-        "messages": len(inputs.messages) + len(inputs.earlier),
+        "messages": history,
+        "messages_in_period": len(inputs.messages),
         "build_seconds": round(built, 2),
         "read_state_seconds": round(t2 - t1, 3),
         "compute_seconds": round(t3 - t2, 3),

@@ -14,7 +14,7 @@ from ..contacts import Identity
 from ..rules import Rulebook
 from ..state import State
 from .metrics import Inputs, Report, compute, to_json
-from .source import earlier, signals_since
+from .source import Earlier, earlier, signals_since
 
 __all__ = ["Inputs", "Report", "compute", "gather", "to_json"]
 
@@ -29,7 +29,7 @@ def gather(
     only who-wrote-to-whom before it (much faster over a long history; see `source`)."""
     identity = Identity(tuple(a.lower() for a in addresses))
     if since is None:
-        messages, signals, before = state.messages(), state.signals(), []
+        messages, signals, before = state.messages(), state.signals(), Earlier()
     else:
         messages = state.messages(since)
         signals = signals_since(state, since)

@@ -85,7 +85,7 @@ class Inputs:
     history: History
     rules: Rulebook
     identity: Identity
-    earlier: Sequence[Earlier] = ()  # mail before the period, when `messages` starts there
+    earlier: Earlier = field(default_factory=Earlier)  # before the period, if messages start there
 
 
 # ---- the report ------------------------------------------------------------------
@@ -406,17 +406,9 @@ def weeks(since: datetime, now: datetime, zone: ZoneInfo) -> list[tuple[datetime
 class _Names:
     """Display names seen in headers (latest non-empty wins), overridden by rule names."""
 
-    def __init__(
-        self, messages: Iterable[Message], earlier: Iterable[Earlier], rules: Rulebook
-    ) -> None:
+    def __init__(self, messages: Iterable[Message], earlier: Earlier, rules: Rulebook) -> None:
         self.rules = rules
-        self.seen: dict[str, str] = {}
-        for e in earlier:
-            if e.sender_name:
-                self.seen[e.sender] = e.sender_name
-            for a in e.to:
-                if a.name:
-                    self.seen[a.email] = a.name
+        self.seen: dict[str, str] = dict(earlier.names)
         for m in messages:
             for a in (m.sender, *m.to, *m.cc):
                 if a.name:
@@ -763,7 +755,7 @@ def _keep_promises(
 
 def _contacts(
     messages: Sequence[Message],
-    earlier: Sequence[Earlier],
+    earlier: Earlier,
     meetings: Sequence[CalendarEvent],
     who: Identity,
     skip: set[str],
@@ -771,25 +763,21 @@ def _contacts(
     now: datetime,
 ) -> list[_Contact]:
     """Every two-way contact with their touches (mail both ways and meetings), oldest first."""
-    touches: dict[str, list[Interaction]] = interactions(messages, meetings, who, skip, now)
-    before: dict[str, list[Interaction]] = {}
-    for e in earlier:
-        if e.at > now:
-            continue
-        if who.is_user(e.sender):
-            for a in who.others(e.to):
-                before.setdefault(_normalise(a.email), []).append(Interaction(e.at, "out"))
-        elif not e.automated:
-            before.setdefault(_normalise(e.sender), []).append(Interaction(e.at, "in"))
-    for address, items in before.items():
-        touches[address] = sorted([*items, *touches.get(address, [])], key=lambda i: i.at)
+    recent: dict[str, list[Interaction]] = interactions(messages, meetings, who, skip, now)
     found = []
-    for address, items in touches.items():
-        if not items or not two_way(items):
-            continue
+    for address in recent.keys() | earlier.touches.keys():
+        before = earlier.touches.get(address, [])
+        items = [(i.at, i.kind) for i in recent.get(address, [])]
+        if before:
+            ordered = not items or before[-1][0] <= items[0][0]
+            items = [*before, *items] if ordered else sorted([*before, *items])
+            items = [t for t in items if t[0] <= now]
+        kinds = {kind for _, kind in items}
+        if not items or not two_way([Interaction(now, kind) for kind in kinds]):
+            continue  # a broadcast, not a relationship (as contacts.two_way says)
         tier = tier_of(address)
         rule = tier_of.rule_cadence(address)
-        moments = tuple(i.at for i in items)
+        moments = tuple(at for at, _ in items)
         learned = learned_cadence(moments)
         if isinstance(rule, timedelta):
             cadence: timedelta | None = rule
@@ -798,6 +786,7 @@ def _contacts(
         else:
             cadence = None
         found.append(_Contact(address, tier, rule, learned, cadence, moments))
+    found.sort(key=lambda c: c.address)
     return found
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..contacts import Identity
+from ..contacts import Identity, normalise
 from ..detect import ignore_reason
 from ..model import UTC, Address, FolderRole, Message, Signals
 from ..rules import Rulebook
@@ -29,13 +29,15 @@ from ..state import State, signals_from_json
 
 @dataclass(frozen=True, slots=True)
 class Earlier:
-    """One message from before the period, reduced to what keep-in-touch needs."""
+    """Mail from before the period, reduced to what keep-in-touch needs.
 
-    at: datetime
-    sender: str
-    sender_name: str
-    to: tuple[Address, ...]  # direct recipients, for the user's own mail only
-    automated: bool
+    `touches`: contact address → [(when, "in" | "out")], oldest first — mail
+    from the contact (unless machine-sent) and the user's mail To them.
+    `names`: display names seen in those messages.
+    """
+
+    touches: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def signals_since(state: State, since: datetime) -> dict[str, Signals]:
@@ -48,8 +50,8 @@ def signals_since(state: State, since: datetime) -> dict[str, Signals]:
     return {mid: signals_from_json(data, version) for mid, version, data in rows}
 
 
-def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> list[Earlier]:
-    """Every message dated before `before`, oldest first, as `Earlier` rows."""
+def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> Earlier:
+    """Who wrote to whom, and when, in every message dated before `before`."""
     rows = state.db.execute(
         "SELECT date, sender, sender_name, recipients, subject, folder, headers "
         "FROM messages WHERE date < ? ORDER BY date",
@@ -58,22 +60,31 @@ def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> l
     mine: dict[str, bool] = {}
     latest: dict[str, Sequence[object]] = {}
     for row in rows:
-        sender = str(row[1])
+        sender = row[1]
         user = mine.get(sender)
         if user is None:
             user = mine[sender] = who.is_user(sender)
         if not user:
             latest[sender] = row
     machine = {sender: _machine(row, rules) for sender, row in latest.items()}
-    found = []
+    touches: dict[str, list[tuple[datetime, str]]] = {}
+    names: dict[str, str] = {}
+    stamp = datetime.fromtimestamp
     for date, sender, name, recipients, _, _, _ in rows:
-        at = datetime.fromtimestamp(date, UTC)
         if mine[sender]:
-            to = tuple(Address(e, n) for e, n, role in json.loads(recipients) if role == "to")
-            found.append(Earlier(at, sender, name, to, False))
-        else:
-            found.append(Earlier(at, sender, name, (), machine[sender]))
-    return found
+            at = stamp(date, UTC)
+            for email, person, role in json.loads(recipients):
+                if role == "to" and not who.is_user(email):
+                    address = normalise(email)
+                    touches.setdefault(address, []).append((at, "out"))
+                    if person:
+                        names[address] = person
+        elif not machine[sender]:
+            address = normalise(sender)
+            touches.setdefault(address, []).append((stamp(date, UTC), "in"))
+            if name:
+                names[address] = name
+    return Earlier(touches, names)
 
 
 def _machine(row: Sequence[object], rules: Rulebook) -> bool:

@@ -9,6 +9,9 @@ checks what must hold whatever the detector's noise.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import email.utils
 import math
 import statistics
 from dataclasses import replace
@@ -17,8 +20,6 @@ from typing import Any
 
 import pytest
 
-from nurture.demo.people import ALEX, ALEX_ALIAS
-from nurture.demo.story import build
 from nurture.model import Ask, Commitment, Signals
 from nurture.report.metrics import Report, compute
 
@@ -164,28 +165,41 @@ def test_keep_in_touch_matches_the_truth(demo: Demo, oracle: Report) -> None:
     assert {a for a, c in rows.items() if c.status == "lapsed"} == lapsed
     assert oracle.keep_in_touch.within == len(tracked) - len(lapsed)
     assert set(oracle.keep_in_touch.gone_quiet) == quiet
-    # The last touch falls on the same day as the truth's last two-way contact.
+    # The last touch is the truth's last two-way contact, or up to two days before it:
+    # the truth also counts invitation replies ("Accepted: ..."), which are machine-sent
+    # and never count as a touch for nurture.
     for c in demo.truth["contacts"]:
         if c["last_two_way"]:
-            assert rows[c["address"]].last_touch.date() == at(c["last_two_way"]).date(), c
+            gap = at(c["last_two_way"]) - rows[c["address"]].last_touch
+            assert timedelta(0) <= gap <= timedelta(days=2), c
 
 
-def test_new_relationships_match_the_story(demo: Demo, oracle: Report) -> None:
-    story = build(ANCHOR)
-    user = (ALEX, ALEX_ALIAS)
+def test_new_relationships_match_the_generated_mailbox(demo: Demo, oracle: Report) -> None:
+    """New: mail both ways with someone, the first of it inside the period (read with
+    the standard library from the Maildir the generator wrote)."""
+    user = set(demo.truth["user"])
     first: dict[str, datetime] = {}
     both: dict[str, set[str]] = {}
-    for m in story.mails:
-        if m.sender in user:
-            people = [p for p in m.to if p not in user]
-            direction = "out"
-        elif any(u in m.to or u in m.cc for u in user):
-            people, direction = [m.sender], "in"
+    for path in demo.paths.maildir.glob("**/*"):
+        if not path.is_file() or path.parent.name not in ("cur", "new"):
+            continue
+        with path.open("rb") as f:
+            msg = email.parser.BytesHeaderParser(policy=email.policy.default).parse(f)
+        sender = email.utils.parseaddr(str(msg["From"]))[1].lower()
+        to = [a.lower() for _, a in email.utils.getaddresses([str(msg.get("To", ""))])]
+        cc = [a.lower() for _, a in email.utils.getaddresses([str(msg.get("Cc", ""))])]
+        when = email.utils.parsedate_to_datetime(str(msg["Date"]))
+        if msg.get("Auto-Submitted") or msg.get("List-Id"):
+            continue
+        if sender in user:
+            people, direction = [a for a in to if a not in user], "out"
+        elif user & set(to + cc):
+            people, direction = [sender], "in"
         else:
             continue
         for p in people:
-            first[p.address] = min(first.get(p.address, m.date), m.date)
-            both.setdefault(p.address, set()).add(direction)
+            first[p] = min(first.get(p, when), when)
+            both.setdefault(p, set()).add(direction)
     new = {a for a, d in first.items() if d >= SINCE and both[a] == {"in", "out"}}
     assert new
     assert set(oracle.keep_in_touch.new) == new
