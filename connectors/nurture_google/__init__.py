@@ -172,6 +172,7 @@ class GoogleConnector(Connector):
             self.caller,
             self.context.progress,
             earliest=lambda: self._clock() - timedelta(days=30 * months),
+            checkpoints=self.context.cache_dir,
         )
 
     def calendar(self) -> GoogleCalendar | None:

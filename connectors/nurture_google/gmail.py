@@ -4,14 +4,16 @@ Cursor (opaque to the core, JSON, versioned):
 
 - ``{"v": 1, "history": "123"}`` once the mailbox is in sync: the next
   `changes` asks ``history.list`` for what happened after historyId 123;
-- ``{"v": 1, "start": "123", "after": 1700000000, "page": "...", "pending":
-  [ids], "total": n}`` during the first sync: ``start`` is the mailbox's
-  historyId taken before listing (so mail arriving during the backfill is
-  picked up from history afterwards), ``page`` the page token of the next
-  ``messages.list`` page (``more`` false once the last page is listed),
-  ``pending`` the listed ids of the current page not yet delivered. Every
-  batch carries such a cursor, so a crash resumes where the last committed
-  batch ended and never skips a message.
+- ``{"v": 1, "start": "123", "after": 1700000000, "list": "backfill-123.json",
+  "count": n, "pos": k}`` during the first sync. ``start`` is the mailbox's
+  historyId taken before listing, so mail that arrives or changes during the
+  backfill comes from history afterwards. The first sync lists every id in
+  the window first (one ``messages.list`` per 500) into a checkpoint file in
+  the cache folder, then fetches metadata in batches; ``pos`` counts the ids
+  delivered. Listing everything up front means a message deleted while the
+  backfill runs (or while the process is down) cannot shift a later page and
+  hide a message, and a crash resumes at the last committed batch. A missing
+  or mismatched checkpoint file only costs listing again.
 
 Costs: the first sync spends one ``getProfile``, one ``messages.list`` per 500
 messages and one ``messages.get`` (format=metadata) per message, sent in batch
@@ -28,9 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.utils import getaddresses
+from pathlib import Path
 from typing import Any
-
-from googleapiclient.errors import HttpError
 
 from nurture.connector import MailBatch, MailSource
 from nurture.errors import CursorExpired
@@ -150,13 +151,17 @@ class GmailSource(MailSource):
         progress: Callable[[int, int | None], None] = lambda _d, _t: None,
         page_size: int = PAGE_SIZE,
         earliest: Callable[[], datetime | None] = lambda: None,
+        checkpoints: Path | None = None,
     ) -> None:
-        """`earliest` bounds the first sync (the account's ``window_months``)."""
+        """`earliest` bounds the first sync (the account's ``window_months``);
+        `checkpoints` is the folder for the backfill's id list (None: memory only)."""
         self._service = service
         self._caller = caller
         self._progress = progress
         self._page_size = page_size
         self._earliest = earliest
+        self._checkpoints = checkpoints
+        self._listed: dict[str, list[str]] = {}
         # Building resource objects is costly in google-api-python-client: once.
         self._messages = service.users().messages()
         self._histories = service.users().history()
@@ -167,10 +172,6 @@ class GmailSource(MailSource):
             state: dict[str, Any] = {
                 "start": str(profile["historyId"]),
                 "after": int(max(since, self._earliest() or since).timestamp()),
-                "page": "",
-                "more": True,
-                "pending": [],
-                "total": None,
             }
             yield from self._backfill(state)
             return
@@ -183,57 +184,75 @@ class GmailSource(MailSource):
     # -- first sync -------------------------------------------------------
 
     def _backfill(self, state: dict[str, Any]) -> Iterator[MailBatch]:
-        done = 0
-        pending: list[str] = list(state["pending"])
-        page: str | None = state["page"] or None
-        more: bool = state["more"]
-        while True:
-            while pending:
-                chunk = pending[: self._caller.batch_size]
-                messages = self._metadata(chunk)
-                pending = pending[len(chunk) :]
-                done += len(chunk)
-                self._progress(done, state["total"])
-                yield MailBatch(
-                    messages=tuple(messages),
-                    cursor=encode_cursor(
-                        start=state["start"],
-                        after=state["after"],
-                        page=page or "",
-                        more=more,
-                        pending=pending,
-                        total=state["total"],
-                    ),
-                    total=state["total"],
-                )
-            if not more:
-                break
-            listing = self._list_page(state["after"], page)
-            if listing is None:  # page token refused: list again from the top
-                page = None
-                continue
-            if state["total"] is None:
-                state["total"] = listing.get("resultSizeEstimate")
-            pending = [m["id"] for m in listing.get("messages", [])]
-            page = listing.get("nextPageToken")
-            more = page is not None
-        yield MailBatch(cursor=encode_cursor(history=state["start"]), total=state["total"])
+        ids = self._load(state)
+        if ids is None:
+            ids = self._list_all(state["after"])
+            state.update(list=f"backfill-{state['start']}.json", count=len(ids), pos=0)
+            self._save(state["list"], ids)
+        pos, total = int(state["pos"]), len(ids)
+        while pos < total:
+            chunk = ids[pos : pos + self._caller.batch_size]
+            messages = self._metadata(chunk)
+            pos += len(chunk)
+            self._progress(pos, total)
+            yield MailBatch(
+                messages=tuple(messages),
+                cursor=encode_cursor(
+                    start=state["start"],
+                    after=state["after"],
+                    list=state["list"],
+                    count=total,
+                    pos=pos,
+                ),
+                total=total,
+            )
+        yield MailBatch(cursor=encode_cursor(history=state["start"]), total=total)
 
-    def _list_page(self, after: int, page: str | None) -> dict[str, Any] | None:
-        request = self._messages.list(
-            userId="me",
-            q=f"after:{after}",
-            maxResults=self._page_size,
-            includeSpamTrash=True,
-            pageToken=page,
-        )
-        try:
-            return dict(self._caller.execute(request))
-        except HttpError as error:
-            if page and error.resp.status == 400:
-                log.warning("Gmail refused a stored page token; listing again from the start")
-                return None
-            raise
+    def _list_all(self, after: int) -> list[str]:
+        """Every message id in the window, newest first."""
+        ids: dict[str, None] = {}
+        page: str | None = None
+        while True:
+            listing = self._caller.execute(
+                self._messages.list(
+                    userId="me",
+                    q=f"after:{after}",
+                    maxResults=self._page_size,
+                    includeSpamTrash=True,
+                    pageToken=page,
+                )
+            )
+            ids.update(dict.fromkeys(m["id"] for m in listing.get("messages", [])))
+            page = listing.get("nextPageToken")
+            if not page:
+                return list(ids)
+
+    def _load(self, state: dict[str, Any]) -> list[str] | None:
+        """The checkpointed id list named in `state`, if it is still there and whole."""
+        name = state.get("list")
+        if not name:
+            return None
+        ids = self._listed.get(name)
+        if ids is None and self._checkpoints is not None:
+            try:
+                ids = json.loads((self._checkpoints / name).read_text())
+            except (OSError, ValueError):
+                ids = None
+        if not isinstance(ids, list) or len(ids) != state.get("count"):
+            log.info("Gmail backfill checkpoint %s is gone; listing the mailbox again", name)
+            return None
+        return ids
+
+    def _save(self, name: str, ids: list[str]) -> None:
+        self._listed = {name: ids}
+        if self._checkpoints is None:
+            return
+        self._checkpoints.mkdir(parents=True, exist_ok=True)
+        for old in self._checkpoints.glob("backfill-*.json"):
+            old.unlink(missing_ok=True)
+        tmp = self._checkpoints / f".{name}.tmp"
+        tmp.write_text(json.dumps(ids))
+        tmp.replace(self._checkpoints / name)
 
     def _metadata(self, ids: Sequence[str]) -> list[Message]:
         """Fetch metadata for `ids` in batches; skip those gone and drafts."""
@@ -257,6 +276,9 @@ class GmailSource(MailSource):
     # -- incremental ------------------------------------------------------
 
     def _history(self, start: str) -> Iterator[MailBatch]:
+        if self._checkpoints is not None:  # the backfill is over: drop its id list
+            for done in self._checkpoints.glob("backfill-*.json"):
+                done.unlink(missing_ok=True)
         added: dict[str, None] = {}
         deleted: dict[str, None] = {}
         page: str | None = None

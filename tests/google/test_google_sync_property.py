@@ -86,7 +86,9 @@ def test_sync_converges_to_the_mailbox(tmp_path_factory: Any, steps: list[tuple[
 def run(fake: FakeGoogle, cache: Path, steps: list[tuple[Any, ...]]) -> None:
     connector = make_connector(fake, cache)
     connector.caller.max_batch = connector.caller.batch_size = 2
-    source = GmailSource(connector.service("gmail"), connector.caller, page_size=3)
+    source = GmailSource(
+        connector.service("gmail"), connector.caller, page_size=3, checkpoints=cache
+    )
     consumer = Consumer(source)
     expired = False
     for index in range(4):
