@@ -284,16 +284,12 @@ class GmailSource(MailSource):
         page: str | None = None
         latest = start
         while True:
-            request = (
-                self._service.users()
-                .history()
-                .list(
-                    userId="me",
-                    startHistoryId=start,
-                    historyTypes=HISTORY_TYPES,
-                    maxResults=self._page_size,
-                    pageToken=page,
-                )
+            request = self._histories.list(
+                userId="me",
+                startHistoryId=start,
+                historyTypes=HISTORY_TYPES,
+                maxResults=self._page_size,
+                pageToken=page,
             )
             try:
                 answer = self._caller.execute(request)
