@@ -7,7 +7,7 @@ Invitations and acceptances for some future meetings arrive by mail.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from . import people as P
 from .calendar import Event, Override, to_ical
@@ -101,7 +101,7 @@ def run(story: Story) -> None:
         while days_ago > 8:
             day = story.workday(story.local_day(days_ago))
             hour = 15.0 if lead.tz == P.NEW_YORK else rng.choice((10.0, 11.0, 14.0))
-            begin = story.at(day, hour)
+            begin = _free(story, story.at(day, hour), timedelta(hours=1))
             end = begin + timedelta(hours=1)
             ev = Event(
                 uid=uid(story, "meeting"),
@@ -156,7 +156,7 @@ def run(story: Story) -> None:
     )
     for ahead, hour, length, title, attendees, organizer in future:
         day = story.workday(story.local_day(-ahead), back=False)
-        begin = story.at(day, hour)
+        begin = _free(story, story.at(day, hour), timedelta(hours=length))
         if organizer is P.ALEX:
             ev = Event(
                 uid=uid(story, "meeting"),
@@ -209,3 +209,19 @@ def run(story: Story) -> None:
                 html=False,
             )
             story.negative("invitation", acc, guest)
+
+
+def _free(story: Story, begin: datetime, length: timedelta) -> datetime:
+    """`begin`, or the next whole hour that day that clashes with nothing on the calendar."""
+    busy = [
+        (e.start, e.end)
+        for e in story.events
+        if isinstance(e.start, datetime) and isinstance(e.end, datetime) and e.rrule is None
+    ]
+    for _ in range(8):
+        local = begin.astimezone(LONDON)
+        team_sync = local.weekday() == 0 and local.hour < 11 and (local + length).hour >= 10
+        if not team_sync and not any(s < begin + length and begin < e for s, e in busy):
+            return begin
+        begin += timedelta(hours=1)
+    return begin

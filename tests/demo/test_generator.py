@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import itertools
 import json
 import os
 import tomllib
@@ -59,10 +60,7 @@ class Mail:
     cc: frozenset[str]
     date: datetime
     refs: tuple[str, ...]
-
-    def text(self) -> str:
-        body = self.msg.get_body(("plain",))
-        return body.get_content() if body is not None else ""
+    text: str  # the text/plain body
 
 
 def _addresses(msg: EmailMessage, *fields: str) -> frozenset[str]:
@@ -72,6 +70,11 @@ def _addresses(msg: EmailMessage, *fields: str) -> frozenset[str]:
         if header is not None:
             found.update(a.addr_spec.lower() for a in header.addresses)
     return frozenset(found)
+
+
+def _plain(msg: EmailMessage) -> str:
+    body = msg.get_body(("plain",))
+    return body.get_content() if isinstance(body, EmailMessage) else ""
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +95,7 @@ def mails(demo: DemoPaths) -> dict[str, Mail]:
                 cc=_addresses(msg, "Cc"),
                 date=parsedate_to_datetime(str(msg["Date"])),
                 refs=tuple(str(msg["References"]).split()) if msg["References"] else (),
+                text=_plain(msg),
             )
     return out
 
@@ -204,7 +208,7 @@ def test_senders_write_in_their_own_time_zone(mails: dict[str, Mail]) -> None:
 def test_quoting_styles_and_html(mails: dict[str, Mail]) -> None:
     styles = {"gmail": 0, "outlook": 0, "html": 0, "non-ascii": 0}
     for m in mails.values():
-        text = m.text()
+        text = m.text
         if "-----Original Message-----" in text and "\nSent: " in text:
             styles["outlook"] += 1
         if " wrote:\n>" in text:
@@ -266,7 +270,7 @@ def test_reply_debts_are_open_and_recent(truth: dict, mails: dict[str, Mail]) ->
     for e in debts:
         m = mails[e["message_id"]]
         assert m.sender == e["contact"]
-        assert "?" in m.text() or "Please send" in m.text()
+        assert "?" in m.text or "Please send" in m.text
         assert not [r for r in _in_thread(mails, e["message_id"]) if r.sender in USER]
         assert timedelta(days=1) < ANCHOR - m.date < timedelta(days=9)
     unanswered = {r["asked_message_id"] for r in truth["replies"] if r["replied_at"] is None}
@@ -300,7 +304,7 @@ def test_open_question_waits_on_the_contact(truth: dict, mails: dict[str, Mail])
     q = open_q[0]
     assert any(e["message_id"] == q["asked_message_id"] for e in truth["expected"])
     asked = mails[q["asked_message_id"]]
-    assert "?" in asked.text()
+    assert "?" in asked.text
     assert not [m for m in mails.values() if m.sender == q["contact"] and m.date > asked.date]
     assert timedelta(days=5) < ANCHOR - asked.date < timedelta(days=10)
 
@@ -313,7 +317,7 @@ def test_promises(truth: dict, mails: dict[str, Mail]) -> None:
     due = datetime.fromisoformat(p["due"])
     assert ANCHOR < due < ANCHOR + timedelta(days=1)  # Monday noon: due by 17:30 today
     weekday = due.astimezone(ZoneInfo("Europe/London")).strftime("%A")
-    assert f"by {weekday}" in mails[p["message_id"]].text().split("\n>")[0]
+    assert f"by {weekday}" in mails[p["message_id"]].text.split("\n>")[0]
     made = datetime.fromisoformat(p["made_at"])
     assert timedelta(days=1) < due - made < timedelta(days=7)
     since = [m for m in mails.values() if m.sender in USER and p["contact"] in m.to | m.cc]
@@ -339,7 +343,7 @@ def test_recover_upset_and_meetings_without_recap(truth: dict, mails: dict[str, 
     upset = [e for e in recover if e["message_id"]]
     assert len(upset) == 1
     m = mails[upset[0]["message_id"]]
-    text = m.text().split("\n>")[0].lower()
+    text = m.text.split("\n>")[0].lower()
     assert "unacceptable" in text and "frustrated" in text and "still not fixed" in text
     assert ANCHOR - m.date < timedelta(days=4)
     assert "ops-director@northwind.example" in m.cc
@@ -455,6 +459,20 @@ def test_calendar_contents(calendars: list[icalendar.Calendar]) -> None:
         if "ATTENDEE" in e:
             assert str(e["ORGANIZER"]).startswith("mailto:")
             assert all(str(a).startswith("mailto:") for a in e["ATTENDEE"])
+
+
+def test_no_two_meetings_overlap(calendars: list[icalendar.Calendar]) -> None:
+    spans = sorted(
+        (o["DTSTART"].dt, o["DTEND"].dt, str(o["SUMMARY"]))
+        for cal in calendars
+        for o in recurring_ical_events.of(cal).between(
+            ANCHOR - timedelta(days=200), ANCHOR + timedelta(days=15)
+        )
+        if isinstance(o["DTSTART"].dt, datetime)
+    )
+    assert len(spans) > 60
+    for (_s1, e1, a), (s2, _e2, b) in itertools.pairwise(spans):
+        assert e1 <= s2, f"{a} overlaps {b}"
 
 
 # ---- config and rules ----------------------------------------------------------------
