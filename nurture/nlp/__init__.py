@@ -37,9 +37,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-1"
+ANALYSER_VERSION = "nlp-2"
 
 ASK_THRESHOLD = 0.5
+UPSET_THRESHOLD = 0.5
 PROMISE_THRESHOLD = 0.5
 MAX_SENTENCE = 300
 # The model reads at most this much of a message's newest text.
@@ -160,9 +161,11 @@ def _signals_for(
 ) -> Signals:
     asks: list[Ask] = []
     commitments: list[Commitment] = []
-    upset = 0.0
+    tones: list[float] = []
     upset_sentence = ""
-    upset_total = 0.0
+    best_evidence = 0.0
+    concern = 0
+    words = 0
     zone = None
     for sentence in sentences:
         text = sentence.text
@@ -176,18 +179,22 @@ def _signals_for(
             due = dates.resolve(text, message.date, zone)
             commitments.append(Commitment(_trim(text), due, round(promise, 3)))
         tone = signals.upset_score(text)
-        upset_total += tone
-        if tone > upset:
-            upset, upset_sentence = tone, text
-    # Several mildly upset sentences add up; one strong one is enough on its own.
-    message_upset = min(1.0, max(upset, upset_total * 0.6))
+        tones.append(tone)
+        sentence_concern = signals.concern_count(text)
+        concern += sentence_concern
+        words += len(sentence.words) or len(text.split())
+        # The sentence to show: the strongest tone, concern words breaking ties.
+        evidence = tone + 0.1 * sentence_concern
+        if evidence > best_evidence:
+            best_evidence, upset_sentence = evidence, text
+    message_upset = signals.message_upset(tones, concern, words)
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,
         asks=tuple(asks),
         commitments=tuple(commitments),
         upset=round(message_upset, 3),
-        upset_sentence=_trim(upset_sentence) if message_upset > 0 else "",
+        upset_sentence=_trim(upset_sentence) if message_upset >= UPSET_THRESHOLD else "",
         greets_user=signals.greets(first_lines, reader.names),
         version=ANALYSER_VERSION,
     )

@@ -7,8 +7,11 @@ score in 0..1. They are deliberately plain: every rule is a named pattern that
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
+
+from nurture.nlp import classifier
 
 # --------------------------------------------------------------------------- asks
 
@@ -64,7 +67,88 @@ _NOT_IMPERATIVE_AFTER = frozenset({"me", "us"})
 
 
 def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
-    """How strongly a sentence asks something of the reader, 0..1."""
+    """How strongly a sentence asks something of the reader, 0..1 (>= 0.5: it asks).
+
+    The shipped classifier decides when it is installed; the rules otherwise. Polite
+    boilerplate ("let me know if you have any questions") never counts.
+    """
+    text = sentence.strip()
+    if not text or len(text) > 1000:
+        return 0.0
+    model = classifier.load("asks")
+    if model is None:
+        return rule_ask_score(text, tags, words)
+    probability = model.score(ask_features(text, tags, words))
+    score = _rescale(probability, model.threshold)
+    if _BOILERPLATE.search(text):
+        score = min(score, 0.2)
+    return score
+
+
+def _rescale(probability: float, threshold: float) -> float:
+    """Map a probability so that the model's own threshold lands on 0.5."""
+    threshold = min(max(threshold, 1e-6), 1 - 1e-6)
+    if probability < threshold:
+        return 0.5 * probability / threshold
+    return 0.5 + 0.5 * (probability - threshold) / (1 - threshold)
+
+
+_TOKEN_NUMBER = re.compile(r"^[\d.,:/$%-]+$")
+_URLISH = re.compile(r"^(?:https?:|www\.|\$link)|@", re.IGNORECASE)
+
+
+def _norm_token(word: str) -> str:
+    low = word.lower()
+    if _URLISH.search(low):
+        return "<url>"
+    if _TOKEN_NUMBER.match(low) and any(c.isdigit() for c in low):
+        return "<num>"
+    return low
+
+
+def ask_features(text: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> list[str]:
+    """Named features of one sentence for the ask classifier.
+
+    Words and word pairs, the opening words and part-of-speech tags (imperatives, modal
+    questions), and the rule flags below, so the classifier can weigh the rules too.
+    """
+    tokens = [_norm_token(w) for w in (words or text.split()) if w.strip()]
+    feats: list[str] = []
+    alpha = [t for t in tokens if any(c.isalpha() for c in t)]
+    feats.extend(f"w:{t}" for t in set(alpha))
+    feats.extend({f"b:{a}_{b}" for a, b in itertools.pairwise(tokens)})
+    if alpha:
+        feats.append(f"first:{alpha[0]}")
+        if len(alpha) > 1:
+            feats.append(f"first2:{alpha[0]}_{alpha[1]}")
+    if tags:
+        feats.append(f"tag0:{tags[0]}")
+        if len(tags) > 1:
+            feats.append(f"tag01:{tags[0]}_{tags[1]}")
+        if "MD" in tags[:3] and any(w.lower() in {"you", "u"} for w in words[:4]):
+            feats.append("r:modal_you")
+    stripped = text.rstrip(" )\"'")
+    if stripped.endswith("?"):
+        feats.append("r:question")
+    if "?" in text[:-1]:
+        feats.append("r:inner_question")
+    if stripped.endswith("!"):
+        feats.append("r:exclaim")
+    if _REQUEST.search(text):
+        feats.append("r:request")
+    if _WH_START.match(text):
+        feats.append("r:wh_start")
+    if _BOILERPLATE.search(text):
+        feats.append("r:boilerplate")
+    if rule_ask_score(text, tags, words) >= 0.5:
+        feats.append("r:rules_say_ask")
+    n = len(alpha)
+    feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
+    return feats
+
+
+def rule_ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
+    """The hand-written ask rules alone, 0..1."""
     text = sentence.strip()
     if not text or len(text) > 1000:
         return 0.0
@@ -180,6 +264,34 @@ def upset_score(sentence: str) -> float:
     if len(letters) > 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
         total += 0.3
     return min(1.0, total)
+
+
+# Words of concern, trouble and complaint. Upset business mail rarely shouts; it
+# dwells on risks and problems, so the message-level tone counts these words per
+# square root of the message length (long mail is not upset merely for being long).
+_CONCERN = re.compile(
+    r"\b(?:concern\w*|worr\w*|problem\w*|risk\w*|issue\w*|unfortunate\w*|disappoint\w*|"
+    r"frustrat\w*|upset\w*|angry|anger|unacceptable|fail\w*|wrong|mistake\w*|blame\w*|fault\w*|"
+    r"complain\w*|difficult\w*|serious\w*|afraid|fear\w*|trouble\w*|threat\w*|unfair\w*|"
+    r"outrage\w*|ridiculous|irrational|bad|worse|worst|hurt\w*|damag\w*|loss\w*|lose|losing|"
+    r"sad\w*|sorry|regret\w*|hate|annoy\w*)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z']+")
+# Concern words per sqrt(words + 20) at which a message counts as upset (score 0.5).
+CONCERN_DENSITY_AT_HALF = 0.11
+
+
+def concern_count(text: str) -> int:
+    """How many words of concern, trouble or complaint a text uses."""
+    return len(_CONCERN.findall(text))
+
+
+def message_upset(sentence_scores: Sequence[float], concern: int, words: int) -> float:
+    """A message's upset score from its sentences' scores and its concern-word density."""
+    density = concern / ((words + 20) ** 0.5)
+    strongest = max(sentence_scores, default=0.0)
+    return min(1.0, max(strongest, 0.5 * density / CONCERN_DENSITY_AT_HALF))
 
 
 # --------------------------------------------------------------------------- greeting

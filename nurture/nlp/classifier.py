@@ -1,0 +1,82 @@
+"""A small logistic-regression scorer over named sentence features, shipped as JSON.
+
+The weights live in ``nurture/data/nlp/<name>.json`` and are made reproducibly by
+``scripts/train_asks.py`` (see ``nurture/data/nlp/README.md``). A JSON table of named
+weights keeps the model small, diffable and explainable: `explain` can list the features
+that pushed a sentence over the line. When the file is missing, callers fall back to the
+hand-written rules.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_cache: dict[str, LinearModel | None] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class LinearModel:
+    """Weights by feature name, a bias and the decision threshold chosen in training."""
+
+    name: str
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    meta: dict[str, Any]
+
+    def score(self, features: Iterable[str]) -> float:
+        """The probability that the features describe a positive example."""
+        total = self.bias
+        for feature in features:
+            total += self.weights.get(feature, 0.0)
+        if total >= 0:
+            return 1.0 / (1.0 + math.exp(-total))
+        z = math.exp(total)
+        return z / (1.0 + z)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "meta": self.meta,
+            "weights": dict(sorted(self.weights.items())),
+        }
+
+
+def load(name: str) -> LinearModel | None:
+    """The shipped model `name`, read once per process; None when it is not installed."""
+    with _lock:
+        if name in _cache:
+            return _cache[name]
+        model: LinearModel | None = None
+        try:
+            text = (
+                resources.files("nurture")
+                .joinpath("data", "nlp", f"{name}.json")
+                .read_text(encoding="utf-8")
+            )
+            data = json.loads(text)
+            model = LinearModel(
+                name=str(data["name"]),
+                weights={str(k): float(v) for k, v in data["weights"].items()},
+                bias=float(data["bias"]),
+                threshold=float(data["threshold"]),
+                meta=dict(data.get("meta", {})),
+            )
+        except FileNotFoundError:
+            log.info("no shipped %s model; using rules", name)
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("shipped %s model is unreadable; using rules", name, exc_info=True)
+        _cache[name] = model
+        return model

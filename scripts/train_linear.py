@@ -1,0 +1,162 @@
+"""Shared training code for nurture's small linear models (numpy only, deterministic).
+
+L2-regularised logistic regression over named sparse features, trained full-batch
+with Adam for a fixed number of steps from zero weights, so the same data always gives
+the same model. Cross-validation is stratified with a fixed seed; the decision threshold
+is chosen on out-of-fold predictions of the training part only, never on the fold that
+is scored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    weights: dict[str, float]
+    bias: float
+
+
+def fit(
+    examples: Sequence[Sequence[str]],
+    labels: Sequence[bool],
+    *,
+    l2: float = 1.0,
+    steps: int = 400,
+    min_count: int = 2,
+    positive_weight: float = 1.0,
+) -> Fitted:
+    """Logistic regression weights for features seen at least `min_count` times."""
+    counts = Counter(f for ex in examples for f in set(ex))
+    vocab = sorted(f for f, c in counts.items() if c >= min_count)
+    index = {f: i for i, f in enumerate(vocab)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, ex in enumerate(examples):
+        for f in sorted(set(ex)):
+            j = index.get(f)
+            if j is not None:
+                rows.append(r)
+                cols.append(j)
+    row_arr = np.asarray(rows, dtype=np.int64)
+    col_arr = np.asarray(cols, dtype=np.int64)
+    y = np.asarray(labels, dtype=np.float64)
+    sample_w = np.where(y > 0, positive_weight, 1.0)
+    n = len(examples)
+    w = np.zeros(len(vocab))
+    b = 0.0
+    m_w = np.zeros_like(w)
+    v_w = np.zeros_like(w)
+    m_b = v_b = 0.0
+    lr, beta1, beta2, eps = 0.05, 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        z = np.bincount(row_arr, weights=w[col_arr], minlength=n) + b
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        err = (p - y) * sample_w
+        g_w = np.bincount(col_arr, weights=err[row_arr], minlength=len(vocab)) / n + l2 * w / n
+        g_b = float(err.mean())
+        m_w = beta1 * m_w + (1 - beta1) * g_w
+        v_w = beta2 * v_w + (1 - beta2) * g_w**2
+        m_b = beta1 * m_b + (1 - beta1) * g_b
+        v_b = beta2 * v_b + (1 - beta2) * g_b**2
+        w -= lr * (m_w / (1 - beta1**t)) / (np.sqrt(v_w / (1 - beta2**t)) + eps)
+        b -= lr * (m_b / (1 - beta1**t)) / (np.sqrt(v_b / (1 - beta2**t)) + eps)
+    weights = {f: round(float(w[i]), 4) for f, i in index.items() if abs(w[i]) >= 1e-3}
+    return Fitted(weights, round(float(b), 4))
+
+
+def predict(model: Fitted, examples: Sequence[Sequence[str]]) -> list[float]:
+    out = []
+    for ex in examples:
+        z = model.bias + sum(model.weights.get(f, 0.0) for f in set(ex))
+        out.append(float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))))
+    return out
+
+
+def folds(labels: Sequence[bool], k: int, seed: int = 13) -> list[list[int]]:
+    """Stratified folds with a fixed seed."""
+    rng = np.random.default_rng(seed)
+    result: list[list[int]] = [[] for _ in range(k)]
+    for value in (True, False):
+        idx = [i for i, y in enumerate(labels) if y == value]
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            result[j % k].append(int(i))
+    return result
+
+
+def prf(truth: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
+    tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t and p)
+    fp = sum(1 for t, p in zip(truth, predicted, strict=True) if not t and p)
+    fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+Chooser = Callable[[Sequence[bool], Sequence[float]], float]
+
+
+def best_f1_threshold(truth: Sequence[bool], scores: Sequence[float]) -> float:
+    best, best_t = -1.0, 0.5
+    for t in np.linspace(0.05, 0.95, 91):
+        f1 = prf(truth, [s >= t for s in scores])[2]
+        if f1 > best:
+            best, best_t = f1, float(t)
+    return best_t
+
+
+def precision_floor_threshold(floor: float) -> Chooser:
+    """The threshold with the best F1 among those whose precision reaches `floor`."""
+
+    def choose(truth: Sequence[bool], scores: Sequence[float]) -> float:
+        best, best_t = -1.0, 0.5
+        for t in np.linspace(0.05, 0.95, 91):
+            p, _, f1 = prf(truth, [s >= t for s in scores])
+            if p >= floor and f1 > best:
+                best, best_t = f1, float(t)
+        return best_t
+
+    return choose
+
+
+def out_of_fold(
+    examples: Sequence[Sequence[str]], labels: Sequence[bool], k: int, **fit_args: float
+) -> list[float]:
+    scores = [0.0] * len(examples)
+    for fold in folds(labels, k):
+        held = set(fold)
+        train = [i for i in range(len(examples)) if i not in held]
+        model = fit([examples[i] for i in train], [labels[i] for i in train], **fit_args)  # type: ignore[arg-type]
+        for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
+            scores[i] = s
+    return scores
+
+
+def cross_validate(
+    examples: Sequence[Sequence[str]],
+    labels: Sequence[bool],
+    choose: Chooser,
+    *,
+    k: int = 5,
+    **fit_args: float,
+) -> dict[str, float]:
+    """Honest k-fold figures: each fold scored by a model and threshold that never saw it."""
+    predicted = [False] * len(examples)
+    for fold in folds(labels, k):
+        held = set(fold)
+        train = [i for i in range(len(examples)) if i not in held]
+        tr_x = [examples[i] for i in train]
+        tr_y = [labels[i] for i in train]
+        threshold = choose(tr_y, out_of_fold(tr_x, tr_y, 3, **fit_args))
+        model = fit(tr_x, tr_y, **fit_args)  # type: ignore[arg-type]
+        for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
+            predicted[i] = s >= threshold
+    p, r, f1 = prf(labels, predicted)
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "n": len(labels)}
