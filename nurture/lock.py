@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import signal
 from pathlib import Path
 from types import TracebackType
 
@@ -106,3 +107,19 @@ class InstanceLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def poke(state_dir: Path, sig: int = signal.SIGHUP) -> int | None:
+    """Ask the daemon of `state_dir`, if one runs, to reload (SIGHUP); its PID, or None.
+
+    For commands that change what the daemon depends on (`nurture auth` after
+    new credentials): a paused account is retried at once instead of within the hour.
+    """
+    pid = holder(state_dir)
+    if pid is None or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        return None
+    return pid

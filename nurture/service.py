@@ -269,8 +269,11 @@ def install(
         )
         return out
 
+    was_running = _active(run)
     steps = [["systemctl", "--user", "daemon-reload"]]
     steps.append(["systemctl", "--user", "enable", *(["--now"] if start else []), UNIT])
+    if start and was_running:  # enable --now leaves a running old ExecStart alone
+        steps.append(["systemctl", "--user", "restart", UNIT])
     for step in steps:
         if not _step(out, run, step):
             return out

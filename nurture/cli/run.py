@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import sys
@@ -77,6 +78,9 @@ def run(
     obj = ctx.obj or {}
     config_path = Path(obj["config_path"]) if obj.get("config_path") else None
     logsetup.setup(int(obj.get("verbose", 0)))
+    # If the watchdog has to kill a stuck daemon (SIGABRT), the journal gets every
+    # thread's stack: where it hung, with no message content in it.
+    faulthandler.enable()
     notifier = Notifier.from_environment()
     try:
         config = load_config(config_path)

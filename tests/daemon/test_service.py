@@ -151,7 +151,7 @@ needs_systemctl = pytest.mark.skipif(
 def test_install_writes_enables_starts_and_explains_linger_and_logs(
     tmp_path: Path, booted: Path
 ) -> None:
-    fake = FakeSystemctl()
+    fake = FakeSystemctl(active=["inactive", "active"])
     out = service.install(
         run=fake, directory=tmp_path / "units", booted=booted, settle=0, hardening=None
     )
@@ -159,16 +159,28 @@ def test_install_writes_enables_starts_and_explains_linger_and_logs(
     assert (tmp_path / "units" / service.UNIT).read_text().startswith("# nurture")
     assert (tmp_path / "units" / f"{service.UNIT}.d" / service.DROPIN).exists()
     assert fake.ran("daemon-reload") and fake.ran("enable", "--now", service.UNIT)
+    assert not fake.ran("restart")  # it was not running before
     text = "\n".join(out.lines)
     assert "loginctl enable-linger" in text
     assert "journalctl --user -u nurture" in text
 
 
 @needs_systemctl
+def test_reinstalling_restarts_a_running_service_with_the_new_unit(
+    tmp_path: Path, booted: Path
+) -> None:
+    fake = FakeSystemctl(active=["active"])
+    assert service.install(run=fake, directory=tmp_path, booted=booted, settle=0).ok
+    enable = next(i for i, c in enumerate(fake.calls) if "enable" in c)
+    restart = next(i for i, c in enumerate(fake.calls) if "restart" in c)
+    assert enable < restart
+
+
+@needs_systemctl
 def test_install_drops_the_sandbox_when_the_unit_will_not_start_with_it(
     tmp_path: Path, booted: Path
 ) -> None:
-    fake = FakeSystemctl(active=["failed", "active"])
+    fake = FakeSystemctl(active=["inactive", "failed", "active"])
     out = service.install(run=fake, directory=tmp_path, booted=booted, settle=0, hardening=True)
     assert out.ok
     assert not (tmp_path / f"{service.UNIT}.d" / service.DROPIN).exists()
