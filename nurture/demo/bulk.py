@@ -129,7 +129,9 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
     """Write `count` messages into a Maildir++ at `dest` (INBOX and .Sent); return `dest`.
 
     Deterministic for a given (count, seed). Dates span the two years before
-    1 January 2026, oldest first, so a sync sees a plausible history.
+    1 January 2026, oldest first, so a sync sees a plausible history. File
+    names and Message-IDs carry the seed, so calling it again on the same
+    Maildir with another seed adds messages (e.g. 50 new ones for a benchmark).
     """
     dest = Path(dest)
     rng = random.Random(seed)
@@ -153,7 +155,7 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
         when += step * rng.uniform(0.5, 1.5)
         date = format_datetime(when)
         stamp = int(when.timestamp())
-        mid = f"<{stamp}.{i:07d}.{rng.getrandbits(32):08x}@bulk.example>"
+        mid = f"<{stamp}.{seed}.{i:07d}.{rng.getrandbits(32):08x}@bulk.example>"
         r = rng.random()
         headers: list[str] = []
         sent = False
@@ -218,7 +220,7 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
             )
         else:
             body = plain
-        name = f"{stamp}.M{i:07d}P1.bulk:2,S"
+        name = f"{stamp}.M{i:07d}P{seed}.bulk:2,S"
         batch.append((os.path.join(sent_cur if sent else inbox_cur, name), head + body))
         if len(batch) >= 256:
             pending.append(writer.submit(_write_all, batch))

@@ -83,3 +83,9 @@ def test_same_seed_same_bytes(bulk: Path, tmp_path: Path) -> None:
     other = generate_bulk(tmp_path / "other", COUNT, seed=8)
     assert digest(again) == digest(bulk)
     assert digest(other) != digest(bulk)
+
+
+def test_another_seed_adds_to_the_same_maildir(tmp_path: Path) -> None:
+    root = generate_bulk(tmp_path / "mail", 40, seed=1)
+    generate_bulk(root, 10, seed=2)
+    assert len(_files(root)) == 50
