@@ -96,3 +96,27 @@ def test_tls_defaults() -> None:
     assert Settings("a", "mail.example", 0, "u", tls="starttls").effective_port() == 143
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("imap.example.com") and not is_loopback("10.0.0.1")
+
+
+class _FakeGmail:
+    """Just enough of an IMAPClient for folder planning: Gmail's capabilities."""
+
+    def has_capability(self, name: str) -> bool:
+        return name.upper() in {"X-GM-EXT-1", "SPECIAL-USE"}
+
+
+def test_gmail_is_read_from_all_mail_alone_with_roles_from_labels() -> None:
+    from nurture_imap.source import ALL_MAIL, ImapMailSource, _role_from_labels
+
+    source = ImapMailSource(Settings("g", "imap.gmail.com", 0, "u"), lambda _n: None, "fix")
+    listing = [
+        ((b"\\HasNoChildren",), b"/", "INBOX"),
+        ((b"\\All", b"\\HasNoChildren"), b"/", "[Gmail]/All Mail"),
+        ((b"\\Sent", b"\\HasNoChildren"), b"/", "[Gmail]/Sent Mail"),
+        ((b"\\Noselect", b"\\HasChildren"), b"/", "[Gmail]"),
+    ]
+    assert source._plan(_FakeGmail(), listing) == {"[Gmail]/All Mail": ALL_MAIL}  # type: ignore[arg-type]
+    assert _role_from_labels([b"\\Inbox", b"\\Important"]) is FolderRole.INBOX
+    assert _role_from_labels([b"\\Sent"]) is FolderRole.SENT
+    assert _role_from_labels([b"Clients"]) is FolderRole.ARCHIVE
+    assert _role_from_labels([b"\\Draft"]) is None
