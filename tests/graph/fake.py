@@ -217,7 +217,8 @@ class FakeGraph:
         return self._next_page(token)
 
     def _next_page(self, token: str) -> httpx.Response:
-        state = self.tokens.pop(token)
+        # Skip tokens stay valid: a sync that crashed after fetching a page asks again.
+        state = self.tokens[token]
         rows, size, base = state["rows"], state["size"], state["base"]
         body: dict[str, Any] = {"@odata.context": f"{BASE}/$metadata", "value": rows[:size]}
         if len(rows) > size:

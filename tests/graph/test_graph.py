@@ -587,3 +587,16 @@ def test_a_conflict_answer_to_a_conditional_update_is_a_task_conflict(
     fake.inject(409, match="/me/events/")
     with pytest.raises(TaskConflict):
         store.update_task(sample_task(hour=12), record)
+
+
+def test_a_page_fetched_but_not_committed_is_fetched_again(fake: FakeGraph, tmp_path: Path) -> None:
+    """A crash after fetching page two but before committing it: the next sync resumes at it."""
+    deliver(fake, 3)
+    source = graph_connector(fake, tmp_path, page_size=1).mail()
+    stream = source.changes(None, SINCE)
+    committed, _lost = next(stream), next(stream)
+    batches, _ = drain(source, committed.cursor)
+    rest = {m.message_id for b in batches for m in b.messages}
+    assert rest == {f"m{i}-inbox@x.example" for i in range(3)} - {
+        m.message_id for m in committed.messages
+    }
