@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,9 +290,3 @@ class _Outcome:
             self.hint = max(self.hint or 0.0, retry_after(error) or 0.0) or None
         else:
             self.fatal.append(error)
-
-
-def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """`items` in slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
