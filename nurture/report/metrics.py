@@ -418,7 +418,7 @@ class _Names:
         _, rule = self.rules.match_contact(address)
         if rule is not None and rule.name:
             return rule.name
-        return self.seen.get(normalise(address), "")
+        return self.seen.get(_normalise(address), "")
 
 
 # ---- the computation -------------------------------------------------------------
@@ -620,7 +620,7 @@ def _skipped(
         if s.automated is not None and rules.ignore.automated:
             skip.add(m.message_id)
             continue
-        key = (m.sender.email, m.subject)
+        key = (m.sender.email, m.subject if rules.ignore.subjects else "")
         verdict = ignored.get(key)
         if verdict is None:
             verdict = ignored[key] = bool(rules.ignored(m.sender, m.subject))

@@ -52,35 +52,44 @@ def signals_since(state: State, since: datetime) -> dict[str, Signals]:
 
 def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> Earlier:
     """Who wrote to whom, and when, in every message dated before `before`."""
+    limit = int(before.timestamp())
     rows = state.db.execute(
-        "SELECT date, sender, sender_name, recipients, subject, folder, headers "
-        "FROM messages WHERE date < ? ORDER BY date",
-        (int(before.timestamp()),),
+        "SELECT date, sender, sender_name, recipients FROM messages WHERE date < ? ORDER BY date",
+        (limit,),
     ).fetchall()
-    mine: dict[str, bool] = {}
-    latest: dict[str, Sequence[object]] = {}
-    for row in rows:
-        sender = row[1]
-        user = mine.get(sender)
-        if user is None:
-            user = mine[sender] = who.is_user(sender)
-        if not user:
-            latest[sender] = row
-    machine = {sender: _machine(row, rules) for sender, row in latest.items()}
+    user: dict[str, bool] = {}
+
+    def is_user(address: str) -> bool:
+        found = user.get(address)
+        if found is None:
+            found = user[address] = who.is_user(address)
+        return found
+
+    last = {sender: date for date, sender, _, _ in rows if not is_user(sender)}
+    machine = {}
+    for sender, date in last.items():  # one indexed lookup per sender
+        row = state.db.execute(
+            "SELECT date, sender, sender_name, subject, folder, headers FROM messages "
+            "WHERE date = ? AND sender = ?",
+            (date, sender),
+        ).fetchone()
+        machine[sender] = _machine(row, rules)
+    plain: dict[str, str] = {}
     touches: dict[str, list[tuple[datetime, str]]] = {}
     names: dict[str, str] = {}
     stamp = datetime.fromtimestamp
-    for date, sender, name, recipients, _, _, _ in rows:
-        if mine[sender]:
+    for date, sender, name, recipients in rows:
+        if is_user(sender):
             at = stamp(date, UTC)
             for email, person, role in json.loads(recipients):
-                if role == "to" and not who.is_user(email):
-                    address = normalise(email)
-                    touches.setdefault(address, []).append((at, "out"))
-                    if person:
-                        names[address] = person
+                if role != "to" or is_user(email):
+                    continue
+                address = plain.get(email) or plain.setdefault(email, normalise(email))
+                touches.setdefault(address, []).append((at, "out"))
+                if person:
+                    names[address] = person
         elif not machine[sender]:
-            address = normalise(sender)
+            address = plain.get(sender) or plain.setdefault(sender, normalise(sender))
             touches.setdefault(address, []).append((stamp(date, UTC), "in"))
             if name:
                 names[address] = name
@@ -88,7 +97,7 @@ def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> E
 
 
 def _machine(row: Sequence[object], rules: Rulebook) -> bool:
-    date, sender, name, _, subject, folder, headers = row
+    date, sender, name, subject, folder, headers = row
     message = Message(
         id="earlier",
         message_id="earlier",
