@@ -92,9 +92,9 @@ def _addresses(value: str) -> tuple[Address, ...]:
 
 
 def to_message(data: dict[str, Any]) -> Message | None:
-    """A Gmail ``messages.get`` (format=metadata) answer → `Message` (None for drafts)."""
+    """A Gmail ``messages.get`` (format=metadata) answer → `Message` (None for drafts, chats)."""
     labels = data.get("labelIds", [])
-    if "DRAFT" in labels:
+    if "DRAFT" in labels or "CHAT" in labels:
         return None
     headers: dict[str, str] = {}
     for item in data.get("payload", {}).get("headers", []):

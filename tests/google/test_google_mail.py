@@ -135,6 +135,7 @@ def test_labels_map_to_folder_roles_and_categories(fake: FakeGoogle, cache: Path
         "archive": fake.deliver(raw_message(), {"Label_3"}),
         "promo": fake.deliver(raw_message(), {"INBOX", "CATEGORY_PROMOTIONS"}),
         "draft": fake.deliver(raw_message(), {"DRAFT"}),
+        "chat": fake.deliver(raw_message(), {"CHAT"}),
     }
     found = {m.id: m for b in source(fake, cache).changes(None, SINCE) for m in b.messages}
     role = {name: found[i].folder for name, i in ids.items() if i in found}
