@@ -15,7 +15,8 @@ new mail arrives:
   (which includes the NLP model when a candidate message made it load).
 
 Run alone: ``python bench/idle.py [seconds]``. `run()` is what bench/run.py calls;
-the window defaults to 180 s (``$NURTURE_BENCH_IDLE_SECONDS`` overrides).
+the window defaults to 180 s (``$NURTURE_BENCH_IDLE_SECONDS`` overrides), rounded
+to whole minutes and started just after a minute turns, when the daemon's timers fire.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def _nurture() -> list[str]:
 def run(seconds: float | None = None, messages: int = 40) -> dict[str, Any]:
     """Measure an idle daemon for `seconds` after its first cycle; the figures as a dict."""
     window = float(seconds or os.environ.get("NURTURE_BENCH_IDLE_SECONDS") or 180)
+    window = max(60.0, round(window / 60) * 60)
     with tempfile.TemporaryDirectory(prefix="nurture-idle-") as tmp:
         root = Path(tmp)
         config = _world(root, messages)
@@ -132,6 +134,9 @@ def run(seconds: float | None = None, messages: int = 40) -> dict[str, Any]:
                 statuses += notify.recv(4096).decode().count("STATUS=")
             first_cycle = time.monotonic() - started
             time.sleep(2)  # let the last status update's job finish
+            # The daemon's timers fall on whole minutes: a window of whole minutes that
+            # starts just after one counts each minute's wake-up exactly once.
+            time.sleep(60 - time.time() % 60 + 5)
             cpu0, sw0, t0 = _cpu_seconds(proc.pid), _switches(proc.pid), time.monotonic()
             # Sampled twice a second: switches that land in the same half second are one
             # wake-up of the process (the scheduler waking the worker for a due job).

@@ -50,8 +50,11 @@ RestartSec=1min
 TimeoutStartSec=2min
 TimeoutStopSec=30s
 WatchdogSec=3min
+# nurture's folders are private: its state holds message metadata and your decisions.
 StateDirectory=nurture
+StateDirectoryMode=0700
 ConfigurationDirectory=nurture
+ConfigurationDirectoryMode=0700
 UMask=0077
 Nice=10
 # Hardening that works in every user unit (seccomp, no user namespaces).
