@@ -257,7 +257,7 @@ def truth(story: Story) -> dict[str, Any]:
     - ``negatives``: messages that must not cause a nudge, by reason: newsletter,
       notification, auto-reply, bounce, cc-only, answered (an ask Alex answered),
       kept-promise, within-cadence (the last message with a steady contact),
-      invitation, recap-sent.
+      invitation, recap-sent, forwarded (a question inside a forwarded block).
     - ``contacts``: everyone in the story with the tier contacts.toml gives them,
       role, the rhythm the story used (``cadence_days``, null for one-offs and
       machines), ``last_two_way`` (last mail or meeting, if mail went both ways)

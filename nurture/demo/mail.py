@@ -119,10 +119,16 @@ def _quote(mail: Mail, parent: Mail, depth: int) -> str:
             head.append("Cc: " + "; ".join(f"{p.name} <{p.address}>" for p in parent.cc))
         head += [f"Subject: {parent.subject}", "", inner]
         return "\n".join(head)
-    lead = (
-        f"\nOn {when:%a}, {when.day} {when:%b %Y} at {when:%H:%M}, "
-        f"{parent.sender.name} <{parent.sender.address}> wrote:"
-    )
+    if mail.sender.style == "apple":
+        lead = (
+            f"\nOn {when.day} {when:%b %Y}, at {when:%H:%M}, "
+            f"{parent.sender.name} <{parent.sender.address}> wrote:\n"
+        )
+    else:
+        lead = (
+            f"\nOn {when:%a}, {when.day} {when:%b %Y} at {when:%H:%M}, "
+            f"{parent.sender.name} <{parent.sender.address}> wrote:"
+        )
     quoted = "\n".join(
         ">" + (" " + line if line and not line.startswith(">") else line)
         for line in inner.split("\n")

@@ -18,8 +18,9 @@ BERLIN = "Europe/Berlin"
 class Person:
     """One correspondent (or one of the user's identities).
 
-    `style` is how their mail client quotes: "gmail" (``On … wrote:`` and ``>``)
-    or "outlook" (``-----Original Message-----`` and a From/Sent block).
+    `style` is how their mail client quotes: "gmail" (``On … wrote:`` and ``>``),
+    "apple" (``On 3 Mar 2026, at 10:02, … wrote:``) or "outlook"
+    (``-----Original Message-----`` and a From/Sent block).
     `html` means their client sends multipart/alternative with an HTML part.
     """
 
@@ -240,6 +241,7 @@ HELEN = Person(
     "Foxglove Partners",
     "Partner",
     role="partner",
+    style="apple",
 )
 TOM = Person(
     "tom.becker@oldmill.example",
@@ -249,7 +251,7 @@ TOM = Person(
     "CTO",
     role="former-client",
 )
-ROSA = Person("rosa.alvarez@mail.example", "Rosa Alvarez", NEW_YORK, role="mentor")
+ROSA = Person("rosa.alvarez@mail.example", "Rosa Alvarez", NEW_YORK, role="mentor", style="apple")
 IAN = Person(
     "ian.clarke@ledgerline.example",
     "Ian Clarke",

@@ -24,6 +24,7 @@ def run(story: Story) -> None:
     _no_recap(story)
     _cc_only(story)
     _prospect(story)
+    _forward(story)
 
 
 def _recent_workday(story: Story, lo: float, hi: float, person: Person) -> date:
@@ -380,3 +381,31 @@ def _prospect(story: Story) -> None:
         "Thanks, " "that's within budget. I'll discuss it with my co-founder.\n\nRavi",
     )
     story.negative("answered", q, P.RAVI)
+
+
+def _forward(story: Story) -> None:
+    """A colleague forwards a client's mail for context; the question inside is not Alex's."""
+    day = _recent_workday(story, 12, 15, P.SAM_P)
+    when = story.work_time(day, P.SAM_P)
+    original = story.at(day - timedelta(days=1), 16.3, P.MAYA.zone).astimezone(P.MAYA.zone)
+    fwd = story.mail(
+        P.SAM_P,
+        (ALEX,),
+        when,
+        "Fwd: Supplier onboarding numbers",
+        "Alex, FYI: context for Thursday, no action needed.\n\nSam\n\n"
+        "---------- Forwarded message ---------\n"
+        f"From: {P.MAYA.name} <{P.MAYA.address}>\n"
+        f"Date: {original:%a, %d %b %Y at %H:%M}\n"
+        "Subject: Supplier onboarding numbers\n"
+        f"To: {P.SAM_P.name} <{P.SAM_P.address}>\n\n"
+        "Hi Sam,\n\nCould you check why 40 suppliers are stuck at the bank details step? "
+        "The numbers are in the attached sheet.\n\nThanks,\nMaya\n",
+    )
+    story.reply(
+        fwd,
+        ALEX,
+        story.settle(when + timedelta(hours=1.4), ALEX),
+        "Thanks Sam, useful context.\n\nAlex",
+    )
+    story.negative("forwarded", fwd, P.SAM_P)

@@ -206,13 +206,15 @@ def test_senders_write_in_their_own_time_zone(mails: dict[str, Mail]) -> None:
 
 
 def test_quoting_styles_and_html(mails: dict[str, Mail]) -> None:
-    styles = {"gmail": 0, "outlook": 0, "html": 0, "non-ascii": 0}
+    styles = {"gmail": 0, "apple": 0, "outlook": 0, "html": 0, "non-ascii": 0}
     for m in mails.values():
         text = m.text
         if "-----Original Message-----" in text and "\nSent: " in text:
             styles["outlook"] += 1
         if " wrote:\n>" in text:
             styles["gmail"] += 1
+        if ", at " in text and " wrote:\n\n>" in text:
+            styles["apple"] += 1
         if m.msg.get_body(("html",)) is not None:
             styles["html"] += 1
         if not str(m.msg["From"]).isascii():
@@ -403,6 +405,9 @@ def test_automated_mail_carries_its_headers(truth: dict, mails: dict[str, Mail])
             cal = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
             assert cal and cal[0].get_param("method") in ("REQUEST", "REPLY")
             icalendar.Calendar.from_ical(cal[0].get_content())
+        elif what == "forwarded":
+            assert "---------- Forwarded message ---------" in m.text
+            assert "?" in m.text.split("Forwarded message")[1]
         elif what == "notification":
             assert msg["Auto-Submitted"] or msg["List-Id"]
             assert m.sender.startswith(("noreply", "notifications", "invoices"))
