@@ -3,7 +3,7 @@
 One scenario walks through what a user's machine lives through: start-up
 (READY), new mail becoming a task, a reply removing it, watchdog pings, a
 broken rule edit (reported once, old rules kept), the fix, SIGHUP, a suspend
-(the test clock hook jumps an hour), SIGTERM. The other kills the daemon with
+(the test clock hook jumps a week ahead), SIGTERM. The other kills the daemon with
 SIGKILL mid-work and checks that a restart neither loses nor duplicates tasks.
 """
 
@@ -31,6 +31,7 @@ from nurture.service import command
 from .conftest import NotifyListener, wait_for
 
 USER = "alex@brightpath.example"
+SLEEP = timedelta(days=8)  # the simulated suspend
 LONG = 90.0  # generous ceiling for each wait on a loaded machine; never a timing assertion
 _seq = itertools.count(1)
 
@@ -199,8 +200,9 @@ def test_nurture_run_lives_through_a_day(
     wait_for(lambda: f"reply:{sam}" not in world.task_keys(), LONG, "Sam's task removed")
     assert "fixed" in run.log()
 
-    # SIGHUP re-reads config.toml: the intervals become an hour.
-    world.write_config("1h")
+    # SIGHUP re-reads config.toml: the intervals become a week (they fall due on
+    # Saturdays at 00:00 UTC, so nothing runs by itself during the test).
+    world.write_config("7d")
     run.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: listener.count("READY=1") == 2, LONG, "READY=1 after the reload")
     assert listener.count("RELOADING=1") == 1
@@ -212,19 +214,19 @@ def test_nurture_run_lives_through_a_day(
         "the post-reload cycle",
     )
 
-    # Mail arrives, the machine sleeps an hour: on resume the due jobs run at once.
+    # Mail arrives, the machine sleeps eight days: on resume the due jobs run at once.
     kim = world.ask("Kim Park <kim@vendor.example>", "Invoice question")
     pings = listener.count("WATCHDOG=1")
     wait_for(lambda: listener.count("WATCHDOG=1") >= pings + 3, LONG, "three quiet ticks")
-    assert f"reply:{kim}" not in world.task_keys()  # hour-long intervals: nothing ran yet
-    world.offset_file.write_text("3600")
+    assert f"reply:{kim}" not in world.task_keys()  # week-long intervals: nothing ran yet
+    world.offset_file.write_text(str(SLEEP.total_seconds()))
     wait_for(lambda: world.task_keys()[f"reply:{kim}"] == 1, LONG, "Kim's task after resume")
     assert "woke up after" in run.log()
 
     # SIGTERM: a clean exit, STOPPING=1, and a state that needs no repair.
     assert run.stop() == 0
     assert listener.count("STOPPING=1") == 1
-    _assert_consistent(world, datetime.now(UTC) + timedelta(hours=1))
+    _assert_consistent(world, datetime.now(UTC) + SLEEP)
     assert "Traceback" not in run.log()
 
 
