@@ -89,13 +89,15 @@ class GoogleConnector(Connector):
         session: requests.Session | None = None,
         caller: Caller | None = None,
         clock: Callable[[], datetime] | None = None,
-        fresh_for: float = 5.0,
+        fresh_for: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """The keyword arguments exist for tests and the bench.
 
         `fresh_for` is how many seconds a calendar read stays current: one
-        sync cycle reads events and tasks from a single ``events.list``.
+        sync cycle reads events and tasks from a single ``events.list``. Our
+        own writes update the mirror at once; a user edit made in between is
+        caught by the conditional update (412) and by the next cycle.
         """
         super().__init__(context)
         self._base_http = http

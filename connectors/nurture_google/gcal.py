@@ -303,7 +303,7 @@ class GoogleCalendar(CalendarStore):
         tasks_mirror: Mirror,
         events_mirror: Mirror | None,
         busy_ids: Sequence[str],
-        fresh_for: float = 5.0,
+        fresh_for: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._service = service
