@@ -1,0 +1,176 @@
+"""NLP speed: signal extraction beside a bare spaCy `nlp.pipe` over the same texts.
+
+    python bench/nlp_speed.py [--messages 1000]
+
+`run()` returns a dict that bench/run.py reports:
+
+- ``signals_msgs_per_s``: `nurture.nlp.analyse` end to end (MIME parse, newest text,
+  model, rules, classifier, dates) on raw messages;
+- ``bare_pipe_msgs_per_s``: `nlp.pipe` alone (same pipeline, same batch size) over the
+  texts `analyse` hands the model;
+- ``overhead``: how much longer `analyse` takes than the bare pipe (0.25 = 25 %);
+- ``model_load_s``, ``import_s`` and ``rss_mb``: in a fresh interpreter, loading the
+  model, importing spaCy and nurture.nlp before it, and the process's resident memory
+  after loading and analysing 200 messages.
+
+The messages are generated here from a fixed seed (no corpus needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nurture.model import UTC, Address, Body, Message
+from nurture.nlp import BATCH_SIZE, Reader, analyse, model_text, newest_lines
+from nurture.nlp import pipeline as nlp_pipeline
+from nurture.nlp.text import body_text
+
+OPENINGS = ["Hi Alex,", "Hello team,", "Alex -", "Dear Ms Morgan,", "Morning,", ""]
+SENTENCES = [
+    "Could you send me the revised budget before the board meeting?",
+    "I'll get back to you on the venue by Friday.",
+    "The shipment arrived this morning and everything looks fine.",
+    "We are still waiting for the signed contract, which is frustrating.",
+    "Let me know if you have any questions.",
+    "Can we move our call to Thursday at 3pm?",
+    "Attached are the minutes from yesterday's session.",
+    "I am concerned that the numbers in the forecast are wrong again.",
+    "Please review the draft and add your comments in the document.",
+    "Thanks for the quick turnaround on the report.",
+    "Let me check with legal and get back to you next week.",
+    "The new office opens on the first of the month.",
+]
+CLOSINGS = ["Thanks,\nSam", "Best,\nJordan", "Cheers", "Regards,\nPat Lee\nExample Corp.\n555-0100"]
+QUOTES = [
+    "",
+    "\n\nOn Mon, Mar 2, 2026 at 9:00 AM Alex Morgan <alex@example.com> wrote:\n> Any news?\n",
+    "\n\n-----Original Message-----\nFrom: Morgan, Alex\nSent: Monday, March 02, 2026 9:00 AM\n"
+    "To: Lee, Pat\nSubject: status\n\nAny news on the status?\n",
+]
+
+
+def messages(count: int, seed: int = 7) -> list[tuple[Message, Body]]:
+    """`count` plausible short mails, the same for the same seed."""
+    rng = random.Random(seed)
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    items = []
+    for i in range(count):
+        body = "\n\n".join(
+            part
+            for part in (
+                rng.choice(OPENINGS),
+                " ".join(rng.sample(SENTENCES, rng.randint(2, 4))),
+                rng.choice(CLOSINGS),
+            )
+            if part
+        ) + rng.choice(QUOTES)
+        raw = (
+            f"From: Sam Lee <sam{i}@example.org>\r\nTo: alex@example.com\r\nSubject: Update {i}\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            + body.replace("\n", "\r\n")
+        ).encode()
+        when = start + timedelta(minutes=37 * i)
+        message = Message(
+            id=str(i),
+            message_id=f"{i}@example.org",
+            date=when,
+            sender=Address(f"sam{i}@example.org", "Sam Lee"),
+            to=(Address("alex@example.com"),),
+            subject=f"Update {i}",
+            headers={"date": when.strftime("%a, %d %b %Y %H:%M:%S +0000")},
+        )
+        items.append((message, Body(raw=raw)))
+    return items
+
+
+_LOAD_PROBE = """
+import json, time
+t = time.perf_counter()
+import spacy
+from nurture.nlp import pipeline
+imported = time.perf_counter()
+pipeline.load()
+load = time.perf_counter() - imported
+imports = imported - t
+import sys
+sys.path.insert(0, {bench!r})
+from nlp_speed import messages
+from nurture.nlp import Reader, analyse
+analyse(messages(200), Reader(addresses=("alex@example.com",)))
+rss = 0
+with open("/proc/self/status") as f:
+    for line in f:
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+print(json.dumps({{"load": load, "imports": imports, "rss": rss}}))
+"""
+
+
+def _fresh_process_figures() -> dict[str, float]:
+    """Model load time and RSS measured in a new interpreter (nothing preloaded)."""
+    code = _LOAD_PROBE.format(bench=str(Path(__file__).resolve().parent))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "model_load_s": round(data["load"], 3),
+        "import_s": round(data["imports"], 3),
+        "rss_mb": round(data["rss"], 1),
+    }
+
+
+def run(count: int = 1000, repeats: int = 3) -> dict[str, Any]:
+    """Measure and return the figures (best of `repeats` for each timing)."""
+    reader = Reader(addresses=("alex@example.com",), names=("Alex",), timezone="Europe/Berlin")
+    items = messages(count)
+    nlp = nlp_pipeline.load(reader.model)
+    texts = [model_text(newest_lines(body_text(body))) for _, body in items]
+    analyse(items[:50], reader)  # warm up: dateparser, classifier, caches
+    list(nlp.pipe(texts[:50], batch_size=BATCH_SIZE))
+
+    ours = bare = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        analyse(items, reader)
+        ours = min(ours, time.perf_counter() - started)
+        started = time.perf_counter()
+        for _doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+            pass
+        bare = min(bare, time.perf_counter() - started)
+    result: dict[str, Any] = {
+        "messages": count,
+        "model": nlp_pipeline.default_model() if not reader.model else reader.model,
+        "pipes": list(nlp.pipe_names),
+        "signals_msgs_per_s": round(count / ours, 1),
+        "bare_pipe_msgs_per_s": round(count / bare, 1),
+        "overhead": round(ours / bare - 1.0, 3),
+    }
+    result.update(_fresh_process_figures())
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args()
+    print(json.dumps(run(args.messages), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
