@@ -14,8 +14,9 @@ import base64
 import os
 import random
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta, timezone
+from email.header import Header
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 USER = ("Alex Morgan", "alex@brightpath.example")
@@ -84,12 +85,23 @@ NEWSLETTERS = (
 )
 
 
-def _people(rng: random.Random, n: int) -> list[tuple[str, str]]:
+# Some names need RFC 2047 encoding in headers, as real mail does.
+ACCENTED = {"Jurgen": "Jürgen", "Zoe": "Zoë", "Ines": "Inês", "Lea": "Léa", "Elif": "Elif Şahin"}
+ZONES = (UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)))
+
+
+def _people(rng: random.Random, n: int) -> list[tuple[str, str, str, timezone]]:
+    """(display name, address, From/To header value, the sender's UTC offset)."""
     out = []
     for _ in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         org = rng.choice(ORGS)
-        out.append((f"{first} {last}", f"{first.lower()}.{last.lower()}@{org}.example"))
+        name = f"{first} {last}"
+        if first in ACCENTED and rng.random() < 0.5:
+            name = f"{ACCENTED[first]} {last}" if " " not in ACCENTED[first] else ACCENTED[first]
+        addr = f"{first.lower()}.{last.lower()}@{org}.example"
+        line = formataddr((name, addr), charset="utf-8")
+        out.append((name, addr, line, rng.choice(ZONES)))
     return out
 
 
@@ -145,7 +157,8 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
     end = datetime(2026, 1, 1, tzinfo=UTC)
     step = timedelta(days=730) / max(count, 1)
     when = end - timedelta(days=730)
-    threads: list[tuple[str, str, list[str], tuple[str, str]]] = []  # subject, last id, refs, peer
+    # subject, last Message-ID, References, peer
+    threads: list[tuple[str, str, list[str], tuple[str, str, str, timezone]]] = []
     user_line = f"{USER[0]} <{USER[1]}>"
     inbox_cur, sent_cur = str(dest / "cur"), str(dest / ".Sent" / "cur")
     batch: list[tuple[str, str]] = []
@@ -162,7 +175,7 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
         if r < 0.12:
             name, addr, domain = rng.choice(NEWSLETTERS)
             frm, to = f"{name} <{addr}>", user_line
-            subject = f"{rng.choice(SUBJECTS)} — issue {i % 97}"
+            subject = Header(f"{rng.choice(SUBJECTS)} — issue {i % 97}", "utf-8").encode()
             headers += [
                 f"List-Id: {name} <list.{domain}>",
                 f"List-Unsubscribe: <https://{domain}/u/{i}>",
@@ -179,8 +192,9 @@ def generate_bulk(dest: Path, count: int, seed: int = 1) -> Path:
                 peer = rng.choice(people)
                 subject, refs = rng.choice(SUBJECTS), []
             sent = rng.random() < 0.35
-            peer_line = f"{peer[0]} <{peer[1]}>"
-            frm, to = (user_line, peer_line) if sent else (peer_line, user_line)
+            frm, to = (user_line, peer[2]) if sent else (peer[2], user_line)
+            if not sent:
+                date = format_datetime(when.astimezone(peer[3]))
             if refs:
                 headers += [f"In-Reply-To: {refs[-1]}", "References: " + "\n ".join(refs)]
             threads.append((subject, mid, refs, peer))

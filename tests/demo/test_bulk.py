@@ -45,7 +45,7 @@ def test_writes_the_count_asked(bulk: Path, parsed: dict) -> None:
 
 
 def test_messages_parse_and_vary(parsed: dict) -> None:
-    sizes, kinds = [], {"html": 0, "attachment": 0, "list": 0}
+    sizes, kinds = [], {"html": 0, "attachment": 0, "list": 0, "encoded-name": 0}
     for path, msg in parsed.values():
         assert not msg.defects, path
         for name in ("Date", "From", "To", "Subject", "Message-ID"):
@@ -55,6 +55,7 @@ def test_messages_parse_and_vary(parsed: dict) -> None:
         kinds["html"] += msg.get_body(("html",)) is not None
         kinds["attachment"] += any(p.get_filename() for p in msg.walk())
         kinds["list"] += msg["List-Id"] is not None
+        kinds["encoded-name"] += b"=?utf-8?" in path.read_bytes().split(b"\n\n", 1)[0]
         sizes.append(path.stat().st_size)
     sizes.sort()
     median = sizes[len(sizes) // 2]
