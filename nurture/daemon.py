@@ -544,7 +544,7 @@ class Daemon:
         self.notifier.status(self.status_text())
 
     def _pause(self, account: str, state: AccountState, error: AuthError) -> None:
-        command = error.command or f"nurture auth {account}"
+        command = error.command or self._auth_command(account) or "nurture auth CONNECTOR ACCOUNT"
         first = not state.paused
         state.paused, state.error = True, str(error.args[0]) if error.args else "sign-in refused"
         if first:
@@ -556,11 +556,21 @@ class Daemon:
                 command,
             )
         assert self.app is not None
-        self.app.record_account_status(account, ok=False, error=str(error), paused=True)
+        self.app.record_account_status(
+            account, ok=False, error=f"{state.error} — run `{command}`", paused=True
+        )
         retry = self.settings.auth_retry_every
         self._reschedule(f"sync:{account}", datetime.now(UTC) + retry)
         state.backoff_until = self.clock.now() + retry
         self.notifier.status(self.status_text())
+
+    def _auth_command(self, account: str) -> str:
+        """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
+        connector = getattr(self.app, "connector", None)
+        try:
+            return str(connector(account).auth_command()) if callable(connector) else ""
+        except Exception:
+            return ""
 
     def _back_off(
         self, account: str, state: AccountState, error: Exception, retry_after: float | None

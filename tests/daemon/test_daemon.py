@@ -346,3 +346,20 @@ def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(
     before = first.count("sync")
     daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
     wait_for(lambda: first.count("sync") > before, what="the old app still syncing")
+
+
+def test_auth_error_without_a_command_asks_the_connector_for_it(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Connector:
+        def auth_command(self) -> str:
+            return "nurture auth google work"
+
+    app = FakeApp(accounts=["work"], script={"work": [AuthError("invalid_grant")]})
+    app.connector = lambda name: Connector()  # type: ignore[attr-defined]
+    daemon = make_daemon(app, replace(FAST, auth_retry_every=timedelta(hours=1)))
+    with caplog.at_level(logging.ERROR, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: any(s[3] for s in app.statuses), what="the paused status")
+    assert any("`nurture auth google work`" in r.message for r in caplog.records)
+    assert ("work", False, "invalid_grant — run `nurture auth google work`", True) in app.statuses
