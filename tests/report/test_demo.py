@@ -110,7 +110,8 @@ def test_within_window_share_per_tier_matches_the_truth(demo: Demo, oracle: Repo
         assert figures[tier].within_window == sum(judged), tier
     everything = [ok for judged in by_tier.values() for ok in judged]
     assert oracle.overall.within_share == pytest.approx(sum(everything) / len(everything), abs=1e-4)
-    assert 0 < oracle.overall.within_share < 1
+    share = oracle.overall.within_share
+    assert share is not None and 0 < share < 1
 
 
 def test_open_debts_and_waiting_questions_match_the_truth(demo: Demo, oracle: Report) -> None:

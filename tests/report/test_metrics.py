@@ -244,13 +244,13 @@ def test_nurture_record_and_dismissal_causes() -> None:
             NOW - 1 * D,
         )
     box.history.append((NOW - 60 * D, "old", "reply", BOB, "placed"))  # before the period
-    n = compute(box.inputs(), NOW, timedelta(days=30)).nudges
-    assert (n.placed, n.snoozed, n.done, n.resolved, n.dismissed) == (5, 1, 1, 1, 2)
-    assert n.dismiss_rate == 0.4
-    kinds = {k.kind: k for k in n.kinds}
+    rec = compute(box.inputs(), NOW, timedelta(days=30)).nudges
+    assert (rec.placed, rec.snoozed, rec.done, rec.resolved, rec.dismissed) == (5, 1, 1, 1, 2)
+    assert rec.dismiss_rate == 0.4
+    kinds = {k.kind: k for k in rec.kinds}
     assert kinds["reply"].dismiss_rate == 0.25 and kinds["reconnect"].dismiss_rate == 1.0
     assert kinds["reply"].top_dismiss_signal == "asks"
-    assert n.top_dismiss_rule is not None and n.top_dismiss_rule.dismissals == 1
+    assert rec.top_dismiss_rule is not None and rec.top_dismiss_rule.dismissals == 1
     only_key = compute(box.inputs(), NOW, timedelta(days=30), tier="key").nudges
     assert (only_key.placed, only_key.dismissed) == (1, 1)
 
