@@ -88,7 +88,11 @@ def _reply_debts(story: Story) -> None:
         day = _recent_workday(story, days_ago, days_ago + 3, person)
         q = story.mail(person, (ALEX,), story.work_time(day, person, 9.0, 12.0), subject, text)
         a = story.reply(
-            q, ALEX, story.settle(q.date + timedelta(hours=story.rng.uniform(1, 5)), ALEX), answer
+            q,
+            ALEX,
+            story.settle(q.date + timedelta(hours=story.rng.uniform(1, 5)), ALEX),
+            answer,
+            attachments=(pdf(subject.replace(" ", "-") + ".pdf"),) if "attached" in answer else (),
         )
         story.ask(q, a)
         story.negative("answered", q, person)
@@ -215,13 +219,12 @@ def _kept(
         + "\n\nBest,\nAlex",
         attachments=(pdf(subject.replace(" ", "-") + ".pdf"),),
     )
-    thanks = story.reply(
+    story.reply(
         kept,
         person,
         story.answer_time(sent_at, person, story.anchor - timedelta(days=1)),
         f"Received, thank you Alex.\n\n{person.first}",
     )
-    del thanks
     story.promises.append(
         {
             "message_id": promise.message_id,

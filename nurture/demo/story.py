@@ -56,6 +56,13 @@ class Rhythm:
 
 @dataclass(slots=True)
 class Story:
+    """Everything the six months produce, collected while they are written.
+
+    Mutable on purpose: it is an accumulator that the steps of `timeline.build`
+    append to in a fixed order; nothing outside the demo package sees it.
+    The dict records are the rows of truth.json, in its schema.
+    """
+
     anchor: datetime
     rng: random.Random
     mails: list[Mail] = field(default_factory=list)
