@@ -246,12 +246,29 @@ _MOBILE = re.compile(
     r"sent via|sent using|envoy[ée] de mon)\b",
     re.IGNORECASE,
 )
+# Legal-disclaimer vocabulary; a paragraph is a disclaimer when it uses three kinds.
 _DISCLAIMER = re.compile(
-    r"\b(?:confidential(?:ity)?|privileged|intended (?:solely |only )?for the (?:use|addressee|"
-    r"named)|intended recipient|disclaimer|this (?:e-?mail|message) (?:and any|is intended|may "
-    r"contain)|unauthori[sz]ed (?:use|review|disclosure))\b",
+    r"\b(?:(?P<confidential>confidential(?:ity)?|private communication)"
+    r"|(?P<privileged>privileged|proprietary)"
+    r"|(?P<recipient>intended (?:solely |only )?for|intended recipient|named addressee)"
+    r"|(?P<error>in error|by mistake|delivery error)"
+    r"|(?P<notify>notify (?:the sender|us)|inform the sender"
+    r"|reply(?:ing)? to th(?:e|is) (?:sender|message))"
+    r"|(?P<delete>delete|destroy)"
+    r"|(?P<prohibited>prohibited|unauthori[sz]ed|strictly forbidden|not (?:copy|disclose|use))"
+    r"|(?P<disclose>disclos(?:e|ure)|dissemination|distribution|copying)"
+    r"|(?P<disclaimer>disclaimer|liab(?:le|ility)))\b",
     re.IGNORECASE,
 )
+
+
+def _disclaimer_kinds(paragraph: str) -> int:
+    kinds: set[str] = set()
+    for match in _DISCLAIMER.finditer(paragraph[:5000]):
+        kinds.update(name for name, value in match.groupdict().items() if value)
+    return len(kinds)
+
+
 _SIGN_OFF = re.compile(
     r"^\s*(?:thanks?(?: you| again| so much| a lot)?|many thanks|thx|cheers|best|best regards|"
     r"regards|kind regards|warm regards|best wishes|sincerely|yours(?: truly| sincerely)?|"
@@ -429,13 +446,13 @@ def _cut_disclaimer(lines: list[str]) -> list[str]:
         while end < len(lines) and lines[end].strip():
             end += 1
         paragraph = " ".join(lines[start:end])
-        if start > 0 and len(_DISCLAIMER.findall(paragraph)) >= 2 and len(paragraph) > 120:
+        if start > 0 and len(paragraph) > 120 and _disclaimer_kinds(paragraph) >= 3:
             return lines[:start]
     return lines
 
 
 def _cut_contact_after_sign_off(lines: list[str]) -> list[str]:
-    """Cut a contact block after a sign-off and a name: "Thanks,\nSara\nEnron Corp.\n713-..."."""
+    """Cut the name and contact block after a sign-off: "Thanks,\nSara\nEnron Corp.\n713-..."."""
     nonblank = [i for i, x in enumerate(lines) if x.strip()]
     for k, i in enumerate(nonblank):
         if not _SIGN_OFF.match(lines[i]):
@@ -446,13 +463,13 @@ def _cut_contact_after_sign_off(lines: list[str]) -> list[str]:
         name_line = tail[0]
         rest = tail[1:]
         if rest and sum(1 for j in rest if _CONTACT.search(lines[j])) >= max(1, len(rest) // 3):
-            return lines[: name_line + 1]
+            return lines[:name_line]
         break
     return lines
 
 
 def _cut_trailing_contact(lines: list[str]) -> list[str]:
-    """Cut a trailing contact block straight after a short name line (no sign-off)."""
+    """Cut a trailing block of a short name line and contact lines (no sign-off)."""
     nonblank = [i for i, x in enumerate(lines) if x.strip()]
     if len(nonblank) >= 3:
         for k in range(max(1, len(nonblank) - 8), len(nonblank) - 1):
@@ -465,9 +482,10 @@ def _cut_trailing_contact(lines: list[str]) -> list[str]:
                 and not lines[i].rstrip().endswith((".", "?", "!", ":", ","))
                 and all(w[:1].isupper() for w in words if w[:1].isalpha())
                 and len(rest) >= 2
+                and all(len(lines[j].strip()) <= 80 for j in rest)
                 and sum(1 for j in rest if _CONTACT.search(lines[j])) >= (len(rest) + 1) // 2
             ):
-                return lines[: i + 1]
+                return lines[:i]
     return lines
 
 
