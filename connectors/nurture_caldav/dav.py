@@ -119,8 +119,14 @@ class Dav:
         if response.status not in ok:
             raise ConnectorError(f"CalDAV {what} failed: HTTP {response.status} {response.reason}")
 
-    def absolute(self, href: str) -> str:
-        return urljoin(str(self.client.url), href)
+    @staticmethod
+    def absolute(base: str, href: str) -> str:
+        """`href` from a response about collection `base`, as a full URL.
+
+        Joined to the collection, not to the configured URL: iCloud serves
+        calendars from another host (pNN-caldav.icloud.com) than it is asked at.
+        """
+        return urljoin(base, href)
 
     # -- discovery ----------------------------------------------------------
 
@@ -193,8 +199,8 @@ class Dav:
         self.check(response, "calendar-query")
         return [i for i in self._items(response.tree) if not i.gone and i.data]
 
-    def get(self, href: str) -> Item | None:
-        response = self.request(self.absolute(href), "GET")
+    def get(self, base: str, href: str) -> Item | None:
+        response = self.request(self.absolute(base, href), "GET")
         if response.status in (404, 410):
             return None
         self.check(response, "GET", ok=(200,))

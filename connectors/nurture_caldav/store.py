@@ -194,6 +194,9 @@ class CalDavStore(CalendarStore):
 
     # -- writing ------------------------------------------------------------
 
+    def _url(self, href: str) -> str:
+        return self._dav.absolute(self._discover().url, href)
+
     def _href(self, uid: str) -> str:
         return urlsplit(urljoin(self._discover().url, quote(uid, safe="") + ".ics")).path
 
@@ -205,7 +208,7 @@ class CalDavStore(CalendarStore):
     def _written(self, task: CalendarTask, href: str, response: object) -> TaskRecord:
         etag = getattr(response, "headers", {}).get("ETag", "")
         if not etag:  # some servers send none on PUT; ask once
-            fetched = self._dav.get(href)
+            fetched = self._dav.get(self._discover().url, href)
             etag = fetched.etag if fetched else ""
         record = TaskRecord(
             key=task.key, uid=task.uid, start=task.start, end=task.end, status=TaskStatus.OPEN,
@@ -216,13 +219,11 @@ class CalDavStore(CalendarStore):
     def _create(self, task: CalendarTask) -> TaskRecord:
         task, body = self._body(task)
         href = self._href(task.uid)
-        response = self._dav.request(
-            self._dav.absolute(href), "PUT", body, {**ICS, "If-None-Match": "*"}
-        )
+        response = self._dav.request(self._url(href), "PUT", body, {**ICS, "If-None-Match": "*"})
         if response.status in (200, 201, 204):
             return self._written(task, href, response)
         if response.status == 412:  # already there: idempotent, read back what is there
-            existing = self._dav.get(href)
+            existing = self._dav.get(self._discover().url, href)
             if existing is not None:
                 record = self._record(existing)
                 if record is not None:
@@ -235,11 +236,11 @@ class CalDavStore(CalendarStore):
         task, body = self._body(task)
         href, etag = decode_ref(record.ref)
         headers = {**ICS, "If-Match": etag} if etag else {**ICS, "If-None-Match": "*"}
-        response = self._dav.request(self._dav.absolute(href), "PUT", body, headers)
+        response = self._dav.request(self._url(href), "PUT", body, headers)
         if response.status in (200, 201, 204):
             return self._written(task, href, response)
         if response.status == 412:
-            if self._dav.get(href) is None:
+            if self._dav.get(self._discover().url, href) is None:
                 raise TaskGone(f"task {task.uid} was deleted in the calendar")
             raise TaskConflict(f"task {task.uid} was changed in the calendar since it was read")
         if response.status in (404, 410):
@@ -250,12 +251,12 @@ class CalDavStore(CalendarStore):
     def _delete(self, record: TaskRecord) -> None:
         href, etag = decode_ref(record.ref)
         headers = {"If-Match": etag} if etag else {}
-        response = self._dav.request(self._dav.absolute(href), "DELETE", "", headers)
+        response = self._dav.request(self._url(href), "DELETE", "", headers)
         if response.status in (200, 204, 404, 410):
             self._known.pop(href, None)
             return
         if response.status == 412:
-            if self._dav.get(href) is None:
+            if self._dav.get(self._discover().url, href) is None:
                 return
             raise TaskConflict(f"task {record.uid} was changed in the calendar since it was read")
         self._dav.check(response, f"deleting task {record.uid}")
