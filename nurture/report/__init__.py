@@ -14,7 +14,7 @@ from ..contacts import Identity
 from ..rules import Rulebook
 from ..state import State
 from .metrics import Inputs, Report, compute, to_json
-from .source import Earlier, earlier, signals_since
+from .source import Earlier, earlier, period_messages, signals_since
 
 __all__ = ["Inputs", "Report", "compute", "gather", "to_json"]
 
@@ -31,8 +31,8 @@ def gather(
     if since is None:
         messages, signals, before = state.messages(), state.signals(), Earlier()
     else:
-        messages = state.messages(since)
         signals = signals_since(state, since)
+        messages = period_messages(state, since, signals)
         before = earlier(state, since, identity, rules)
     return Inputs(
         messages=messages,

@@ -16,7 +16,7 @@ here until the state module offers them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +40,51 @@ class Earlier:
     names: dict[str, str] = field(default_factory=dict)
 
 
+def period_messages(state: State, since: datetime, signals: Mapping[str, Signals]) -> list[Message]:
+    """The messages dated `since` or later, oldest first, as `State.messages(since)` gives
+    them — except that header fields are kept only for messages without signals (the
+    only ones whose headers the report still judges) and provider links are left out.
+    Identical recipient lists (most of them) are parsed once and shared."""
+    rows = state.db.execute(
+        "SELECT account, id, message_id, date, sender, sender_name, recipients, subject, "
+        "in_reply_to, refs, folder, headers FROM messages WHERE date >= ? ORDER BY date",
+        (int(since.timestamp()),),
+    )
+    people: dict[str, tuple[tuple[Address, ...], tuple[Address, ...]]] = {}
+    senders: dict[tuple[str, str], Address] = {}
+    roles = {role.value: role for role in FolderRole}
+    found = []
+    stamp = datetime.fromtimestamp
+    for row in rows:
+        account, id_, mid, date, sender, name, recipients, subject, irt, refs, folder, headers = row
+        to_cc = people.get(recipients)
+        if to_cc is None:
+            parsed = json.loads(recipients)
+            to_cc = people[recipients] = (
+                tuple(Address(e, n) for e, n, r in parsed if r == "to"),
+                tuple(Address(e, n) for e, n, r in parsed if r == "cc"),
+            )
+        who = senders.get((sender, name))
+        if who is None:
+            who = senders[(sender, name)] = Address(sender, name)
+        found.append(
+            Message(
+                id=f"{account}\x1f{id_}",
+                message_id=mid,
+                date=stamp(date, UTC),
+                sender=who,
+                to=to_cc[0],
+                cc=to_cc[1],
+                subject=subject,
+                in_reply_to=irt,
+                references=tuple(json.loads(refs)) if refs != "[]" else (),
+                folder=roles[folder],
+                headers={} if mid in signals else json.loads(headers),
+            )
+        )
+    return found
+
+
 def signals_since(state: State, since: datetime) -> dict[str, Signals]:
     """The signals of messages dated `since` or later."""
     rows = state.db.execute(
@@ -47,7 +92,15 @@ def signals_since(state: State, since: datetime) -> dict[str, Signals]:
         "(SELECT message_id FROM messages WHERE date >= ?)",
         (int(since.timestamp()),),
     )
-    return {mid: signals_from_json(data, version) for mid, version, data in rows}
+    parsed: dict[tuple[str, str], Signals] = {}  # many messages share the same signals
+    found = {}
+    for mid, version, data in rows:
+        key = (data, version)
+        signals = parsed.get(key)
+        if signals is None:
+            signals = parsed[key] = signals_from_json(data, version)
+        found[mid] = signals
+    return found
 
 
 def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> Earlier:
@@ -78,13 +131,18 @@ def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> E
     touches: dict[str, list[tuple[datetime, str]]] = {}
     names: dict[str, str] = {}
     stamp = datetime.fromtimestamp
+    direct: dict[str, list[tuple[str, str]]] = {}  # recipients JSON → (address, name) To others
     for date, sender, name, recipients in rows:
         if is_user(sender):
             at = stamp(date, UTC)
-            for email, person, role in json.loads(recipients):
-                if role != "to" or is_user(email):
-                    continue
-                address = plain.get(email) or plain.setdefault(email, normalise(email))
+            people = direct.get(recipients)
+            if people is None:
+                people = direct[recipients] = [
+                    (normalise(email), person)
+                    for email, person, role in json.loads(recipients)
+                    if role == "to" and not is_user(email)
+                ]
+            for address, person in people:
                 touches.setdefault(address, []).append((at, "out"))
                 if person:
                     names[address] = person
