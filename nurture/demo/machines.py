@@ -118,6 +118,20 @@ def run(story: Story) -> None:
             signature=False,
         )
         story.negative("notification", msg, P.BILLING)
+    # Overnight, still unread at the anchor: the tracker's daily summary.
+    when = story.anchor - timedelta(hours=rng.uniform(1.0, 3.0))
+    msg = story.mail(
+        P.TRACKER,
+        (ALEX,),
+        when,
+        f"Daily summary: 3 issues assigned to you ({when:%d %b})",
+        "Good morning Alex,\n\nYou have 3 open issues assigned to you. Can you update their "
+        "status before stand-up?\n\nView your board: https://tracker.example/board\n",
+        headers=(("Auto-Submitted", "auto-generated"), ("Precedence", "list")),
+        signature=False,
+        seen=False,
+    )
+    story.negative("notification", msg, P.TRACKER)
     # Bounces: a typo in an address, and someone who left.
     for days_ago, wrong, right in ((120.0, _TYPO, P.MAYA), (48.0, _LEFT, None)):
         day = story.workday(story.local_day(days_ago))

@@ -108,6 +108,9 @@ def test_layout(demo: DemoPaths) -> None:
         for sub in ("cur", "new", "tmp"):
             assert (folder / sub).is_dir()
     assert any((demo.maildir / ".Sent" / "cur").iterdir())
+    assert any((demo.maildir / "new").iterdir())  # unread mail that arrived overnight
+    assert all(":2," not in p.name for p in (demo.maildir / "new").iterdir())
+    assert any(p.name.endswith(":2,RS") for p in (demo.maildir / "cur").iterdir())
     assert len(list(demo.calendar.glob("*.ics"))) >= 20
     assert demo.anchor == ANCHOR
     assert demo.config.is_file() and demo.truth.is_file()
