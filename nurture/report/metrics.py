@@ -556,6 +556,7 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
         nudges=nudges,
         weeks=trend,
         messages=sum(1 for m in messages if m.date >= since),
+        notes=_notes(messages, inputs.signals, skip, identity, since),
     )
     return _with_summary(report)
 
@@ -577,6 +578,31 @@ class _Who(Identity):
 
 
 _normalise = lru_cache(maxsize=None)(normalise)
+
+
+def _notes(
+    messages: Sequence[Message],
+    signals: Mapping[str, Signals],
+    skip: set[str],
+    who: Identity,
+    since: datetime,
+) -> tuple[str, ...]:
+    """Caveats the reader should know, such as mail the NLP has not read."""
+    unread = sum(
+        1
+        for m in messages
+        if m.date >= since
+        and m.message_id not in skip
+        and _signals(signals, m) is None
+        and (who.is_user(m.sender) or any(who.is_user(a) for a in m.recipients))
+    )
+    if not unread:
+        return ()
+    return (
+        f"{unread} of this period's messages to or from you have not been analysed, so "
+        "what they ask or promise is not counted (`nurture report` without --no-analyse "
+        "reads them first).",
+    )
 
 
 class _TierCache:

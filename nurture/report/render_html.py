@@ -51,6 +51,7 @@ th button { all: unset; cursor: pointer; } th button::after { content: " ↕"; o
 .within { color: var(--good); } .due { color: var(--warn); } .lapsed { color: var(--bad); }
 .untracked { color: var(--muted); } .late, .overdue { color: var(--warn); }
 .missed { color: var(--bad); } .on-time { color: var(--good); }
+.note { color: var(--warn); }
 """
 
 SORT_SCRIPT = """
@@ -483,6 +484,7 @@ def render(report: Report, zone: tzinfo) -> str:
 {report.messages} messages</div>
 <p class="privacy">{escape(report.privacy)}</p>
 <div class="summary" id="summary">{escape(report.summary)}</div>
+{"".join(f'<p class="note">{escape(note)}</p>' for note in report.notes)}
 <div class="tiles">{tile_html}</div>
 <h2>Charts</h2>
 <div class="charts">{figures}</div>

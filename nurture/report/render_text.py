@@ -245,6 +245,8 @@ def render(report: Report, console: Console, zone: tzinfo) -> None:
     )
     console.print(Text(report.privacy, style="dim"))
     console.print(Text(report.summary, style="bold cyan"))
+    for note in report.notes:
+        console.print(Text("note: " + note, style="yellow"))
     console.print()
     for part in (
         _tier_table(report),

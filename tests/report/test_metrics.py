@@ -308,3 +308,13 @@ def test_tier_filter_keeps_only_that_tier(tier: str) -> None:
     assert [f.tier for f in report.tiers] == [tier]
     assert report.overall.asked == 1 and report.overall.tier == tier
     assert {d.tier for d in report.debts} == {tier}
+
+
+def test_a_note_says_when_mail_was_not_analysed() -> None:
+    box = Box()
+    box.ask(BOB, ME, NOW - 3 * D)
+    assert compute(box.inputs(), NOW, timedelta(days=30)).notes == ()
+    box.mail(BOB, ME, NOW - 2 * D)  # never analysed
+    box.mail(ME, BOB, NOW - 1 * D)  # never analysed
+    notes = compute(box.inputs(), NOW, timedelta(days=30)).notes
+    assert len(notes) == 1 and notes[0].startswith("2 of this period's messages")
