@@ -111,7 +111,8 @@ class Settings:
     # A laptop shut for a long weekend still runs each job once (coalesced) on wake.
     misfire_grace: timedelta = timedelta(days=7)
     backoff_first: timedelta = timedelta(seconds=30)
-    backoff_max: timedelta = timedelta(hours=1)
+    # Capped low: when the network comes back, mail should flow again within minutes.
+    backoff_max: timedelta = timedelta(minutes=10)
     # A paused account (sign-in refused) is retried this often, silently.
     auth_retry_every: timedelta = timedelta(hours=1)
     # A job running longer than this is hung: the watchdog is let go to restart us.
