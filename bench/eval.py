@@ -410,33 +410,34 @@ def run(corpus: Path) -> dict[str, Any]:
 
 
 def table(report: dict[str, Any]) -> str:
-    rows = [f"{'signal':<22} {'metric':<34} value", "-" * 66]
-
-    def add(signal: str, metric: str, value: Any) -> None:
-        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        rows.append(f"{signal:<22} {metric:<34} {shown}")
-
+    """The report as an aligned plain-text table."""
+    rows: list[tuple[str, str, str]] = []
     if "asks" in report:
         a = report["asks"]
-        add("asks (sentences)", "precision / recall / F1", "")
-        rows[-1] = rows[-1].rstrip() + f" {a['precision']:.3f} / {a['recall']:.3f} / {a['f1']:.3f}"
-        add("", "n", a["n"])
+        rows.append(("asks (sentences)", "precision", f"{a['precision']:.3f}"))
+        rows.append(("", "recall", f"{a['recall']:.3f}"))
+        rows.append(("", "F1", f"{a['f1']:.3f}"))
+        rows.append(("", "sentences", str(a["n"])))
     for name, z in report.get("newest_text", {}).items():
-        add(f"newest text: {name}", "line accuracy (baseline)", "")
-        rows[-1] = rows[-1].rstrip() + f" {z['accuracy']:.3f} ({z['baseline_accuracy']:.3f})"
-        add("", "line F1", z["f1"])
-        add("", "n lines", z["n"])
+        rows.append((f"newest text: {name}", "line accuracy", f"{z['accuracy']:.3f}"))
+        rows.append(("", "baseline line accuracy", f"{z['baseline_accuracy']:.3f}"))
+        rows.append(("", "line F1", f"{z['f1']:.3f}"))
+        rows.append(("", "lines", str(z["n"])))
     if "upset" in report:
         u = report["upset"]
-        add("upset (messages)", "precision / recall / F1", "")
-        rows[-1] = rows[-1].rstrip() + f" {u['precision']:.3f} / {u['recall']:.3f} / {u['f1']:.3f}"
-        add("", "VADER best-threshold F1", u["baseline_f1"])
-        add("", "n", u["n"])
+        rows.append(("upset tone (messages)", "precision", f"{u['precision']:.3f}"))
+        rows.append(("", "recall", f"{u['recall']:.3f}"))
+        rows.append(("", "F1", f"{u['f1']:.3f}"))
+        rows.append(("", "VADER best-threshold F1", f"{u['baseline_f1']:.3f}"))
+        rows.append(("", "messages", str(u["n"])))
     if "robustness" in report:
         r = report["robustness"]
-        add("robustness", "files / errors", f"{r['files']} / {r['errors']}")
-    rows.extend(f"note: {note}" for note in TRAINED_ON)
-    return "\n".join(rows)
+        rows.append(("robustness", "files", str(r["files"])))
+        rows.append(("", "errors", str(r["errors"])))
+    lines = [f"{'signal':<24}{'metric':<26}{'value':>8}", "-" * 58]
+    lines += [f"{a:<24}{b:<26}{c:>8}" for a, b, c in rows]
+    lines += [f"note: {note}" for note in TRAINED_ON]
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

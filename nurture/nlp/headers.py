@@ -25,7 +25,6 @@ _OOO_SUBJECT = re.compile(
     r"away from (?:the )?office|on vacation|vacation reply)\b",
     re.IGNORECASE,
 )
-_OOO_ANYWHERE = re.compile(r"\bout of (?:the )?office\b", re.IGNORECASE)
 _INVITE_SUBJECT = re.compile(
     r"^\s*(?:invitation|updated invitation|accepted|declined|tentative(?:ly accepted)?|"
     r"canceled event|cancelled event|new event|event canceled|event cancelled)"
@@ -94,7 +93,8 @@ def header_verdict(message: Message) -> Automated | None:
     # Auto-replies: RFC 3834 Auto-Submitted, Exchange and vacation headers, subjects.
     auto_submitted = headers.get("auto-submitted", "").strip().lower()
     autoreplied = headers.get("x-ms-exchange-organization-autoreplied", "").strip()
-    ooo_subject = bool(_OOO_SUBJECT.match(subject) or _OOO_ANYWHERE.search(subject))
+    # Only at the start: "Re: out of office cover next week?" is a person writing.
+    ooo_subject = bool(_OOO_SUBJECT.match(subject))
     if ooo_subject or autoreplied:
         return Automated.OUT_OF_OFFICE
     if (
@@ -124,7 +124,7 @@ def header_verdict(message: Message) -> Automated | None:
     reply_to = headers.get("reply-to", "").strip().lower()
     if reply_to and _NO_REPLY.search(reply_to.split("<")[-1].lstrip()):
         return Automated.NO_REPLY
-    if headers.get("return-path", "").strip() in {"<>", ""} and "return-path" in headers:
+    if headers.get("return-path", "").strip() == "<>":
         # An empty envelope sender is what RFC 5321 requires of automatic notifications.
         return Automated.NOTIFICATION
     return None

@@ -50,6 +50,13 @@ DATE = {"date": "Wed, 4 Mar 2026 15:00:00 +0000"}
         ({}, "sam@example.org", "Invitation: Lunch", Automated.INVITATION),
         ({}, "sam@example.org", "Automatic reply: Numbers", Automated.OUT_OF_OFFICE),
         ({}, "sam@example.org", "Out of Office: back Monday", Automated.OUT_OF_OFFICE),
+        ({"return-path": "<>"}, "sam@example.org", "Your report", Automated.NOTIFICATION),
+        (
+            {"x-ms-exchange-organization-autoreplied": "yes"},
+            "sam@example.org",
+            "RE: budget",
+            Automated.OUT_OF_OFFICE,
+        ),
     ],
 )
 def test_automated_kinds(
@@ -66,6 +73,8 @@ def test_automated_kinds(
         ({"auto-submitted": "no"}, "Re: lunch"),
         ({"content-type": "multipart/alternative; boundary=b"}, "Invitation to talk"),
         ({"precedence": ""}, "Accepted the offer, thanks"),
+        ({"return-path": ""}, "Re: out of office cover next week?"),
+        ({"return-path": "<sam@example.org>"}, "Lunch"),
     ],
 )
 def test_personal_mail_is_not_automated(headers: dict[str, str], subject: str) -> None:
