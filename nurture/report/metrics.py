@@ -47,7 +47,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import threads as threading
-from ..contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
+from ..contacts import Identity, Interaction, learned_cadence, normalise, two_way
 from ..detect import ASK_MIN, ignore_reason
 from ..model import UTC, Address, CalendarEvent, Message, Signals
 from ..rules import Rulebook, Tier
@@ -412,7 +412,7 @@ class _Names:
         for m in messages:
             for a in (m.sender, *m.to, *m.cc):
                 if a.name:
-                    self.seen[normalise(a.email)] = a.name
+                    self.seen[_normalise(a.email)] = a.name
 
     def __call__(self, address: str) -> str:
         _, rule = self.rules.match_contact(address)
@@ -699,7 +699,7 @@ def _scan(
             others = who.others(m.to)
             if not others or seen_waiting:
                 continue
-            contact = normalise(others[0].email)
+            contact = _normalise(others[0].email)
             answer = next_other[i]
             if answer is None:
                 seen_waiting = True  # later questions in this thread wait on the same answer
@@ -707,7 +707,7 @@ def _scan(
         elif any(who.is_user(a) for a in m.to) or (
             s.greets_user and any(who.is_user(a) for a in m.cc)
         ):
-            contact = normalise(m.sender.email)
+            contact = _normalise(m.sender.email)
             ask = _Ask(m, contact, tier_of(contact), next_user[i], handled.get(m.message_id))
             if mine and mine[-1].reply_at == ask.reply_at:
                 mine[-1] = replace(mine[-1], superseded_at=m.date)
@@ -732,7 +732,7 @@ def _promises_in(
         others = who.others(m.to) or who.others(m.cc)
         if not dues or not others:
             continue
-        contact = normalise(others[0].email)
+        contact = _normalise(others[0].email)
         promises.append(_Promise(m, contact, tier_of(contact), min(dues), None))
 
 
@@ -779,6 +779,40 @@ def _keep_promises(
         promises[index] = _Promise(p.message, p.contact, p.tier, p.due, kept)
 
 
+def touches(
+    messages: Sequence[Message],
+    meetings: Sequence[CalendarEvent],
+    who: Identity,
+    skip: set[str],
+    now: datetime,
+) -> dict[str, list[tuple[datetime, str]]]:
+    """Per contact, every (when, "in" | "out" | "meeting") before `now`, oldest first.
+
+    The same rules as `contacts.interactions` (a test holds them equal), with the
+    address work cached: mail from the contact; the user's mail To them (not Cc);
+    meetings with them; never skipped (automated or ignored) mail.
+    """
+    found: dict[str, list[tuple[datetime, str]]] = {}
+    for m in messages:
+        if m.message_id in skip or m.date > now:
+            continue
+        if who.is_user(m.sender):
+            for a in m.to:
+                if not who.is_user(a):
+                    found.setdefault(_normalise(a.email), []).append((m.date, "out"))
+        else:
+            found.setdefault(_normalise(m.sender.email), []).append((m.date, "in"))
+    for e in meetings:
+        if e.end > now or e.cancelled:
+            continue
+        for a in e.attendees:
+            if not who.is_user(a):
+                found.setdefault(_normalise(a.email), []).append((e.start, "meeting"))
+    for items in found.values():
+        items.sort(key=lambda item: item[0])
+    return found
+
+
 def _contacts(
     messages: Sequence[Message],
     earlier: Earlier,
@@ -789,11 +823,11 @@ def _contacts(
     now: datetime,
 ) -> list[_Contact]:
     """Every two-way contact with their touches (mail both ways and meetings), oldest first."""
-    recent: dict[str, list[Interaction]] = interactions(messages, meetings, who, skip, now)
+    recent = touches(messages, meetings, who, skip, now)
     found = []
     for address in recent.keys() | earlier.touches.keys():
         before = earlier.touches.get(address, [])
-        items = [(i.at, i.kind) for i in recent.get(address, [])]
+        items = recent.get(address, [])
         if before:
             ordered = not items or before[-1][0] <= items[0][0]
             items = [*before, *items] if ordered else sorted([*before, *items])
@@ -919,7 +953,7 @@ def _nudges(
     rows = [
         (at, key, kind, action)
         for at, key, kind, contact, action in history
-        if since <= at <= now and wanted(tier_of(normalise(contact)))
+        if since <= at <= now and wanted(tier_of(_normalise(contact)))
     ]
     counts: Counter[tuple[str, str]] = Counter((kind, action) for _, _, kind, action in rows)
     totals: Counter[str] = Counter(action for _, _, _, action in rows)
@@ -935,7 +969,7 @@ def _nudges(
         for e in ledger.values()
         if e.state == "dismissed"
         and since <= e.updated <= now
-        and wanted(tier_of(normalise(e.contact)))
+        and wanted(tier_of(_normalise(e.contact)))
     ]
 
     def top(entries: Iterable[LedgerEntry], field_name: str) -> Cause | None:
@@ -994,7 +1028,7 @@ def _week(
     actions = Counter(
         action
         for at, _, _, contact, action in history
-        if (start <= at < end or at == end == now) and wanted(tier_of(normalise(contact)))
+        if (start <= at < end or at == end == now) and wanted(tier_of(_normalise(contact)))
     )
     return Week(
         start=start,

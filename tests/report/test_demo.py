@@ -267,3 +267,21 @@ def test_the_report_holds_no_message_text(demo: Demo, real: Report) -> None:
     assert not [s for s in sentences if s in text]  # ... and never in the report
     for row in demo.truth["promises"]:
         assert row["text"] not in text
+
+
+def test_touches_follow_the_contacts_module(demo: Demo) -> None:
+    """The report's cached touch list is exactly `contacts.interactions` (the detectors')."""
+    from nurture.contacts import interactions
+    from nurture.detect import ignore_reason
+    from nurture.report.metrics import touches
+
+    inputs = demo.inputs
+    skip = {
+        m.message_id
+        for m in inputs.messages
+        if ignore_reason(m, inputs.signals.get(m.message_id), inputs.rules)
+    }
+    theirs = interactions(inputs.messages, inputs.meetings, inputs.identity, skip, ANCHOR)
+    ours = touches(inputs.messages, inputs.meetings, inputs.identity, skip, ANCHOR)
+    assert len(ours) > 20
+    assert ours == {a: [(i.at, i.kind) for i in items] for a, items in theirs.items()}
