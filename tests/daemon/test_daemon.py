@@ -228,8 +228,12 @@ def test_a_long_sync_that_commits_batches_keeps_the_watchdog_fed(
     app.working.set()
     with caplog.at_level(logging.ERROR, logger="nurture"):
         daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
-        wait_for(lambda: daemon.worker.busy_for() is not None, what="the long sync")
-        wait_for(lambda: daemon.worker.busy_for()[1] > 2.5, what="a sync past hang_after")
+
+        def long_sync_running() -> bool:
+            busy = daemon.worker.busy_for()
+            return busy is not None and busy[0] == "sync:work" and busy[1] > 2.5
+
+        wait_for(long_sync_running, what="a sync running past hang_after")
         pings = listener.count("WATCHDOG=1")
         wait_for(lambda: listener.count("WATCHDOG=1") >= pings + 3, what="pings during it")
     app.working.clear()
