@@ -62,6 +62,7 @@ class Event:
     exdates: tuple[datetime, ...] = ()
     overrides: tuple[Override, ...] = ()
     transparent: bool = False
+    cancelled: bool = False
     stamp: datetime | None = None
 
     @property
@@ -103,7 +104,7 @@ def _vevent(event: Event, start: datetime | date, end: datetime | date) -> icale
             att.params["PARTSTAT"] = "ACCEPTED"
             ev.add("attendee", att)
     ev.add("transp", "TRANSPARENT" if event.transparent else "OPAQUE")
-    ev.add("status", "CONFIRMED")
+    ev.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     return ev
 
 

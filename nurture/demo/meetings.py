@@ -193,6 +193,32 @@ def run(story: Story) -> None:
             )
             story.negative("invitation", invite, organizer)
         story.events.append(ev)
+    # Time that looks taken but is free: a cancelled talk, a day working from home.
+    day = story.workday(story.local_day(-2), back=False)
+    begin = _free(story, story.at(day, 12.5), timedelta(hours=1))
+    story.events.append(
+        Event(
+            uid=uid(story, "lunch-talk"),
+            summary="Lunch & learn: accessibility basics (cancelled)",
+            start=begin,
+            end=begin + timedelta(hours=1),
+            attendees=(P.SAM_P, P.CHLOE, P.BEN),
+            location="Studio, 2nd floor",
+            cancelled=True,
+            stamp=stamp,
+        )
+    )
+    wfh = story.workday(story.local_day(-5), back=False)
+    story.events.append(
+        Event(
+            uid=uid(story, "wfh"),
+            summary="Working from home",
+            start=wfh,
+            end=wfh + timedelta(days=1),
+            transparent=True,
+            stamp=stamp,
+        )
+    )
     # Acceptances of Alex's invitations.
     for ev in story.events:
         if ev.summary in ("Quote walkthrough", "Bluewater proposal presentation"):
