@@ -303,9 +303,16 @@ def thread(
                 (me,),
                 t,
                 f"{auto_reply}: {subject}",
-                f"Thank you for your message. I am out of the office until "
-                f"{back:%A %d %B} with limited access to "
-                "email. For urgent matters please contact the main office.",
+                (
+                    f"Vielen Dank für Ihre Nachricht. Ich bin bis zum {back:%d.%m.%Y} nicht "
+                    "im Büro und lese meine E-Mails nur eingeschränkt. In dringenden Fällen "
+                    "wenden Sie sich bitte an die Zentrale.\n\nThank you for your message. I "
+                    f"am out of the office until {back:%d.%m.%Y}."
+                    if person.tz == P.BERLIN
+                    else f"Thank you for your message. I am out of the office until "
+                    f"{back:%A %d %B} with limited access to email. For urgent matters "
+                    "please contact the main office."
+                ),
                 parent=first,
                 headers=(
                     ("Auto-Submitted", "auto-replied"),
