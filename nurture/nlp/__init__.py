@@ -195,9 +195,20 @@ def _signals_for(
         commitments=tuple(commitments),
         upset=round(message_upset, 3),
         upset_sentence=_trim(upset_sentence) if message_upset >= UPSET_THRESHOLD else "",
-        greets_user=signals.greets(first_lines, reader.names),
+        greets_user=signals.greets(first_lines, reader.names or _names_from(reader.addresses)),
         version=ANALYSER_VERSION,
     )
+
+
+def _names_from(addresses: Sequence[str]) -> tuple[str, ...]:
+    """First names guessed from addresses like alex.morgan@example.com ("alex")."""
+    names = []
+    for address in addresses:
+        local = address.partition("@")[0]
+        first = re.split(r"[._\-+]", local)[0]
+        if len(first) >= 3 and first.isalpha():
+            names.append(first)
+    return tuple(names)
 
 
 def _verdict(message: Message) -> Automated | None:

@@ -215,8 +215,14 @@ def promise_score(sentence: str) -> float:
     verb = (match.group("verb") or "").lower()
     modal = match.group(0).lower()
     if " can " in f" {modal} " or " could " in f" {modal} " or verb == "try":
-        return 0.5
+        return 0.5  # an offer, not yet a promise
+    if verb in _VAGUE_VERBS:
+        return 0.6  # "we will have lunch": a plan more than an undertaking
     return 0.9
+
+
+# Verbs that name a plan as often as an undertaking to the reader.
+_VAGUE_VERBS = frozenset({"have", "do", "take", "make", "come", "put", "run", "talk", "speak"})
 
 
 # --------------------------------------------------------------------------- tone

@@ -178,6 +178,12 @@ def test_greeting(opening: str, expected: bool, reader: Reader) -> None:
     assert signals.greets_user is expected  # type: ignore[attr-defined]
 
 
+def test_greeting_falls_back_to_the_address_name() -> None:
+    reader = Reader(addresses=("alex.morgan@example.com",))
+    assert one("Hi Alex,\n\nThe report is attached.", reader).greets_user  # type: ignore[attr-defined]
+    assert not one("Hi Sam,\n\nThe report is attached.", reader).greets_user  # type: ignore[attr-defined]
+
+
 def test_automated_mail_is_not_analysed(reader: Reader) -> None:
     message = make_message(headers={"list-id": "<x.example.org>"})
     [signals] = analyse([(message, Body(text="Could you send me the file?"))], reader)
