@@ -72,6 +72,11 @@ document.querySelectorAll("table.sortable th button").forEach(function (button) 
     rows.forEach(function (r) { body.appendChild(r); });
   });
 });
+// "report.html#sort=staleness" opens the contact table sorted by that column.
+var wanted = decodeURIComponent((location.hash.match(/sort=([^&]+)/) || [])[1] || "");
+document.querySelectorAll("table.sortable th button").forEach(function (button) {
+  if (wanted && button.textContent === wanted) { button.click(); }
+});
 """
 
 CSP = (

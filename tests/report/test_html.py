@@ -9,6 +9,7 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -143,3 +144,20 @@ def test_chromium_screenshot_is_not_blank(page: Path, tmp_path: Path) -> None:
     if os.environ.get("NURTURE_UPDATE_SCREENSHOT") == "1":  # refresh the README's picture
         DOCS.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS)
+
+
+@pytest.mark.parametrize("column", ["staleness", "days since"])
+def test_the_contact_table_sorts(page: Path, tmp_path: Path, column: str) -> None:
+    done = run_chromium(tmp_path, page.as_uri() + f"#sort={quote(column)}", "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = re.search(r'<table class="sortable" id="contacts">.*?</table>', done.stdout, re.S)
+    assert table
+    heads = re.findall(r"<button[^>]*>([^<]+)</button>", table.group(0))
+    index = heads.index(column)
+    values = [
+        float(re.findall(r'data-value="([^"]*)"', row)[index])
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)[1:]
+    ]
+    assert len(values) > 10
+    assert values == sorted(values, reverse=True)  # first click: highest first
+    assert len(set(values)) > 1
