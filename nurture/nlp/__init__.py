@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
 from nurture.nlp import dates, signals
-from nurture.nlp.headers import header_verdict
+from nurture.nlp.headers import body_verdict, bulk_footer, header_verdict
 from nurture.nlp.text import body_text, newest_lines, newest_text, quote_marks
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-2"
+ANALYSER_VERSION = "nlp-3"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -235,8 +235,15 @@ def analyse(
             results[index] = Signals(automated=verdict, version=ANALYSER_VERSION)
             continue
         try:
+            kind = body_verdict(body)
+            if kind is not None:
+                results[index] = Signals(automated=kind, version=ANALYSER_VERSION)
+                continue
             lines = newest_lines(body_text(body, strict=strict))
             text = model_text(lines)
+            if bulk_footer(lines):
+                results[index] = Signals(automated=Automated.BULK, version=ANALYSER_VERSION)
+                continue
         except Exception:
             if strict:
                 raise

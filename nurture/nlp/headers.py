@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from nurture.model import Address, Automated, Message
+from nurture.model import Address, Automated, Body, Message
 
 _NO_REPLY = re.compile(
     r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|"
@@ -128,3 +128,46 @@ def header_verdict(message: Message) -> Automated | None:
         # An empty envelope sender is what RFC 5321 requires of automatic notifications.
         return Automated.NOTIFICATION
     return None
+
+
+# A text/calendar part anywhere in the MIME tree (invitations often sit inside a
+# multipart/alternative, so the top-level Content-Type does not show them).
+_CALENDAR_PART = re.compile(rb"(?im)^content-type:[ \t]*text/calendar\b")
+_REPORT_PART = re.compile(
+    rb"(?im)^content-type:[ \t]*message/(?:delivery-status|disposition-notification)\b"
+)
+
+
+def body_verdict(body: Body) -> Automated | None:
+    """Machine-sent kinds that only the MIME structure shows (one cheap scan of the raw bytes)."""
+    raw = body.raw
+    if not raw:
+        return None
+    head = raw[:262_144]
+    if _CALENDAR_PART.search(head):
+        return Automated.INVITATION
+    if _REPORT_PART.search(head):
+        return Automated.BOUNCE
+    return None
+
+
+# Footers that only bulk mail carries.
+_BULK_FOOTER = re.compile(
+    r"(?:\bto unsubscribe\b|\bclick here to unsubscribe\b|\bunsubscribe (?:from|here|at)\b|"
+    r"\bif you (?:no longer wish|would (?:rather|prefer) not) to receive\b|"
+    r"\byou (?:are|were) receiving this (?:e-?mail|message|newsletter)\b|"
+    r"\bmanage (?:your )?(?:e-?mail |subscription |notification )?preferences\b|"
+    r"\bview (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser\b|"
+    r"\bopt[- ]out of (?:future|these)\b)",
+    re.IGNORECASE,
+)
+
+
+def bulk_footer(lines: list[str]) -> bool:
+    """Whether the newest text ends like bulk mail ("to unsubscribe ...", "manage preferences").
+
+    Only the last lines count, where such footers sit, and questions never do: a person
+    asking "how do I unsubscribe from the list?" is not a newsletter.
+    """
+    tail = [line for line in lines if line.strip() and not line.rstrip().endswith("?")][-15:]
+    return bool(_BULK_FOOTER.search(" ".join(tail)[-3000:]))

@@ -27,7 +27,7 @@ _BOILERPLATE = re.compile(
     r"|\bhope (?:you|this|all|everyone|that)\b"
     r"|\bhave a (?:good|great|nice) (?:day|weekend|week|evening|one)"
     r"|\bthanks? (?:you )?(?:in advance|again)\b"
-    r"|\bunsubscribe\b|\bclick here\b|\bopt[- ]out\b|\bview (?:this|it) in your browser"
+    r"|\bclick here\b|\bopt[- ]out\b|\bview (?:this|it) in your browser"
     r"|\bhow are you\b|\bhow(?:'s| is| was) (?:it going|everything|your (?:day|weekend|week|trip))"
     r"|\bguess what\b|\bwho knows\b|\bwhy not\?|\bwhat else is new\b)",
     re.IGNORECASE,

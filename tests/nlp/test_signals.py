@@ -184,6 +184,34 @@ def test_greeting_falls_back_to_the_address_name() -> None:
     assert not one("Hi Sam,\n\nThe report is attached.", reader).greets_user  # type: ignore[attr-defined]
 
 
+def test_calendar_part_inside_alternative_is_an_invitation(reader: Reader) -> None:
+    raw = (
+        b"From: sam@example.org\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nCould you join the planning call?\r\n"
+        b"--b\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\n"
+        b"END:VCALENDAR\r\n--b--\r\n"
+    )
+    [signals] = analyse([(make_message(), Body(raw=raw))], reader)
+    assert signals.automated is Automated.INVITATION
+
+
+def test_newsletter_footer_is_bulk(reader: Reader) -> None:
+    text = (
+        "Could you tell us what you think of our new range?\n\n"
+        "You are receiving this email because you signed up at example.org.\n"
+        "To unsubscribe, click here."
+    )
+    assert one(text, reader).automated is Automated.BULK  # type: ignore[attr-defined]
+
+
+def test_asking_how_to_unsubscribe_is_personal(reader: Reader) -> None:
+    text = "Hi Alex,\n\nDo you know how to unsubscribe from the club list?\n\nThanks,\nSam"
+    signals = one(text, reader)
+    assert signals.automated is None  # type: ignore[attr-defined]
+    assert len(signals.asks) == 1  # type: ignore[attr-defined]
+
+
 def test_automated_mail_is_not_analysed(reader: Reader) -> None:
     message = make_message(headers={"list-id": "<x.example.org>"})
     [signals] = analyse([(message, Body(text="Could you send me the file?"))], reader)
