@@ -11,7 +11,7 @@ import click
 from ..durations import parse_duration
 from ..errors import Problem, UserError
 from ..model import UTC
-from .common import app_from, console, fail, parse_now
+from .common import app_from, console, errors, fail, parse_now
 
 
 @click.command()
@@ -71,7 +71,12 @@ def report(
                 )
             )
         if not no_analyse:
-            fill_signals(app, now - span, now)
+            fill_signals(
+                app,
+                now - span,
+                now,
+                lambda n: errors.print(f"reading {n} messages of the period once (not stored) …"),
+            )
         inputs = gather(app.state, app.rules, app.config.addresses, now - span)
         result = compute(inputs, now, span, tier)
         zone = app.rules.work.zone

@@ -14,6 +14,7 @@ application analyses it again and keeps the sentence behind the nudge.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,8 +47,13 @@ def without_text(signals: Signals) -> Signals:
     )
 
 
-def fill_signals(app: App, since: datetime, now: datetime) -> int:
-    """Analyse the period's unanalysed messages; return how many were analysed."""
+def fill_signals(
+    app: App, since: datetime, now: datetime, announce: Callable[[int], None] | None = None
+) -> int:
+    """Analyse the period's unanalysed messages; return how many were analysed.
+
+    `announce(n)` is told how many will be read before the (possibly slow) reading.
+    """
     have = app.state.signals()
     todo = [
         m
@@ -59,6 +65,8 @@ def fill_signals(app: App, since: datetime, now: datetime) -> int:
     ]
     if not todo:
         return 0
+    if announce is not None:
+        announce(len(todo))
     reader = nlp.Reader(
         addresses=app.config.addresses,
         names=app.identity.names,

@@ -318,3 +318,19 @@ def test_a_note_says_when_mail_was_not_analysed() -> None:
     box.mail(ME, BOB, NOW - 1 * D)  # never analysed
     notes = compute(box.inputs(), NOW, timedelta(days=30)).notes
     assert len(notes) == 1 and notes[0].startswith("2 of this period's messages")
+
+
+def test_an_empty_mailbox_still_makes_a_report() -> None:
+    import json as _json
+    from importlib import resources
+
+    from .schema_check import errors
+
+    report = compute(Box().inputs(), NOW, timedelta(days=30))
+    assert report.overall.asked == 0 and report.overall.median_reply_hours is None
+    assert len(report.weeks) >= 4 and report.keep_in_touch.contacts == ()
+    schema = _json.loads((resources.files("nurture") / "report" / "schema.json").read_text())
+    assert errors(to_json(report), schema, schema) == []
+    out = io.StringIO()
+    render_text(report, Console(file=out, width=120, color_system=None), UTC)
+    assert "none" in render_html(report, UTC) and "Relationship report" in out.getvalue()
