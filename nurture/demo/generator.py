@@ -129,6 +129,9 @@ _CONFIG = """\
 name = "Alex Morgan"
 addresses = ["alex@brightpath.example", "alex.morgan@mail.example"]
 
+[paths]
+state = "state"   # the demo keeps its own state beside its data, never in yours
+
 [accounts.mail]
 connector = "local"
 maildir = "mail"
