@@ -33,8 +33,9 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp("report") / "demo"
     paths = generate(root, ANCHOR)
-    with paths.config.open("a", encoding="utf-8") as f:
-        f.write('\n[paths]\nstate = "state"\n')
+    if "[paths]" not in paths.config.read_text(encoding="utf-8"):  # keep state in tmp
+        with paths.config.open("a", encoding="utf-8") as f:
+            f.write('\n[paths]\nstate = "state"\n')
     app = App.load(paths.config)
     try:
         for account in app.mail_accounts():
