@@ -54,7 +54,12 @@ def fill_signals(
 
     `announce(n)` is told how many will be read before the (possibly slow) reading.
     """
-    have = app.state.signals()
+    # Signals the application made are kept; ours are redone when the analyser changed.
+    have = {
+        mid
+        for mid, s in app.state.signals().items()
+        if s.version == VERSION or not s.version.endswith("+report")
+    }
     todo = [
         m
         for m in app.state.messages(since)

@@ -285,3 +285,21 @@ def test_touches_follow_the_contacts_module(demo: Demo) -> None:
     ours = touches(inputs.messages, inputs.meetings, inputs.identity, skip, ANCHOR)
     assert len(ours) > 20
     assert ours == {a: [(i.at, i.kind) for i in items] for a, items in theirs.items()}
+
+
+def test_filling_again_reads_nothing_new(demo: Demo) -> None:
+    """The period was analysed once; a second report reads no mail again, and what the
+    report stored holds scores and dates only."""
+    from nurture.app import App
+    from nurture.report.fill import VERSION, fill_signals
+
+    app = App.load(demo.paths.config)
+    try:
+        assert fill_signals(app, SINCE, ANCHOR) == 0
+        ours = [s for s in app.state.signals().values() if s.version == VERSION]
+    finally:
+        app.close()
+    assert len(ours) > 100
+    assert any(s.asks for s in ours)
+    assert all(a.sentence == "" for s in ours for a in s.asks)
+    assert all(c.sentence == "" for s in ours for c in s.commitments)
