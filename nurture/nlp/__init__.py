@@ -118,6 +118,7 @@ def _fallback_sentences(text: str) -> list[_Sentence]:
 def _doc_sentences(doc: object) -> list[_Sentence]:
     """Sentences of a spaCy Doc, also split at blank lines the model ran across."""
     found: list[_Sentence] = []
+    text: str = doc.text  # type: ignore[attr-defined]  # Doc.text joins every token: once
     for sent in doc.sents:  # type: ignore[attr-defined]
         words: list[str] = []
         tags: list[str] = []
@@ -126,7 +127,7 @@ def _doc_sentences(doc: object) -> list[_Sentence]:
         for token in sent:
             if token.is_space and "\n" in token.text:
                 if words and start is not None and end is not None:
-                    found.append(_Sentence(doc.text[start:end], tuple(words), tuple(tags)))  # type: ignore[attr-defined]
+                    found.append(_Sentence(text[start:end], tuple(words), tuple(tags)))
                 words, tags, start, end = [], [], None, None
                 continue
             if token.is_space:
@@ -137,7 +138,7 @@ def _doc_sentences(doc: object) -> list[_Sentence]:
             words.append(token.text)
             tags.append(token.tag_)
         if words and start is not None and end is not None:
-            found.append(_Sentence(doc.text[start:end], tuple(words), tuple(tags)))  # type: ignore[attr-defined]
+            found.append(_Sentence(text[start:end], tuple(words), tuple(tags)))
     return found
 
 
