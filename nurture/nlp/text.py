@@ -74,6 +74,20 @@ def _decode_part(part: MimeMessage) -> str:
     return payload.decode("latin-1", errors="replace")
 
 
+# Header fields at least one of which any real message carries.
+_KNOWN_HEADERS = frozenset(
+    "from to cc subject date message-id received return-path mime-version content-type "
+    "reply-to sender delivered-to x-mailer in-reply-to references".split()
+)
+
+
+def _decode_bytes(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
 def _leaves(msg: MimeMessage, depth: int = 0) -> Iterator[MimeMessage]:
     """The leaf parts in order, not descending into attached or forwarded messages."""
     if depth > 20:
@@ -106,9 +120,13 @@ def mime_text(raw: bytes) -> tuple[str, bool]:
     """The body text of a raw RFC 822 message and whether it came from HTML."""
     try:
         msg = email.message_from_bytes(raw[: MAX_CHARS * 8])
+        has_headers = any(name.lower() in _KNOWN_HEADERS for name in msg.keys())
     except Exception:
         log.debug("unparsable message, reading it as text")
-        return raw[:MAX_CHARS].decode("utf-8", errors="replace"), False
+        has_headers = False
+    if not has_headers:
+        # A bare body handed over as bytes ("bq: ..." is not a header field).
+        return _decode_bytes(raw[: MAX_CHARS * 4])[:MAX_CHARS], False
     html: str | None = None
     for part in _leaves(msg):
         if _is_attachment(part):

@@ -142,3 +142,10 @@ def test_html_only_message() -> None:
 
 def test_empty_body() -> None:
     assert newest_text(Body()) == ""
+
+
+def test_raw_body_without_headers_is_read_as_text() -> None:
+    raw = b"bq: the first line looks like a header field\n\nMy answer is below.\n"
+    assert newest_text(Body(raw=raw)).splitlines()[0] == (
+        "bq: the first line looks like a header field"
+    )
