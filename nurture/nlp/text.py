@@ -120,7 +120,7 @@ def mime_text(raw: bytes) -> tuple[str, bool]:
     """The body text of a raw RFC 822 message and whether it came from HTML."""
     try:
         msg = email.message_from_bytes(raw[: MAX_CHARS * 8])
-        has_headers = any(name.lower() in _KNOWN_HEADERS for name in msg.keys())
+        has_headers = any(name.lower() in _KNOWN_HEADERS for name in msg)
     except Exception:
         log.debug("unparsable message, reading it as text")
         has_headers = False
