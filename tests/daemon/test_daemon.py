@@ -18,6 +18,11 @@ from .conftest import FAST, FakeApp, NotifyListener, OffsetClock, Report, wait_f
 MakeDaemon = Callable[..., Daemon]
 
 
+def idle(daemon: Daemon) -> bool:
+    """Nothing running on the worker (a finished job has also released its instance)."""
+    return daemon.worker.busy_for() is None
+
+
 def test_start_syncs_every_account_then_reconciles_and_says_ready(
     make_daemon: MakeDaemon, listener: NotifyListener
 ) -> None:
@@ -37,6 +42,7 @@ def test_a_sync_with_changes_triggers_a_reconcile_right_away(make_daemon: MakeDa
     daemon = make_daemon(app)
     daemon.start()
     wait_for(lambda: app.count("reconcile") == 1, what="the first reconcile")
+    wait_for(lambda: app.count("sync") == 1 and idle(daemon), what="the first cycle to end")
     before = app.count("reconcile")
     app.script["work"] = [3]
     daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
@@ -247,6 +253,7 @@ def test_a_clock_jump_runs_due_jobs_at_once(make_daemon: MakeDaemon) -> None:
     daemon.start()
     wait_for(lambda: app.count("reconcile") >= 1, what="the first cycle")
     wait_for(lambda: app.count("rules_changed") >= 1, what="a first tick (the clock baseline)")
+    wait_for(lambda: app.count("sync") == 1 and idle(daemon), what="the first cycle to end")
     syncs, reconciles = app.count("sync"), app.count("reconcile")
     # Intervals are an hour: nothing would run for an hour without the resume logic.
     clock.shift = 2 * 3600
