@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -52,22 +53,20 @@ def _more(table: Table, total: int, shown: int) -> None:
 
 
 def _tier_table(report: Report) -> Table:
-    table = Table(title="Replies, debts and promises", title_justify="left")
-    for column in (
-        "tier",
-        "window",
-        "asked",
-        "median",
-        "p90",
-        "in window",
-        "owed",
-        "oldest",
-        "waiting",
-        "promises ✓/late/✗/open",
-    ):
-        table.add_column(column, justify="left" if column == "tier" else "right")
+    table = Table(
+        title="Replies, debts and promises",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("tier", no_wrap=True, min_width=9)
+    for column in ("window", "asked", "median", "p90", "within", "owed", "oldest", "waiting"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column("kept", justify="right", no_wrap=True, min_width=4)  # on time / judged
 
     def row(f: Figures, style: str = "") -> None:
+        judged = f.promises_on_time + f.promises_late + f.promises_missed
         table.add_row(
             f.tier,
             format_hours(f.reply_within_hours),
@@ -78,7 +77,7 @@ def _tier_table(report: Report) -> Table:
             str(f.open_debts),
             _days(f.oldest_debt_days),
             str(f.questions_waiting),
-            f"{f.promises_on_time}/{f.promises_late}/{f.promises_missed}/{f.promises_open}",
+            f"{f.promises_on_time}/{judged}" if judged else "–",
             style=style,
         )
 
@@ -86,6 +85,7 @@ def _tier_table(report: Report) -> Table:
         if f.asked or f.questions_waiting or f.contacts_within + f.contacts_due + f.contacts_lapsed:
             row(f)
     row(report.overall, "bold")
+    table.caption = "within: answered inside the reply window · kept: promises kept on time / due"
     return table
 
 
