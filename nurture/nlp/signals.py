@@ -63,7 +63,6 @@ _IMPERATIVE = frozenset(
     meet bring attend arrange coordinate submit prepare draft circulate pass share
     plan talk discuss note remember verify ensure follow grab ping try mark hold""".split()
 )
-_NOT_IMPERATIVE_AFTER = frozenset({"me", "us"})
 
 
 def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:

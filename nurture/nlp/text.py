@@ -249,6 +249,8 @@ _LOTUS_DATE = re.compile(
 _LOTUS_ON = re.compile(
     r"\bon\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$", re.I
 )
+_LOTUS_ON_WRAPPED = re.compile(r"\bon\s+\d{1,2}/\d{1,2}/\d{2,4}\s*$", re.I)
+_LOTUS_TIME = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$", re.I)
 _LOTUS_NAME = re.compile(r"^\s*[\w.'\- ]{2,60}@[\w\-]{2,30}(?:/[\w\-]{1,30})*\s*$")
 # Attachment placeholders: " - budget.xls", " <<budget.xls>>", "<Embedded Picture (Metafile)>".
 _ATTACHMENT = re.compile(
@@ -396,6 +398,13 @@ def _lotus_header_at(lines: list[str], i: int) -> int:
         return -1
     if _LOTUS_ON.search(line) and len(line.strip()) < 200:
         return i
+    if (
+        _LOTUS_ON_WRAPPED.search(line)
+        and i + 1 < len(lines)
+        and _LOTUS_TIME.match(lines[i + 1])
+        and len(line.strip()) < 200
+    ):
+        return i  # '"Name" <a@b> on 02/15/2001' wrapped before its time
     if _LOTUS_DATE.match(line) and len(line.strip()) < 200:
         # A date line followed closely by To:/cc: fields; the sender's name sits just above.
         ahead = [lines[j] for j in range(i + 1, min(len(lines), i + 6))]

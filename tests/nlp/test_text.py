@@ -31,6 +31,8 @@ STYLES = {
     "Alex Morgan/HQ/CORP@CORP\n\t\t cc: \n\t\t Subject: budget\n\nCan you look at the budget?\n",
     "lotus-on": NEW + '\n\n"Park, Jordan" <jordan@example.net> on 03/03/2026 09:14:00 AM\n\n'
     "To: <alex@example.com>\ncc:\n\nSubject: budget\n\nCan you look at the budget?\n",
+    "lotus-on-wrapped": NEW + '\n\n"Park, Jordan" <jordan@example.net> on 03/03/2026\n'
+    "09:14:00 AM\n\nTo: <alex@example.com>\ncc:\n\nSubject: budget\n\nCan you look?\n",
     "lotus-forwarded": NEW + "\n---------------------- Forwarded by Alex Morgan/HQ/CORP on "
     "03/03/2026 09:20 AM ---------------------------\n\nJordan Park\n03/03/2026 09:14 AM\n"
     "To: Alex Morgan/HQ/CORP@CORP\ncc:\nSubject: budget\n\nCan you look at the budget?\n",
