@@ -52,7 +52,7 @@ def report(
 
     Shows names, addresses, dates and subjects only — never message text.
     """
-    from ..report import compute, gather, to_json
+    from ..report import make, to_json
     from ..report.fill import fill_signals
     from ..report.render_html import render as render_html
     from ..report.render_text import render as render_text
@@ -77,8 +77,7 @@ def report(
                 now,
                 lambda n: errors.print(f"reading {n} messages of the period once (not stored) …"),
             )
-        inputs = gather(app.state, app.rules, app.config.addresses, now - span)
-        result = compute(inputs, now, span, tier)
+        result = make(app.state, app.rules, app.config.addresses, now, span, tier)
         zone = app.rules.work.zone
         if html_path is not None:
             html_path.parent.mkdir(parents=True, exist_ok=True)
