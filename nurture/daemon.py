@@ -496,10 +496,13 @@ class Daemon:
             return
         self._config_problems = ()
         old = self.app
-        if old is not None:
-            old.close()
         self._rule_problems.clear()
         self._install(app)
+        if old is not None:
+            try:
+                old.close()
+            except Exception as error:
+                log.warning("closing the previous configuration: %s", error)
         count = len(self.accounts)
         log.info(
             "reloaded configuration and rules (%d mail account%s)", count, "" if count == 1 else "s"
@@ -534,10 +537,10 @@ class Daemon:
             return
         if state.failures or state.paused:
             log.info("%s: mail sync works again", account)
+            app.record_account_status(account, ok=True)
         state.failures, state.paused, state.error, state.backoff_until = 0, False, "", None
         state.last_ok = now
         self._status.last_sync = now
-        app.record_account_status(account, ok=True)
         if changes:
             log.debug("%s: %d messages changed", account, changes)
             self._status.pending[account] = self._status.pending.get(account, 0) + changes

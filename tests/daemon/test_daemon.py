@@ -87,6 +87,7 @@ def test_repeated_transient_errors_log_once_then_recover(
     messages = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert sum("network unreachable" in m for m in messages) == 1
     assert any("works again" in r.message for r in caplog.records if r.levelno == logging.INFO)
+    assert app.statuses[-1] == ("work", True, "", False)  # `nurture status` sees it recovered
 
 
 def test_backoff_grows_with_jitter_and_respects_the_cap() -> None:
