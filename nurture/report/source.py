@@ -110,48 +110,53 @@ def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> E
         "SELECT date, sender, sender_name, recipients FROM messages WHERE date < ? ORDER BY date",
         (limit,),
     ).fetchall()
-    user: dict[str, bool] = {}
-
-    def is_user(address: str) -> bool:
-        found = user.get(address)
-        if found is None:
-            found = user[address] = who.is_user(address)
-        return found
-
-    last = {sender: date for date, sender, _, _ in rows if not is_user(sender)}
-    machine = {}
-    for sender, date in last.items():  # one indexed lookup per sender
-        row = state.db.execute(
-            "SELECT date, sender, sender_name, subject, folder, headers FROM messages "
-            "WHERE date = ? AND sender = ?",
-            (date, sender),
-        ).fetchone()
-        machine[sender] = _machine(row, rules)
-    plain: dict[str, str] = {}
+    senders = {sender for _, sender, _, _ in rows}
+    users = {sender for sender in senders if who.is_user(sender)}
+    last = {sender: date for date, sender, _, _ in rows if sender not in users}
+    machine = _machines(state, last, rules)
+    plain = {sender: normalise(sender) for sender in senders}
     touches: dict[str, list[tuple[datetime, str]]] = {}
     names: dict[str, str] = {}
     stamp = datetime.fromtimestamp
     direct: dict[str, list[tuple[str, str]]] = {}  # recipients JSON → (address, name) To others
     for date, sender, name, recipients in rows:
-        if is_user(sender):
+        if sender in users:
             at = stamp(date, UTC)
             people = direct.get(recipients)
             if people is None:
                 people = direct[recipients] = [
                     (normalise(email), person)
                     for email, person, role in json.loads(recipients)
-                    if role == "to" and not is_user(email)
+                    if role == "to" and not who.is_user(email)
                 ]
             for address, person in people:
                 touches.setdefault(address, []).append((at, "out"))
                 if person:
                     names[address] = person
         elif not machine[sender]:
-            address = plain.get(sender) or plain.setdefault(sender, normalise(sender))
+            address = plain[sender]
             touches.setdefault(address, []).append((stamp(date, UTC), "in"))
             if name:
                 names[address] = name
     return Earlier(touches, names)
+
+
+def _machines(state: State, last: dict[str, int], rules: Rulebook) -> dict[str, bool]:
+    """Sender → machine-sent, judged on each sender's latest message (`last`: its date)."""
+    found: dict[str, bool] = {}
+    dates = sorted(set(last.values()))
+    for start in range(0, len(dates), 500):  # the date index finds them; IN keeps it one query
+        chunk = dates[start : start + 500]
+        rows = state.db.execute(
+            "SELECT date, sender, sender_name, subject, folder, headers FROM messages "
+            f"WHERE date IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for row in rows:
+            sender = row[1]
+            if last.get(sender) == row[0] and sender not in found:
+                found[sender] = _machine(row, rules)
+    return found
 
 
 def _machine(row: Sequence[object], rules: Rulebook) -> bool:
