@@ -26,7 +26,7 @@ import train_linear
 
 from nurture.nlp import _sentences
 from nurture.nlp.classifier import LinearModel
-from nurture.nlp.signals import ask_features
+from nurture.nlp.signals import ask_features, is_boilerplate
 
 OUT = Path(__file__).resolve().parent.parent / "nurture" / "data" / "nlp" / "asks.json"
 PRECISION_FLOOR = 0.86
@@ -60,9 +60,11 @@ def main() -> int:
     sentences, labels = load(args.tsv)
     examples = featurise(sentences)
     choose = train_linear.precision_floor_threshold(PRECISION_FLOOR)
-    cv = train_linear.cross_validate(examples, labels, choose, **FIT)
+    veto = [is_boilerplate(s) for s in sentences]
+    cv = train_linear.cross_validate(examples, labels, choose, veto=veto, **FIT)
     print(f"5-fold CV: {cv}")
-    threshold = choose(labels, train_linear.out_of_fold(examples, labels, 5, **FIT))
+    oof = train_linear.out_of_fold(examples, labels, 5, **FIT)
+    threshold = choose(labels, [0.0 if v else s for v, s in zip(veto, oof, strict=True)])
     fitted = train_linear.fit(examples, labels, **FIT)  # type: ignore[arg-type]
     model = LinearModel(
         name="asks",

@@ -145,18 +145,26 @@ def cross_validate(
     choose: Chooser,
     *,
     k: int = 5,
+    veto: Sequence[bool] = (),
     **fit_args: float,
 ) -> dict[str, float]:
-    """Honest k-fold figures: each fold scored by a model and threshold that never saw it."""
+    """Honest k-fold figures: each fold scored by a model and threshold that never saw it.
+
+    `veto` marks examples the runtime rejects whatever the model says (boilerplate), so
+    the figures are those of the decision the daemon makes.
+    """
     predicted = [False] * len(examples)
     for fold in folds(labels, k):
         held = set(fold)
         train = [i for i in range(len(examples)) if i not in held]
         tr_x = [examples[i] for i in train]
         tr_y = [labels[i] for i in train]
-        threshold = choose(tr_y, out_of_fold(tr_x, tr_y, 3, **fit_args))
+        inner = out_of_fold(tr_x, tr_y, 3, **fit_args)
+        if veto:
+            inner = [0.0 if veto[i] else s for i, s in zip(train, inner, strict=True)]
+        threshold = choose(tr_y, inner)
         model = fit(tr_x, tr_y, **fit_args)  # type: ignore[arg-type]
         for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
-            predicted[i] = s >= threshold
+            predicted[i] = s >= threshold and not (veto and veto[i])
     p, r, f1 = prf(labels, predicted)
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "n": len(labels)}

@@ -32,6 +32,12 @@ _BOILERPLATE = re.compile(
     r"|\bguess what\b|\bwho knows\b|\bwhy not\?|\bwhat else is new\b)",
     re.IGNORECASE,
 )
+# "Please find attached the minutes." is a formula; "... attached and sign it" is not.
+_ATTACHED_ONLY = re.compile(
+    r"^\s*(?:please\s+)?(?:find|see)\s+(?:the\s+)?attached\b(?:(?!\band\b|\bthen\b|\?).){0,200}$"
+    r"|^\s*attached\s+(?:please\s+)?find\b(?:(?!\band\b|\bthen\b|\?).){0,200}$",
+    re.IGNORECASE,
+)
 _REQUEST = re.compile(
     r"(?:^|\b)(?:please|pls|plz|kindly)\b"
     r"|\b(?:could|can|would|will|won'?t|wouldn'?t|couldn'?t) (?:you|u|we|someone|somebody|anyone)\b"
@@ -79,9 +85,14 @@ def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()
         return rule_ask_score(text, tags, words)
     probability = model.score(ask_features(text, tags, words))
     score = _rescale(probability, model.threshold)
-    if _BOILERPLATE.search(text):
+    if is_boilerplate(text):
         score = min(score, 0.2)
     return score
+
+
+def is_boilerplate(text: str) -> bool:
+    """Polite formulas that never ask: "let me know if you have any questions", ..."""
+    return bool(_BOILERPLATE.search(text) or _ATTACHED_ONLY.match(text))
 
 
 def _rescale(probability: float, threshold: float) -> float:
@@ -151,7 +162,7 @@ def rule_ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str]
     text = sentence.strip()
     if not text or len(text) > 1000:
         return 0.0
-    boiler = bool(_BOILERPLATE.search(text))
+    boiler = is_boilerplate(text)
     question = text.rstrip(" )\"'").endswith("?")
     request = bool(_REQUEST.search(text))
     imperative = False

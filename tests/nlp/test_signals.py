@@ -47,6 +47,7 @@ def test_questions_and_requests_are_asks(sentence: str, reader: Reader) -> None:
         "The meeting went well and the client signed.",
         "Thanks again for your help yesterday.",
         "Have a nice weekend.",
+        "Please find attached the minutes of the meeting.",
     ],
 )
 def test_boilerplate_and_statements_are_not_asks(sentence: str, reader: Reader) -> None:
