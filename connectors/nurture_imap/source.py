@@ -121,6 +121,7 @@ class ImapMailSource(MailSource):
         self.header_batch = header_batch
         self._client: imapclient.IMAPClient | None = None
         self._fresh = False
+        self._selected: str | None = None
 
     # -- connection -------------------------------------------------------
 
@@ -128,7 +129,30 @@ class ImapMailSource(MailSource):
         if self._client is None:
             self._client = open_client(self.settings, self._secret, self._auth_command)
             self._fresh = True
+            self._selected = None
         return self._client
+
+    def _select(self, client: imapclient.IMAPClient, name: str) -> dict[bytes, Any]:
+        """Open `name` read-only (EXAMINE: no flag can change)."""
+        self._selected = None
+        selected: dict[bytes, Any] = client.select_folder(name, readonly=True)
+        self._selected = name
+        return selected
+
+    def _unselect(self, client: imapclient.IMAPClient) -> None:
+        """Leave the open folder.
+
+        STATUS on the folder a session has open may answer from the session's
+        stale view (RFC 3501 6.3.10 warns so; Dovecot does), and a no-change
+        sync trusts STATUS: so no folder stays open between syncs.
+        """
+        if self._selected is None:
+            return
+        if client.has_capability("UNSELECT"):
+            client.unselect_folder()
+        else:
+            client.close_folder()  # opened with EXAMINE: CLOSE expunges nothing
+        self._selected = None
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -162,6 +186,7 @@ class ImapMailSource(MailSource):
         raise AssertionError("unreachable")
 
     def _plan_and_status(self, client: imapclient.IMAPClient) -> tuple[Plan, dict[str, Status]]:
+        self._unselect(client)
         items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
         if client.has_capability("CONDSTORE"):
             items.append("HIGHESTMODSEQ")
@@ -270,6 +295,8 @@ class ImapMailSource(MailSource):
                     state[name] = new_state
                     changed = True
                     yield MailBatch(messages, deleted, cursors.encode(state))
+        with self._guard("closing the folder"):
+            self._unselect(client)
         if not changed:
             yield MailBatch(cursor=cursors.encode(state))
 
@@ -283,7 +310,7 @@ class ImapMailSource(MailSource):
         since: datetime,
         reported: set[str],
     ) -> Iterator[tuple[tuple[Message, ...], tuple[str, ...], FolderState]]:
-        selected = client.select_folder(name, readonly=True)
+        selected = self._select(client, name)
         uidvalidity = int(selected.get(b"UIDVALIDITY", status.uidvalidity))
         uidnext = int(selected.get(b"UIDNEXT", status.uidnext))
         exists = int(selected.get(b"EXISTS", status.messages))
@@ -315,6 +342,10 @@ class ImapMailSource(MailSource):
             return
         for start in range(0, len(todo), self.header_batch):
             chunk = todo[start : start + self.header_batch]
+            if self._selected != name:  # bodies() was called between two batches
+                again = self._select(client, name)
+                if int(again.get(b"UIDVALIDITY", uidvalidity)) != uidvalidity:
+                    raise TransientError(f"UIDVALIDITY of {name} changed during a sync", 0)
             fetched = client.fetch(chunk, items)
             messages = []
             added: list[int] = []
@@ -371,7 +402,7 @@ class ImapMailSource(MailSource):
             for (folder, validity), uids in wanted.items():
                 with self._guard(f"fetching bodies from {folder}"):
                     try:
-                        selected = client.select_folder(folder, readonly=True)
+                        selected = self._select(client, folder)
                     except imapclient.exceptions.IMAPClientError as exc:
                         if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
                             raise
@@ -385,6 +416,8 @@ class ImapMailSource(MailSource):
                             raw = fetched.get(uid, {}).get(b"BODY[]")
                             if raw is not None:
                                 yield message_ident(folder, validity, uid), Body(raw=bytes(raw))
+            with self._guard("closing the folder"):
+                self._unselect(client)
         except TransientError:
             self._drop()
             raise

@@ -120,8 +120,9 @@ def test_demo_through_dovecot_and_radicale(world: World, tmp_path: Path) -> None
 
     # The same demo through the local connector places the same nudges.
     local_config = world.paths.config
-    with local_config.open("a", encoding="utf-8") as f:
-        f.write('\n[paths]\nstate = "state-local"\n')
+    if "[paths]" not in local_config.read_text(encoding="utf-8"):  # older demos had none
+        with local_config.open("a", encoding="utf-8") as f:
+            f.write('\n[paths]\nstate = "state-local"\n')
     local = world.sync(config=local_config)
     assert {p.suggestion.key for p in local.placements} == set(placed)
 

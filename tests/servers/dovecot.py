@@ -165,29 +165,70 @@ class DovecotServer:
     # -- lifecycle --------------------------------------------------------
 
     def start(self) -> None:
-        # The master daemonises; its output goes to the log file, not to pipes
-        # (a pipe held open by the daemon would block us forever).
-        subprocess.run(
-            [DOVECOT, "-c", str(self.config)],
-            check=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The master daemonises; its output goes to a file, not to pipes (a pipe
+        # held open by the daemon would block us forever). A restart can race the
+        # old instance's last exit (its socket, or a master not yet reaped), so a
+        # refused start is retried briefly.
+        errors: list[str] = []
+        for _attempt in range(40):
+            self._forget_dead_master()
+            with tempfile.TemporaryFile() as err:
+                code = subprocess.run(
+                    [DOVECOT, "-c", str(self.config)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                ).returncode
+                err.seek(0)
+                message = err.read().decode(errors="replace").strip()
+            if code == 0:
+                break
+            errors.append(f"({code}) {message}")
+            time.sleep(0.25)
+        else:
+            raise RuntimeError("dovecot did not start: " + " | ".join(errors[:3] + errors[-1:]))
         try:
             wait_for_port(self.port)
         except TimeoutError as exc:
             raise RuntimeError(f"dovecot did not start: {self.log()}") from exc
 
+    def _forget_dead_master(self) -> None:
+        """Remove master.pid when its process is gone or a zombie nobody has reaped yet.
+
+        (In containers whose init reaps slowly, a stopped master lingers as a
+        zombie, and Dovecot would take it for a running instance.)
+        """
+        pidfile = self._tmp / "run" / "master.pid"
+        try:
+            pid = int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            state = "gone"
+        if state in ("Z", "X", "gone"):
+            with contextlib.suppress(FileNotFoundError):
+                pidfile.unlink()
+
     def _instance_pids(self) -> list[int]:
-        """Processes of this instance (its unique instance name is in their titles)."""
-        prefix = f"dovecot-nurture-test-{self.port}/".encode()
+        """Live processes of this instance: its master (by config path) and its services.
+
+        Both marks are unique to this instance, so nothing else is ever touched.
+        """
+        title = f"dovecot-nurture-test-{self.port}/".encode()
+        config = str(self.config).encode()
         pids = []
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if (entry / "cmdline").read_bytes().startswith(prefix):
-                        pids.append(int(entry.name))
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, IndexError):
+                cmdline = (entry / "cmdline").read_bytes()
+                if not (cmdline.startswith(title) or config in cmdline.split(b"\0")):
+                    continue
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state not in ("Z", "X"):
+                    pids.append(int(entry.name))
         return pids
 
     def stop(self) -> None:
@@ -196,26 +237,20 @@ class DovecotServer:
         The master leaves running imap processes behind on SIGTERM; a real
         restart drops clients, so they are ended too (this instance's only).
         """
-        pidfile = self._tmp / "run" / "master.pid"
-        pids = self._instance_pids()
-        if pidfile.exists():
-            pids.insert(0, int(pidfile.read_text().split()[0]))
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for pid in pids:
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            pids = self._instance_pids()
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while self._instance_pids() and time.monotonic() < deadline:
                 time.sleep(0.02)
         with contextlib.suppress(FileNotFoundError):
-            pidfile.unlink()
+            (self._tmp / "run" / "master.pid").unlink()
         # A login process may still hold the listener for a moment.
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
                 socket.create_connection((self.host, self.port), timeout=0.2).close()
