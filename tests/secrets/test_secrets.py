@@ -203,6 +203,7 @@ def test_secret_values_never_reach_the_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="nurture")
     keyring.set_keyring(MemoryKeyring())
     options = {"password_command": python_command("print('cmd-value-1')")}
     secrets = Secrets("work", options, tmp_path)
