@@ -295,6 +295,11 @@ class State:
     # messages
 
     def messages(self, since: datetime | None = None) -> list[Message]:
+        """Messages dated `since` or later (all without it), oldest first.
+
+        Identical recipient lists and senders (most of them, in a real mailbox)
+        are parsed once and shared, which matters at 100k messages.
+        """
         query = (
             "SELECT account, id, message_id, date, sender, sender_name, recipients, subject, "
             "in_reply_to, refs, folder, headers, link FROM messages"
@@ -303,7 +308,44 @@ class State:
         if since is not None:
             query += " WHERE date >= ?"
             args = (_ts(since),)
-        return [_message_from_row(row) for row in self.db.execute(query + " ORDER BY date", args)]
+        read = _RowReader()
+        return [read(row) for row in self.db.execute(query + " ORDER BY date", args)]
+
+    def signals_since(self, since: datetime) -> dict[str, Signals]:
+        """The signals of messages dated `since` or later."""
+        rows = self.db.execute(
+            "SELECT message_id, version, data FROM signals WHERE message_id IN "
+            "(SELECT message_id FROM messages WHERE date >= ?)",
+            (_ts(since),),
+        )
+        parsed: dict[tuple[str, str], Signals] = {}  # many messages share the same signals
+        found = {}
+        for mid, version, data in rows:
+            signals = parsed.get((data, version))
+            if signals is None:
+                signals = parsed[(data, version)] = signals_from_json(data, version)
+            found[mid] = signals
+        return found
+
+    def touches_before(self, before: datetime) -> list[tuple[int, str, str, str]]:
+        """(unix date, sender, sender name, recipients JSON) of every message before `before`."""
+        return self.db.execute(
+            "SELECT date, sender, sender_name, recipients FROM messages WHERE date < ? "
+            "ORDER BY date",
+            (_ts(before),),
+        ).fetchall()
+
+    def header_rows(self, dates: Sequence[int]) -> list[tuple[Any, ...]]:
+        """(date, sender, name, subject, folder, headers JSON) of messages at these unix dates."""
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(dates), 500):  # the date index finds them in one query
+            chunk = list(dates[start : start + 500])
+            found += self.db.execute(
+                "SELECT date, sender, sender_name, subject, folder, headers FROM messages "
+                f"WHERE date IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        return found
 
     def message_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
@@ -495,34 +537,50 @@ def _message_row(account: str, m: Message) -> tuple[Any, ...]:
     )
 
 
-def _message_from_row(row: Sequence[Any]) -> Message:
-    (
-        account,
-        id_,
-        mid,
-        date,
-        sender,
-        sender_name,
-        recipients,
-        subject,
-        irt,
-        refs,
-        folder,
-        headers,
-        link,
-    ) = row
-    people = json.loads(recipients)
-    return Message(
-        id=f"{account}\x1f{id_}",
-        message_id=mid,
-        date=datetime.fromtimestamp(date, UTC),
-        sender=Address(sender, sender_name),
-        to=tuple(Address(e, n) for e, n, r in people if r == "to"),
-        cc=tuple(Address(e, n) for e, n, r in people if r == "cc"),
-        subject=subject,
-        in_reply_to=irt,
-        references=tuple(json.loads(refs)),
-        folder=FolderRole(folder),
-        headers=json.loads(headers),
-        link=link,
-    )
+class _RowReader:
+    """Turns message rows into `Message`s, sharing parsed recipients and senders."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, tuple[tuple[Address, ...], tuple[Address, ...]]] = {}
+        self.senders: dict[tuple[str, str], Address] = {}
+
+    def __call__(self, row: Sequence[Any]) -> Message:
+        (
+            account,
+            id_,
+            mid,
+            date,
+            sender,
+            sender_name,
+            recipients,
+            subject,
+            irt,
+            refs,
+            folder,
+            headers,
+            link,
+        ) = row
+        to_cc = self.people.get(recipients)
+        if to_cc is None:
+            people = json.loads(recipients)
+            to_cc = self.people[recipients] = (
+                tuple(Address(e, n) for e, n, r in people if r == "to"),
+                tuple(Address(e, n) for e, n, r in people if r == "cc"),
+            )
+        who = self.senders.get((sender, sender_name))
+        if who is None:
+            who = self.senders[(sender, sender_name)] = Address(sender, sender_name)
+        return Message(
+            id=f"{account}\x1f{id_}",
+            message_id=mid,
+            date=datetime.fromtimestamp(date, UTC),
+            sender=who,
+            to=to_cc[0],
+            cc=to_cc[1],
+            subject=subject,
+            in_reply_to=irt,
+            references=tuple(json.loads(refs)) if refs != "[]" else (),
+            folder=FolderRole(folder),
+            headers=json.loads(headers) if headers != "{}" else {},
+            link=link,
+        )

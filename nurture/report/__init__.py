@@ -16,7 +16,7 @@ from ..contacts import Identity
 from ..rules import Rulebook
 from ..state import State
 from .metrics import Inputs, Report, compute, to_json
-from .source import Earlier, earlier, period_messages, signals_since
+from .source import Earlier, earlier
 
 __all__ = ["Inputs", "Report", "compute", "gather", "make", "to_json"]
 
@@ -59,8 +59,8 @@ def gather(
     if since is None:
         messages, signals, before = state.messages(), state.signals(), Earlier()
     else:
-        signals = signals_since(state, since)
-        messages = period_messages(state, since, signals)
+        signals = state.signals_since(since)
+        messages = state.messages(since)
         before = earlier(state, since, identity, rules)
     return Inputs(
         messages=messages,
