@@ -10,7 +10,16 @@ import click
 from .. import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _InOrder(click.Group):
+    """Lists subcommands in the order they were added: the order a new user needs them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(
+    cls=_InOrder, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="nurture")
 @click.option(
     "--config",
@@ -37,25 +46,27 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
         setup(verbose)
 
 
-from .admin import register as _register  # noqa: E402
+# Subcommands, in the order `nurture --help` lists them.
+from .admin import demo, rules, status  # noqa: E402
+from .auth import auth  # noqa: E402
+from .init import init  # noqa: E402
+from .report import report  # noqa: E402
+from .run import run  # noqa: E402
+from .service import service  # noqa: E402
+from .sync import dismiss, explain, list_, sync  # noqa: E402
 
-_register(main)
-
-
-from .init import init as _init  # noqa: E402
-
-main.add_command(_init)
-
-from .auth import auth as _auth  # noqa: E402
-
-main.add_command(_auth)
-
-from .run import run as _run  # noqa: E402
-from .service import service as _service  # noqa: E402
-
-main.add_command(_run)
-main.add_command(_service)
-
-from .report import report as _report  # noqa: E402
-
-main.add_command(_report)
+for _command in (
+    init,
+    sync,
+    list_,
+    explain,
+    dismiss,
+    rules,
+    status,
+    run,
+    service,
+    auth,
+    report,
+    demo,
+):
+    main.add_command(_command)

@@ -138,13 +138,3 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
         fail(exc)
     finally:
         app.close()
-
-
-def register(main: click.Group) -> None:
-    from .sync import dismiss, explain, list_, sync
-
-    for command in (sync, list_, explain, dismiss, rules, status, demo):
-        main.add_command(command)
-
-
-__all__ = ["app_from", "register"]
