@@ -286,6 +286,7 @@ class RadicaleHarness:
     def user_complete(self, uid: str) -> None:
         def complete(comp: Any) -> None:
             comp.pop("status", None)
+            comp.pop("completed", None)
             comp.add("status", "COMPLETED")
             comp.add("completed", datetime.now(UTC))
 
