@@ -120,3 +120,14 @@ def test_gmail_is_read_from_all_mail_alone_with_roles_from_labels() -> None:
     assert _role_from_labels([b"\\Sent"]) is FolderRole.SENT
     assert _role_from_labels([b"Clients"]) is FolderRole.ARCHIVE
     assert _role_from_labels([b"\\Draft"]) is None
+
+
+def test_missing_server_skips_but_fails_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers import skip_or_fail
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        skip_or_fail("Dovecot is not installed")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        skip_or_fail("Dovecot is not installed")
