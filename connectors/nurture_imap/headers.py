@@ -32,18 +32,20 @@ FIELDS: tuple[str, ...] = (
 FETCH_ITEM = "BODY.PEEK[HEADER.FIELDS ({})]".format(" ".join(f.upper() for f in FIELDS))
 
 _FOLD = re.compile(r"\r?\n[ \t]+")
+# A field: its name (printable ASCII but ':'), then its value with any folded lines.
+_FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
 _ANGLE = re.compile(r"<([^<>\s]+)>")
 
 
 def split_fields(raw: bytes) -> dict[str, str]:
     """Header block → {lower-cased name: unfolded value}; the first occurrence wins."""
-    text = _FOLD.sub(" ", raw.decode("utf-8", "replace"))
     fields: dict[str, str] = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition(":")
-        if not sep or not name or name[0] in " \t":
-            continue
-        fields.setdefault(name.strip().lower(), value.strip())
+    for name, value in _FIELD.findall(raw.decode("utf-8", "replace")):
+        name = name.lower()
+        if name not in fields:
+            if "\n" in value:
+                value = _FOLD.sub(" ", value)
+            fields[name] = value.strip()
     return fields
 
 
