@@ -155,6 +155,26 @@ class Clock:
         return time.monotonic()
 
 
+class GridTrigger(IntervalTrigger):
+    """Fires only at ``_ANCHOR + k * interval``, also after a run that was moved off the grid.
+
+    APScheduler's interval trigger counts on from the last run, so a single run
+    out of turn (at start, right after new mail, after a backoff, after a resume)
+    would shift a job off the whole minutes for good and cost an extra wake-up.
+    """
+
+    def __init__(self, interval: timedelta) -> None:
+        super().__init__(seconds=interval.total_seconds(), start_date=_ANCHOR, timezone=UTC)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is None:
+            return super().get_next_fire_time(None, now)
+        # the first grid point strictly after the previous run
+        return super().get_next_fire_time(None, previous_fire_time + timedelta(microseconds=1))
+
+
 class InlineExecutor(BaseExecutor):
     """Runs a job right in the scheduler's thread. Only for the tick, which is cheap."""
 
@@ -184,6 +204,7 @@ class SerialExecutor(BaseExecutor):
         self._busy_since: float | None = None
         self._busy_name = ""
         self._closed = False
+        self._pending = 0
         self._state_lock = threading.Lock()
 
     def _ensure_thread(self) -> None:
@@ -200,6 +221,8 @@ class SerialExecutor(BaseExecutor):
             if item is None:
                 return
             if self._closed and not getattr(item, "_final", False):
+                with self._state_lock:
+                    self._pending -= 1
                 continue
             try:
                 item()
@@ -213,10 +236,20 @@ class SerialExecutor(BaseExecutor):
                 fn()
             finally:
                 self._busy_since, self._busy_name = None, ""
+                with self._state_lock:
+                    self._pending -= 1
 
         run._final = getattr(fn, "_final", False)  # type: ignore[attr-defined]
         self._ensure_thread()
+        with self._state_lock:
+            self._pending += 1
         self._queue.put(run)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing running (skipped items count as done)."""
+        with self._state_lock:
+            return self._pending == 0
 
     def call(self, fn: Callable[[], Any], name: str = "call") -> Future[Any]:
         """Run `fn` on the worker after what is queued; its result arrives in the future."""
@@ -445,7 +478,7 @@ class Daemon:
             job.remove()
         self.scheduler.add_job(
             self._tick,
-            IntervalTrigger(seconds=tick, start_date=_ANCHOR, timezone=UTC),
+            GridTrigger(timedelta(seconds=tick)),
             id="tick",
             name="tick",
             executor="inline",
@@ -454,7 +487,7 @@ class Daemon:
         for account in accounts:
             self.scheduler.add_job(
                 self._sync,
-                IntervalTrigger(seconds=s.sync_every.total_seconds(), start_date=_ANCHOR),
+                GridTrigger(s.sync_every),
                 args=(account,),
                 id=f"sync:{account}",
                 name=f"mail sync {account}",
@@ -462,7 +495,7 @@ class Daemon:
             )
         self.scheduler.add_job(
             self._reconcile,
-            IntervalTrigger(seconds=s.reconcile_every.total_seconds(), start_date=_ANCHOR),
+            GridTrigger(s.reconcile_every),
             args=("interval",),
             id="reconcile",
             name="calendar reconcile",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nurture.daemon import Daemon, Settings, settings_from_app
+from nurture.daemon import Daemon, GridTrigger, Settings, settings_from_app
 from nurture.errors import AuthError, Problem, TransientError, UserError
 
 from .conftest import FAST, FakeApp, NotifyListener, OffsetClock, Report, wait_for
@@ -19,8 +19,14 @@ MakeDaemon = Callable[..., Daemon]
 
 
 def idle(daemon: Daemon) -> bool:
-    """Nothing running on the worker (a finished job has also released its instance)."""
-    return daemon.worker.busy_for() is None
+    """Nothing queued or running on the worker (a finished job has released its instance)."""
+    return daemon.worker.idle
+
+
+def run_now(daemon: Daemon, job_id: str) -> None:
+    """Run `job_id` at once, after the worker is idle (else max_instances skips it)."""
+    wait_for(lambda: idle(daemon), what="an idle worker")
+    daemon.scheduler.get_job(job_id).modify(next_run_time=datetime.now(UTC))
 
 
 def test_start_syncs_every_account_then_reconciles_and_says_ready(
@@ -45,7 +51,7 @@ def test_a_sync_with_changes_triggers_a_reconcile_right_away(make_daemon: MakeDa
     wait_for(lambda: app.count("sync") == 1 and idle(daemon), what="the first cycle to end")
     before = app.count("reconcile")
     app.script["work"] = [3]
-    daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+    run_now(daemon, "sync:work")
     wait_for(lambda: app.count("reconcile") > before, what="a reconcile after changes")
 
 
@@ -57,17 +63,12 @@ def test_transient_error_backs_off_honouring_retry_after_and_others_go_on(
     with caplog.at_level(logging.DEBUG, logger="nurture"):
         daemon.start()
         wait_for(lambda: app.count("sync", "home") >= 1, what="home sync")
-        soon = datetime.now(UTC) + timedelta(seconds=590)
-        # the backoff is in place once the job is moved (the last step of a failure)
-        wait_for(
-            lambda: daemon.scheduler.get_job("sync:work").next_run_time >= soon,
-            what="sync:work moved past retry_after",
-        )
-    assert daemon.accounts["work"].failures == 1
+        wait_for(lambda: app.count("sync", "work") == 1 and idle(daemon), what="the failure")
     # exactly the server's 600 s (the 0.1–0.2 s backoff is shorter), not the next interval
-    assert daemon.scheduler.get_job("sync:work").next_run_time <= datetime.now(UTC) + timedelta(
-        seconds=600
-    )
+    failed_at = app.sync_times[[a for a, _ in app.sync_times].index("work")][1]
+    next_run = daemon.scheduler.get_job("sync:work").next_run_time
+    assert timedelta(seconds=600) <= next_run - failed_at <= timedelta(seconds=610)
+    assert daemon.accounts["work"].failures == 1
     assert daemon.accounts["home"].failures == 0
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "work" in r.message]
     assert len(warnings) == 1 and "server busy" in warnings[0].message
@@ -212,7 +213,7 @@ def test_watchdog_pings_while_progressing_and_stop_when_a_job_hangs(
     wait_for(lambda: listener.count("WATCHDOG=1") >= 3, what="watchdog pings")
     app.block = threading.Event()
     with caplog.at_level(logging.ERROR, logger="nurture"):
-        daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+        run_now(daemon, "sync:work")
         wait_for(lambda: any("looks stuck" in r.message for r in caplog.records), what="hang")
         pings = listener.count("WATCHDOG=1")
         # ticks go on while the job hangs, and none of them pings
@@ -231,10 +232,11 @@ def test_a_long_sync_that_commits_batches_keeps_the_watchdog_fed(
     daemon = make_daemon(app, settings, watchdog_usec=400_000)
     daemon.start()
     wait_for(lambda: app.count("reconcile") >= 1, what="the first cycle")
+    wait_for(lambda: idle(daemon), what="the first cycle to end")
     app.working = threading.Event()
     app.working.set()
     with caplog.at_level(logging.ERROR, logger="nurture"):
-        daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+        run_now(daemon, "sync:work")
 
         def long_sync_running() -> bool:
             busy = daemon.worker.busy_for()
@@ -356,7 +358,7 @@ def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(
     # systemd saw RELOADING=1, so it must hear READY=1 again, or it waits forever
     wait_for(lambda: listener.count("READY=1") == 2, what="READY=1 after the failed reload")
     before = first.count("sync")
-    daemon.scheduler.get_job("sync:work").modify(next_run_time=datetime.now(UTC))
+    run_now(daemon, "sync:work")
     wait_for(lambda: first.count("sync") > before, what="the old app still syncing")
 
 
@@ -375,3 +377,21 @@ def test_auth_error_without_a_command_asks_the_connector_for_it(
         wait_for(lambda: any(s[3] for s in app.statuses), what="the paused status")
     assert any("`nurture auth google work`" in r.message for r in caplog.records)
     assert ("work", False, "invalid_grant — run `nurture auth google work`", True) in app.statuses
+
+
+def test_jobs_run_out_of_turn_return_to_the_whole_minute_grid(make_daemon: MakeDaemon) -> None:
+    """One wake-up a minute: after the immediate first run, syncs fall on whole minutes."""
+    app = FakeApp(accounts=["work"])
+    settings = replace(FAST, sync_every=timedelta(minutes=5), reconcile_every=timedelta(minutes=15))
+    daemon = make_daemon(app, settings)
+    daemon.start()
+    wait_for(lambda: app.count("sync") == 1 and app.count("reconcile") == 1 and idle(daemon))
+    for job_id, minutes in (("sync:work", 5), ("reconcile", 15)):
+        when = daemon.scheduler.get_job(job_id).next_run_time
+        assert when.timestamp() % (minutes * 60) == 0, (job_id, when)
+        assert when > datetime.now(UTC)
+    grid = GridTrigger(timedelta(minutes=5))
+    off = datetime(2026, 11, 23, 14, 0, 25, tzinfo=UTC)
+    assert grid.get_next_fire_time(off, off) == datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
+    on = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
+    assert grid.get_next_fire_time(on, on) == datetime(2026, 11, 23, 14, 10, tzinfo=UTC)
