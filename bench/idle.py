@@ -7,9 +7,8 @@ reported through a fake NOTIFY_SOCKET), then measures a window in which no
 new mail arrives:
 
 - cpu_seconds_per_hour: user+system CPU of the process over the window, scaled;
-- wakeups_per_minute: moments the process woke from idle (a half-second sample
-  in which any thread's voluntary context switches rose, after one in which
-  none did);
+- wakeups_per_minute: moments the process woke from idle (any thread's voluntary
+  context switches rose, sampled twice a second, after at least 2 s of quiet);
 - context_switches_per_minute: voluntary context switches summed over all
   threads (the scheduler and the worker waking together count two);
 - rss_mb / peak_rss_mb: resident memory at the end, and its high-water mark
@@ -139,15 +138,16 @@ def run(seconds: float | None = None, messages: int = 40) -> dict[str, Any]:
             # starts just after one counts each minute's wake-up exactly once.
             time.sleep(60 - time.time() % 60 + 5)
             cpu0, sw0, t0 = _cpu_seconds(proc.pid), _switches(proc.pid), time.monotonic()
-            # Sampled twice a second; a wake-up is the start of a run of active samples
+            # Sampled twice a second; a wake-up is activity after at least 2 s of quiet
             # (a sync that waits for the disk switches many times, but woke once).
-            instants, last, was_active = 0, sw0, False
+            instants, last, last_active = 0, sw0, -1e9
             while time.monotonic() - t0 < window:
                 time.sleep(0.5)
-                now_switches = _switches(proc.pid)
-                active = now_switches > last
-                instants += active and not was_active
-                last, was_active = now_switches, active
+                now_switches, now = _switches(proc.pid), time.monotonic()
+                if now_switches > last:
+                    instants += now - last_active > 2.0
+                    last_active = now
+                last = now_switches
             cpu1, sw1, t1 = _cpu_seconds(proc.pid), _switches(proc.pid), time.monotonic()
             rss, peak = _memory_mb(proc.pid)
         finally:
