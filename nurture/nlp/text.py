@@ -267,8 +267,9 @@ _MOBILE = re.compile(
     re.IGNORECASE,
 )
 # Legal-disclaimer vocabulary; a paragraph is a disclaimer when it uses three kinds.
+# Matched on lower-cased text; the lookahead skips positions that start no word.
 _DISCLAIMER = re.compile(
-    r"\b(?:(?P<confidential>confidential(?:ity)?|private communication)"
+    r"(?=\b[a-z])(?:(?P<confidential>confidential(?:ity)?|private communication)"
     r"|(?P<privileged>privileged|proprietary)"
     r"|(?P<recipient>intended (?:solely |only )?for|intended recipient|named addressee)"
     r"|(?P<error>in error|by mistake|delivery error)"
@@ -277,15 +278,14 @@ _DISCLAIMER = re.compile(
     r"|(?P<delete>delete|destroy)"
     r"|(?P<prohibited>prohibited|unauthori[sz]ed|strictly forbidden|not (?:copy|disclose|use))"
     r"|(?P<disclose>disclos(?:e|ure)|dissemination|distribution|copying)"
-    r"|(?P<disclaimer>disclaimer|liab(?:le|ility)))\b",
-    re.IGNORECASE,
+    r"|(?P<disclaimer>disclaimer|liab(?:le|ility)))\b"
 )
 
 
 def _disclaimer_kinds(paragraph: str) -> int:
     kinds: set[str] = set()
-    for match in _DISCLAIMER.finditer(paragraph[:5000]):
-        kinds.update(name for name, value in match.groupdict().items() if value)
+    for match in _DISCLAIMER.finditer(paragraph[:5000].lower()):
+        kinds.add(match.lastgroup or "")
     return len(kinds)
 
 
@@ -427,13 +427,21 @@ def _lotus_header_at(lines: list[str], i: int) -> int:
     return -1
 
 
+# Every marker rule needs one of these in the line it starts at; one search rules out
+# most lines of prose before the dozen specific rules run.
+_MAYBE_MARKER = re.compile(
+    r"[:\-_/@=*>]|\b(?:wrote|writes|said|schrieb)\b|^[>\s]*(?:on|am|le|el|il|op|den)\s",
+    re.IGNORECASE,
+)
+
+
 def quote_start(lines: list[str]) -> int:
     """Index of the first line that belongs to quoted or forwarded mail (len(lines) if none)."""
     unquoted = [x.lstrip("> \t") if len(x) < _MAX_MARKER_LINE else x for x in lines]
     quoted = quote_marks(lines)
     for i, line in enumerate(lines):
-        if len(line) > _MAX_MARKER_LINE or not line.strip():
-            continue
+        if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
+            continue  # plain prose: none of the rules below can match it
         if (
             _ORIGINAL.match(line)
             or _BEGIN_FORWARD.match(line)
