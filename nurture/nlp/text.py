@@ -437,8 +437,11 @@ _MAYBE_MARKER = re.compile(
 
 def quote_start(lines: list[str]) -> int:
     """Index of the first line that belongs to quoted or forwarded mail (len(lines) if none)."""
-    unquoted = [x.lstrip("> \t") if len(x) < _MAX_MARKER_LINE else x for x in lines]
     quoted = quote_marks(lines)
+    unquoted = [
+        x.lstrip("> \t:|" if q else "> \t") if len(x) < _MAX_MARKER_LINE else x
+        for x, q in zip(lines, quoted, strict=True)
+    ]
     for i, line in enumerate(lines):
         if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
             continue  # plain prose: none of the rules below can match it

@@ -71,6 +71,15 @@ def test_colon_quoting_needs_a_run_of_lines() -> None:
     assert newest_text(Body(text=body)) == "See below."
 
 
+def test_colon_quoted_header_block_starts_the_quote() -> None:
+    body = (
+        "Use a filter query instead.\n\n: Date: Tue, 3 Mar 2026 09:14:00 +0100\n"
+        ": From: Jordan Park <jordan@example.net>\n: Subject: slow queries\n: \n"
+        ": Why are my queries slow?\n"
+    )
+    assert newest_text(Body(text=body)) == "Use a filter query instead."
+
+
 def test_attachment_placeholders_are_removed() -> None:
     body = NEW + "\n\n - budget 2026.xls\n <<notes.doc>>  <<plan.pdf>>\n"
     assert newest_text(Body(text=body)) == NEW
