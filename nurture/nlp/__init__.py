@@ -3,10 +3,16 @@
 The public API the rest of nurture calls:
 
 - `header_verdict(message)`: header-only rules that mark machine-sent mail;
-- `newest_text(body)`: the text the writer typed in this message (quotes, forwards,
-  signatures and disclaimers removed);
+- `newest_text(body)`: the text the writer typed in this message: quoted replies and
+  forwards (from their attribution or header block on), signatures and disclaimers
+  removed. '>' lines that no attribution introduces (an inline reply, a forward by
+  quoting) stay, as the labelled corpora count them; the signals never read them;
 - `analyse(items, reader)`: one `Signals` per message, header rules first, the spaCy
   pipeline (loaded lazily, run batched with `nlp.pipe`) only on candidate messages.
+
+Scores are 0..1 and 0.5 is the decision line for each signal (`ASK_THRESHOLD`,
+`PROMISE_THRESHOLD`, `UPSET_THRESHOLD`). `bench/eval.py` measures them on public
+corpora; the ask classifier's own figures are in nurture/data/nlp/README.md.
 
 Bodies are analysed in memory and never stored or logged. `analyse` never raises: a
 message it cannot read gets empty signals, so one odd message cannot stop a sync.
