@@ -4,42 +4,34 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from nurture.app import App
+from tests.world import NOW, USER, World
 
-USER = "alex@brightpath.example"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 _seq = itertools.count()
 
 
-class Setup:
+class Setup(World):
     """A config, a Maildir (INBOX + .Sent), a vdir, and helpers to act as the world."""
 
     def __init__(self, root: Path, rules: str = "") -> None:
-        self.root = root
         self.maildir = root / "mail"
         self.calendar = root / "calendar"
         for folder in (self.maildir, self.maildir / ".Sent"):
             for sub in ("cur", "new", "tmp"):
                 (folder / sub).mkdir(parents=True, exist_ok=True)
         self.calendar.mkdir()
-        (root / "rules").mkdir()
-        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n' + rules)
-        (root / "config.toml").write_text(
-            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
-            f'[paths]\nstate = "state"\n'
-            f'[accounts.mail]\nconnector = "local"\nmaildir = "mail"\n'
-            f'[accounts.cal]\nconnector = "local"\ncalendar = "calendar"\n'
+        super().__init__(
+            root,
+            '[accounts.mail]\nconnector = "local"\nmaildir = "mail"\n'
+            '[accounts.cal]\nconnector = "local"\ncalendar = "calendar"\n',
+            rules,
         )
-
-    def app(self) -> App:
-        return App.load(self.root / "config.toml")
 
     def mail(
         self,

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from nurture.app import ApplyReport
 from nurture.model import Kind
 
 from .conftest import NOW, USER, Setup
 
 
 def keys(setup: Setup) -> dict[str, str]:
-    app = setup.app()
-    try:
-        return {k: e.state for k, e in app.state.ledger().items()}
-    finally:
-        app.close()
+    return setup.ledger()
 
 
-def sync(setup: Setup, now=NOW):  # type: ignore[no-untyped-def]
-    app = setup.app()
-    try:
-        for account in app.mail_accounts():
-            app.sync_mail(account, now)
-        return app.reconcile(now)
-    finally:
-        app.close()
+def sync(setup: Setup, now: datetime = NOW) -> ApplyReport:
+    return setup.sync(now)
 
 
 def test_an_unanswered_question_becomes_a_reply_task_and_goes_when_answered(setup: Setup) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,45 +15,23 @@ import requests_mock  # noqa: E402
 from nurture_exchange.mapi import KEY_NAME, PROPERTY_SET  # noqa: E402
 
 import nurture.secrets  # noqa: E402
-from nurture.app import App, ApplyReport  # noqa: E402
 from tests.contract import make_message  # noqa: E402
 from tests.exchange.fake import ENDPOINT, FakeEWS  # noqa: E402
+from tests.world import NOW, USER  # noqa: E402
+from tests.world import World as BaseWorld  # noqa: E402
 
-USER = "alex@brightpath.example"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
-
-class World:
+class World(BaseWorld):
     """A config with one Exchange account, whose mailbox and calendar are the fake."""
 
     def __init__(self, root: Path, fake: FakeEWS) -> None:
-        self.root = root
-        self.fake = fake
-        (root / "rules").mkdir()
-        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n')
-        (root / "config.toml").write_text(
-            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
-            f'[paths]\nstate = "state"\n'
+        super().__init__(
+            root,
             f'[accounts.work]\nconnector = "exchange"\nemail = "{USER}"\nusername = "alex"\n'
             f'server = "{ENDPOINT}"\nauth_type = "basic"\nbuild = "15.1.2507.6"\n'
-            f'password_command = "echo secret"\n'
+            f'password_command = "echo secret"\n',
         )
-
-    def sync(self, now: datetime = NOW) -> ApplyReport:
-        app = App.load(self.root / "config.toml")
-        try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
-        finally:
-            app.close()
-
-    def ledger(self) -> dict[str, str]:
-        app = App.load(self.root / "config.toml")
-        try:
-            return {k: e.state for k, e in app.state.ledger().items()}
-        finally:
-            app.close()
+        self.fake = fake
 
     def tasks(self) -> dict[str, Any]:
         return {

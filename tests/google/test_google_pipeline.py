@@ -15,48 +15,26 @@ import nurture_google  # noqa: E402
 from nurture_google.gcal import KEY_PROPERTY  # noqa: E402
 
 import nurture.secrets  # noqa: E402
-from nurture.app import App, ApplyReport  # noqa: E402
+from tests.world import NOW, USER  # noqa: E402
+from tests.world import World as BaseWorld  # noqa: E402
 
 from .conftest import CLIENT_ID, REFRESH_TOKEN  # noqa: E402
 from .gfactories import raw_message  # noqa: E402
 from .gfake import FakeGoogle  # noqa: E402
 
-USER = "alex@brightpath.example"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
-
-class World:
+class World(BaseWorld):
     """A config with one Google account, whose Gmail and Calendar are the fake."""
 
     def __init__(self, root: Path, fake: FakeGoogle) -> None:
-        self.root = root
-        self.fake = fake
-        (root / "rules").mkdir()
-        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n')
-        (root / "config.toml").write_text(
-            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
-            f'[paths]\nstate = "state"\n'
+        super().__init__(
+            root,
             f'[accounts.gmail]\nconnector = "google"\nclient_id = "{CLIENT_ID}"\n'
-            f'client_secret_command = "echo shh"\n'
+            f'client_secret_command = "echo shh"\n',
         )
+        self.fake = fake
         nurture.secrets.Secrets("gmail", {}, root / "state").set("refresh_token", REFRESH_TOKEN)
         fake.grant(REFRESH_TOKEN, nurture_google.auth.scopes(True, True, False))
-
-    def sync(self, now: datetime = NOW) -> ApplyReport:
-        app = App.load(self.root / "config.toml")
-        try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
-        finally:
-            app.close()
-
-    def ledger(self) -> dict[str, str]:
-        app = App.load(self.root / "config.toml")
-        try:
-            return {k: e.state for k, e in app.state.ledger().items()}
-        finally:
-            app.close()
 
     def tasks(self) -> dict[str, dict[str, Any]]:
         return {

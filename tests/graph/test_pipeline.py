@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +17,19 @@ import nurture_graph.client  # noqa: E402
 from nurture_graph.mapi import KEY_PROPERTY  # noqa: E402
 
 import nurture.secrets  # noqa: E402
-from nurture.app import App, ApplyReport  # noqa: E402
 from tests.contract import make_message  # noqa: E402
 from tests.graph.fake import FakeGraph  # noqa: E402
 from tests.graph.test_contract import StaticTokens  # noqa: E402
+from tests.world import NOW, USER  # noqa: E402
+from tests.world import World as BaseWorld  # noqa: E402
 
-USER = "alex@brightpath.example"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
-
-class World:
+class World(BaseWorld):
     """A config with one Microsoft 365 account, whose mailbox and calendar are the fake."""
 
     def __init__(self, root: Path, fake: FakeGraph) -> None:
-        self.root = root
+        super().__init__(root, '[accounts.work]\nconnector = "microsoft"\nclient_id = "cid"\n')
         self.fake = fake
-        (root / "rules").mkdir()
-        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n')
-        (root / "config.toml").write_text(
-            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
-            f'[paths]\nstate = "state"\n'
-            f'[accounts.work]\nconnector = "microsoft"\nclient_id = "cid"\n'
-        )
-
-    def sync(self, now: datetime = NOW) -> ApplyReport:
-        app = App.load(self.root / "config.toml")
-        try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
-        finally:
-            app.close()
-
-    def ledger(self) -> dict[str, str]:
-        app = App.load(self.root / "config.toml")
-        try:
-            return {k: e.state for k, e in app.state.ledger().items()}
-        finally:
-            app.close()
 
     def tasks(self) -> dict[str, Any]:
         return {

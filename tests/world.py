@@ -1,0 +1,49 @@
+"""A throwaway nurture configuration for pipeline tests: write config and rules, sync, read back.
+
+Each connector's pipeline test says only which account to configure; the rest —
+the user, the working hours, running a cycle, reading the ledger — is here once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nurture.app import App, ApplyReport
+
+USER = "alex@brightpath.example"
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class World:
+    """A config.toml with `accounts` (TOML text) in `root`, state kept beside it."""
+
+    def __init__(self, root: Path, accounts: str, rules: str = "") -> None:
+        self.root = root
+        (root / "rules").mkdir(exist_ok=True)
+        (root / "rules" / "work.toml").write_text('[work]\ntimezone = "Europe/London"\n' + rules)
+        (root / "config.toml").write_text(
+            f'[user]\nname = "Alex Morgan"\naddresses = ["{USER}"]\n'
+            f'[paths]\nstate = "state"\n' + accounts
+        )
+
+    def app(self) -> App:
+        return App.load(self.root / "config.toml")
+
+    def sync(self, now: datetime = NOW) -> ApplyReport:
+        """One full cycle: every mail account, then the calendar."""
+        app = self.app()
+        try:
+            for account in app.mail_accounts():
+                app.sync_mail(account, now)
+            return app.reconcile(now)
+        finally:
+            app.close()
+
+    def ledger(self) -> dict[str, str]:
+        """Suggestion key → ledger state."""
+        app = self.app()
+        try:
+            return {k: e.state for k, e in app.state.ledger().items()}
+        finally:
+            app.close()
