@@ -349,14 +349,28 @@ def _promises(ctx: _Context) -> list[Suggestion]:
     return out
 
 
+def _known_names(inputs: Inputs) -> dict[str, Address]:
+    """Contacts with the display names their own mail gave them, by normalised address."""
+    names: dict[str, Address] = {}
+    for m in inputs.messages:
+        if not inputs.identity.outbound(m) and m.sender.name:
+            names[normalise(m.sender.email)] = m.sender
+    return names
+
+
 def _recaps(ctx: _Context) -> list[Suggestion]:
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
     internal = identity.domains
+    names = _known_names(inputs)
     out = []
     for meeting in inputs.meetings:
         if meeting.cancelled or not (now - RECAP_WITHIN <= meeting.end <= now):
             continue
-        external = [a for a in identity.others(meeting.attendees) if a.domain not in internal]
+        external = [
+            a if a.name else names.get(normalise(a.email), a)
+            for a in identity.others(meeting.attendees)
+            if a.domain not in internal
+        ]
         if not external:
             continue
         emails = {normalise(a.email) for a in external}
@@ -399,10 +413,7 @@ def _reconnects(ctx: _Context) -> list[Suggestion]:
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
     internal = identity.domains
     touches = interactions(inputs.messages, inputs.meetings, identity, set(ctx.skip), now)
-    names: dict[str, Address] = {}
-    for m in inputs.messages:
-        if not identity.outbound(m) and m.sender.name:
-            names.setdefault(normalise(m.sender.email), m.sender)
+    names = _known_names(inputs)
     out = []
     for contact, items in touches.items():
         if not two_way(items):

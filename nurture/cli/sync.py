@@ -36,22 +36,22 @@ def run_sync(app: App, now: datetime, dry_run: bool) -> tuple[ApplyReport, list[
 
 
 def placements_table(report: ApplyReport, zone: object) -> Table:
-    table = Table(title=None, show_lines=False, expand=False)
+    """kind · contact · why · when, one row per task placed."""
+    table = Table(title=None, expand=False)
     table.add_column("kind", no_wrap=True)
-    table.add_column("contact", no_wrap=True)
-    table.add_column("why", overflow="fold")
+    table.add_column("contact", max_width=24)
+    table.add_column("why", ratio=1, min_width=30)
     table.add_column("when", no_wrap=True)
     for p in report.placements:
         s = p.suggestion
         when = p.start.astimezone(zone).strftime("%a %d %b %H:%M")  # type: ignore[arg-type]
         label = (
-            "promise"
-            if s.key.startswith("promise:")
-            else ("recap" if s.key.startswith("recap:") else s.kind.value)
+            s.key.split(":", 1)[0]
+            if s.key.split(":", 1)[0] in ("promise", "recap")
+            else (s.kind.value)
         )
-        table.add_row(
-            label, s.contact.display(), s.title, when + (" (snoozed)" if p.pinned else "")
-        )
+        why = s.title.split(" — ", 1)[-1]  # the title without "Reply to Dana Lee"
+        table.add_row(label, s.contact.display(), why, when + (" (snoozed)" if p.pinned else ""))
     return table
 
 
