@@ -273,13 +273,15 @@ def install(
         return out
 
     was_running = _active(run)
-    steps = [["systemctl", "--user", "daemon-reload"]]
-    steps.append(["systemctl", "--user", "enable", *(["--now"] if start else []), UNIT])
+    if not _step(out, run, ["systemctl", "--user", "daemon-reload"]):
+        return out
+    # With Type=notify this waits for READY=1; a failed start is judged below,
+    # where a sandbox the host refuses can still be taken out.
+    enable = ["systemctl", "--user", "enable", *(["--now"] if start else []), UNIT]
+    if not _step(out, run, enable, fatal=not (start and hardening)):
+        return out
     if start and was_running:  # enable --now leaves a running old ExecStart alone
-        steps.append(["systemctl", "--user", "restart", UNIT])
-    for step in steps:
-        if not _step(out, run, step):
-            return out
+        _step(out, run, ["systemctl", "--user", "restart", UNIT], fatal=False)
     if start:
         if settle:
             time.sleep(settle)
@@ -310,15 +312,18 @@ def install(
     return out
 
 
-def _step(out: Outcome, run: Runner, args: list[str]) -> bool:
+def _step(out: Outcome, run: Runner, args: list[str], *, fatal: bool = True) -> bool:
+    """Run one command and report it; a failure marks the outcome failed when `fatal`."""
     result = run(args)
     if result.returncode == 0:
         out.say(f"Ran {' '.join(args)}")
         return True
-    out.ok = False
     detail = (result.stderr or result.stdout).strip()
     out.say(f"{' '.join(args)} failed: {detail}")
-    return False
+    if fatal:
+        out.ok = False
+        return False
+    return True
 
 
 def _active(run: Runner) -> bool:

@@ -108,10 +108,13 @@ def test_exec_start_uses_the_script_next_to_this_interpreter(tmp_path: Path) -> 
 class FakeSystemctl:
     """Answers systemctl/loginctl/unshare like a host would; records the calls."""
 
-    def __init__(self, active: Sequence[str] = ("active",), userns: bool = True) -> None:
+    def __init__(
+        self, active: Sequence[str] = ("active",), userns: bool = True, start_fails: int = 0
+    ) -> None:
         self.calls: list[list[str]] = []
         self.active = list(active)
         self.userns = userns
+        self.start_fails = start_fails  # how many start/enable --now calls fail
 
     def __call__(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
         args = list(args)
@@ -129,6 +132,9 @@ class FakeSystemctl:
             )
         elif args[0] == "loginctl":
             out = "no"
+        elif ("--now" in args or "restart" in args) and self.start_fails:
+            self.start_fails -= 1
+            code = 1
         return subprocess.CompletedProcess(args, code, out + "\n", "")
 
     def ran(self, *words: str) -> bool:
@@ -180,9 +186,10 @@ def test_reinstalling_restarts_a_running_service_with_the_new_unit(
 def test_install_drops_the_sandbox_when_the_unit_will_not_start_with_it(
     tmp_path: Path, booted: Path
 ) -> None:
-    fake = FakeSystemctl(active=["inactive", "failed", "active"])
+    # like systemd: enable --now fails (the job failed), the unit is not active
+    fake = FakeSystemctl(active=["inactive", "failed", "active"], start_fails=1)
     out = service.install(run=fake, directory=tmp_path, booted=booted, settle=0, hardening=True)
-    assert out.ok
+    assert out.ok, out.lines
     assert not (tmp_path / f"{service.UNIT}.d" / service.DROPIN).exists()
     assert fake.ran("restart", service.UNIT)
 
@@ -248,3 +255,11 @@ def test_install_writes_the_writable_folders_into_the_drop_in(tmp_path: Path, bo
     text = (tmp_path / f"{service.UNIT}.d" / service.DROPIN).read_text()
     assert f"ReadWritePaths=-{tmp_path / 'state'}" in text.splitlines()
     assert f"ReadWritePaths=-{tmp_path / 'cal'}" in text.splitlines()
+
+
+@needs_systemctl
+def test_install_reports_a_unit_that_does_not_come_up(tmp_path: Path, booted: Path) -> None:
+    fake = FakeSystemctl(active=["inactive", "failed"], userns=False, start_fails=1)
+    out = service.install(run=fake, directory=tmp_path, booted=booted, settle=0)
+    assert not out.ok
+    assert "journalctl --user -u nurture -n 50" in "\n".join(out.lines)
