@@ -275,10 +275,10 @@ def install(
     was_running = _active(run)
     if not _step(out, run, ["systemctl", "--user", "daemon-reload"]):
         return out
-    # With Type=notify this waits for READY=1; a failed start is judged below,
-    # where a sandbox the host refuses can still be taken out.
+    # With Type=notify this waits for READY=1. A failed start is judged below, where
+    # a sandbox the host refuses is taken out and the user is told where to look.
     enable = ["systemctl", "--user", "enable", *(["--now"] if start else []), UNIT]
-    if not _step(out, run, enable, fatal=not (start and hardening)):
+    if not _step(out, run, enable, fatal=not start):
         return out
     if start and was_running:  # enable --now leaves a running old ExecStart alone
         _step(out, run, ["systemctl", "--user", "restart", UNIT], fatal=False)
