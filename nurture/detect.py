@@ -22,7 +22,7 @@ from .rules import ContactRule, Rulebook, Tier
 from .threads import Thread, build
 
 ASK_MIN = 0.5
-UPSET_MIN = 0.5
+UPSET_MIN = 0.7  # tone is a soft signal: only clear upset earns a recover nudge
 PROMISE_LEAD = timedelta(days=1)
 LAPSE_FACTOR = 1.5
 DORMANT_FACTOR = 8
