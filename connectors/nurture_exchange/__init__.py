@@ -46,11 +46,18 @@ class ExchangeConnector(Connector):
         ),
         Option(
             "auth_type",
-            "how the server wants the password: NTLM, or basic over TLS",
+            "how to sign in: NTLM, basic over TLS, or oauth (a bearer token from your "
+            "organisation's identity provider, for servers with modern auth)",
             default="ntlm",
-            choices=("ntlm", "basic"),
+            choices=("ntlm", "basic", "oauth"),
         ),
-        Option("password", "the account's password", secret=True, ask=True),
+        Option("password", "the account's password (ntlm, basic)", secret=True, ask=True),
+        Option(
+            "access_token",
+            "with auth_type = oauth: a command that prints a current bearer token "
+            "(access_token_command); re-run every 30 minutes",
+            secret=True,
+        ),
         Option(
             "build",
             "server build (e.g. 15.2.1544.4) to skip the version probe on each start",
@@ -75,7 +82,9 @@ class ExchangeConnector(Connector):
         register_properties()
         self._session = Session(
             context.options,
-            lambda: context.secret("password"),
+            lambda: context.secret(
+                "access_token" if context.options.get("auth_type") == "oauth" else "password"
+            ),
             command=self.auth_command(),
             sleep=sleep or time.sleep,
         )

@@ -19,13 +19,17 @@ from typing import Any, TypeVar
 
 import requests
 from exchangelib import (
+    BASIC,
     DELEGATE,
+    NTLM,
+    OAUTH2,
     Account,
     Build,
     Configuration,
     Credentials,
     EWSTimeZone,
     FailFast,
+    OAuth2AuthorizationCodeCredentials,
     Q,
     Version,
 )
@@ -53,6 +57,7 @@ from exchangelib.folders import (
     SentItems,
 )
 from exchangelib.items import CalendarItem
+from oauthlib.oauth2 import OAuth2Token
 
 from nurture.errors import AuthError, Problem, TransientError, UserError
 from nurture.model import UTC
@@ -100,6 +105,10 @@ def parse_build(text: str) -> Version:
     return Version(Build(*[*parts, 0, 0, 0, 0][:4]))
 
 
+# Re-read a bearer token this often; identity providers issue them for about an hour.
+TOKEN_LIFE = 30 * 60
+
+
 def connect(
     *,
     email: str,
@@ -111,11 +120,17 @@ def connect(
     command: str,
 ) -> Account:
     """An exchangelib Account; no request is made when server and build are given."""
-    credentials = Credentials(username=username or email, password=password)
+    credentials: Any
+    if auth_type == "oauth":  # `password` is a bearer token from the organisation's IdP
+        credentials = OAuth2AuthorizationCodeCredentials(
+            access_token=OAuth2Token({"access_token": password, "token_type": "Bearer"})
+        )
+    else:
+        credentials = Credentials(username=username or email, password=password)
     # Work in UTC whatever the machine's zone (a systemd service may have none).
     utc = EWSTimeZone("UTC")
     version = parse_build(build) if build else None
-    auth = {"ntlm": "NTLM", "basic": "basic"}.get(auth_type, "NTLM")
+    auth = {"ntlm": NTLM, "basic": BASIC, "oauth": OAUTH2}.get(auth_type, NTLM)
     try:
         if server:
             where = {"service_endpoint": server} if "/" in server else {"server": server}
@@ -128,6 +143,14 @@ def connect(
             )
             return Account(
                 email, config=config, autodiscover=False, access_type=DELEGATE, default_timezone=utc
+            )
+        if auth_type == "oauth":
+            return Account(
+                email,
+                config=Configuration(credentials=credentials, auth_type=OAUTH2),
+                autodiscover=True,
+                access_type=DELEGATE,
+                default_timezone=utc,
             )
         return Account(
             email,
@@ -264,6 +287,7 @@ class Session:
         self.command = command
         self._sleep = sleep
         self._account: Account | None = None
+        self._made = 0.0
         self._folders: Folders | None = None
         self._named: dict[str, Folder] | None = None
 
@@ -272,10 +296,14 @@ class Session:
 
     @property
     def account(self) -> Account:
+        oauth = str(self._options.get("auth_type", "ntlm")) == "oauth"
+        if oauth and self._account is not None and time.monotonic() - self._made > TOKEN_LIFE:
+            self._account = None  # bearer tokens expire: ask the token command again
         if self._account is None:
             secret = self._password()
             if not secret:
-                raise AuthError("no password stored for this Exchange account", self.command)
+                what = "access token" if oauth else "password"
+                raise AuthError(f"no {what} for this Exchange account", self.command)
             options = self._options
             self._account = self.guard(
                 partial(
@@ -289,6 +317,7 @@ class Session:
                     command=self.command,
                 )
             )
+            self._made = time.monotonic()
         return self._account
 
     @property

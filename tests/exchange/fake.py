@@ -172,8 +172,11 @@ class Call:
 class FakeEWS:
     """The server; `handle` is a requests-mock callback for POST ENDPOINT."""
 
-    def __init__(self, *, username: str = "alex", password: str = "secret") -> None:
+    def __init__(
+        self, *, username: str = "alex", password: str = "secret", token: str = "token-1"
+    ) -> None:
         self.credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self.token = token  # a bearer token the server accepts (modern auth)
         self.items: dict[str, Item] = {}
         self.states: dict[str, dict[str, int]] = {}
         self.calls: list[Call] = []
@@ -198,7 +201,7 @@ class FakeEWS:
 
     def handle(self, request: Any, context: Any) -> str:
         auth = request.headers.get("Authorization", "")
-        if auth != f"Basic {self.credentials}":
+        if auth not in (f"Basic {self.credentials}", f"Bearer {self.token}"):
             context.status_code = 401
             context.headers["WWW-Authenticate"] = 'Basic realm="ex.example"'
             return ""

@@ -189,6 +189,26 @@ def test_missing_password_is_an_auth_error_at_first_use(tmp_path: Path) -> None:
         store.tasks()
 
 
+def test_oauth_sends_the_bearer_token_and_refuses_a_stale_one(
+    fake: FakeEWS, tmp_path: Path
+) -> None:
+    fake.deliver(make_message(message_id="oauth@x.example"), "inbox")
+    tokens = iter(["token-1", "expired"])
+    options = {**_options(), "auth_type": "oauth"}
+    context = Context(
+        account="office",
+        options=options,
+        cache_dir=tmp_path,
+        secret=lambda name: next(tokens) if name == "access_token" else None,
+    )
+    batches, _ = drain(ExchangeConnector(context).mail(), None)
+    assert "oauth@x.example" in {m.message_id for b in batches for m in b.messages}
+    assert fake.calls and fake.calls[0].operation
+    with pytest.raises(AuthError) as caught:  # a new session reads the token command again
+        drain(ExchangeConnector(context).mail(), None)
+    assert caught.value.command == "nurture auth exchange office"
+
+
 def _options() -> dict[str, Any]:
     return {
         "email": "alex@brightpath.example",
