@@ -16,6 +16,7 @@ from .. import connector as registry
 from ..config import Account, Config, load_config
 from ..connector import Connector, Context
 from ..errors import AuthError, Problem, UserError
+from ..lock import poke
 from ..secrets import Secrets
 
 # Names people type for a provider, mapped to the connector's name.
@@ -85,15 +86,17 @@ def auth(ctx: click.Context, connector: str, account_name: str) -> None:
         plugin = registry.load(account.connector)
         if plugin.authorize is Connector.authorize and any(o.secret for o in plugin.options):
             store_passwords(plugin, config, account)
-            return
-        instance = plugin(account_context(config, account))
-        try:
-            instance.authorize(interactive=True)
-        finally:
-            instance.close()
+        else:
+            instance = plugin(account_context(config, account))
+            try:
+                instance.authorize(interactive=True)
+            finally:
+                instance.close()
+            click.echo(f"Signed in: account {account.name!r} is ready.")
     except (UserError, AuthError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Signed in: account {account.name!r} is ready.")
+    if poke(config.state_dir) is not None:  # a paused account resumes now, not within the hour
+        click.echo("The running nurture daemon was asked to retry this account.")
 
 
 def store_passwords(plugin: type[Connector], config: Config, account: Account) -> None:
