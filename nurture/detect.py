@@ -110,8 +110,8 @@ def candidates(
             outbound = identity.outbound(m)
             if outbound and not other_after:
                 picked.append(m)  # may ask a question or promise something
-            elif not outbound and (not user_after or now - m.date <= UPSET_RECENT):
-                picked.append(m)  # may ask the user something, or be upset
+            elif not outbound and not user_after:
+                picked.append(m)  # waiting for the user: may ask something, or be upset
             user_after |= outbound
             other_after |= not outbound
     return picked

