@@ -1,6 +1,9 @@
 """One measured mail sync of a local Maildir, in its own process (for a clean peak RSS).
 
-python bench/local_sync.py MAILDIR STATE_DIR  → one JSON line: seconds, changes, rss_mb
+    python bench/local_sync.py MAILDIR STATE_DIR NOW [--analyse]
+
+prints one JSON line: ingest seconds and changes, and with --analyse the seconds the
+NLP took on the candidate messages and how many there were; peak RSS in MB.
 """
 
 from __future__ import annotations
@@ -9,12 +12,12 @@ import json
 import resource
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 
 def main() -> None:
-    maildir, state = Path(sys.argv[1]), Path(sys.argv[2])
-    now = sys.argv[3] if len(sys.argv) > 3 else ""
+    maildir, state, now = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     config = state / "config.toml"
     state.mkdir(parents=True, exist_ok=True)
     if not config.exists():
@@ -23,18 +26,23 @@ def main() -> None:
             f'[paths]\nstate = "{state}"\nrules = "{state}/rules"\n'
             f'[accounts.mail]\nconnector = "local"\nmaildir = "{maildir}"\n'
         )
-    from datetime import datetime
-
     from nurture.app import App
 
-    moment = datetime.fromisoformat(now) if now else None
+    moment = datetime.fromisoformat(now)
     started = time.perf_counter()
     app = App.load(config)
-    changes = app.sync_mail("mail", moment)
+    changes = app.ingest("mail", moment)
+    result: dict[str, float | int] = {
+        "seconds": time.perf_counter() - started,
+        "changes": changes,
+    }
+    if "--analyse" in sys.argv:
+        started = time.perf_counter()
+        result["analysed"] = app.analyse(moment)
+        result["analyse_seconds"] = time.perf_counter() - started
     app.close()
-    seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "changes": changes, "rss_mb": round(rss, 1)}))
+    result["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 
 Local mail sync (issue 2): initial sync of generated 10k and 100k Maildirs
 (messages/s) beside `notmuch new` on the same Maildirs, a no-change sync, a
-sync after 50 new messages, and peak RSS. Other benchmarks (NLP, IMAP, Google,
-Microsoft, idle daemon, report) are added from their modules when present.
+sync after 50 new messages, and peak RSS; then, once per size, the NLP on the
+candidate messages that sync leaves (the few that could become nudges). Other
+benchmarks (NLP, IMAP, Google, Microsoft, idle daemon, report) are added from
+their modules when present.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _sync(maildir: Path, state: Path, now: str) -> dict[str, Any]:
+def _sync(maildir: Path, state: Path, now: str, analyse: bool = False) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, str(HERE / "local_sync.py"), str(maildir), str(state), now],
+        [sys.executable, str(HERE / "local_sync.py"), str(maildir), str(state), now]
+        + (["--analyse"] if analyse else []),
         capture_output=True,
         text=True,
         check=True,
@@ -75,6 +78,9 @@ def local_sync(sizes: list[int], runs: int) -> dict[str, Any]:
                 r = _sync(maildir, state, now)
                 initial.append(r["seconds"])
                 rss.append(r["rss_mb"])
+            # the NLP on the candidates, once, on a copy of a synced state
+            shutil.copytree(work / f"state-{size}-0", work / f"state-{size}-nlp")
+            nlp = _sync(maildir, work / f"state-{size}-nlp", now, analyse=True)
             state = work / f"state-{size}-0"
             nochange = [_sync(maildir, state, now)["seconds"] for _ in range(runs)]
             after50 = []
@@ -96,6 +102,9 @@ def local_sync(sizes: list[int], runs: int) -> dict[str, Any]:
                 "no_change_sync_s": round(statistics.median(nochange), 3),
                 "sync_after_50_new_s": round(statistics.median(after50), 3),
                 "peak_rss_mb": max(rss),
+                "candidates_analysed": nlp.get("analysed"),
+                "analyse_s": round(nlp.get("analyse_seconds", 0.0), 2),
+                "peak_rss_with_nlp_mb": nlp["rss_mb"],
                 "notmuch_new_s": round(statistics.median(notmuch), 3) if notmuch else None,
                 "speedup_vs_notmuch": round(statistics.median(notmuch) / med, 2)
                 if notmuch

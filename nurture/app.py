@@ -153,18 +153,32 @@ class App:
     def sync_mail(self, account: str, now: datetime | None = None) -> int:
         """Pull one account's mail changes, then analyse new candidates. Returns #changes."""
         now = now or _now()
+        changes = self.ingest(account, now)
+        self.analyse(now)
+        self.state.record_status(account, now, ok=True)
+        return changes
+
+    def ingest(self, account: str, now: datetime | None = None) -> int:
+        """Pull one account's mail changes into state, batch by batch. Returns #changes.
+
+        A failure is recorded for `nurture status` (an auth failure pauses the
+        account, naming the command that fixes it) and raised again.
+        """
+        now = now or _now()
         source = self._mail(account)
         if source is None:
             return 0
-        changes = 0
         try:
-            changes = self._ingest(account, source, now)
-        except CursorExpired as exc:
-            log.warning(
-                "%s: %s — reading the mailbox again from the start (nothing is lost)", account, exc
-            )
-            self.state.drop_cursor(account)
-            changes = self._ingest(account, source, now)
+            try:
+                return self._ingest(account, source, now)
+            except CursorExpired as exc:
+                log.warning(
+                    "%s: %s — reading the mailbox again from the start (nothing is lost)",
+                    account,
+                    exc,
+                )
+                self.state.drop_cursor(account)
+                return self._ingest(account, source, now)
         except AuthError as exc:
             command = exc.command or self.connector(account).auth_command()
             self.state.record_status(
@@ -174,9 +188,6 @@ class App:
         except Exception as exc:
             self.state.record_status(account, now, ok=False, error=str(exc)[:300])
             raise
-        self.analyse(now)
-        self.state.record_status(account, now, ok=True)
-        return changes
 
     def _ingest(self, account: str, source: MailSource, now: datetime) -> int:
         cursor = self.state.cursor(account)
