@@ -47,3 +47,22 @@ class World:
             return {k: e.state for k, e in app.state.ledger().items()}
         finally:
             app.close()
+
+
+ASK_ID = "ask-1@client.example"
+
+
+def ask_message(days_ago: float = 4) -> bytes:
+    """Dana asks Alex a direct question `days_ago` days before NOW: a reply nudge once due."""
+    from datetime import timedelta
+
+    from tests.contract import make_message
+
+    return make_message(
+        message_id=ASK_ID,
+        sender="Dana Lee <dana@client.example>",
+        to=f"Alex Morgan <{USER}>",
+        subject="Renewal pricing",
+        body="Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\nDana",
+        date=NOW - timedelta(days=days_ago),
+    )

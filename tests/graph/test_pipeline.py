@@ -20,7 +20,7 @@ import nurture.secrets  # noqa: E402
 from tests.contract import make_message  # noqa: E402
 from tests.graph.fake import FakeGraph  # noqa: E402
 from tests.graph.test_contract import StaticTokens  # noqa: E402
-from tests.world import NOW, USER  # noqa: E402
+from tests.world import ASK_ID, NOW, USER, ask_message  # noqa: E402
 from tests.world import World as BaseWorld  # noqa: E402
 
 
@@ -55,19 +55,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 
 def ask(fake: FakeGraph, days_ago: float = 4) -> str:
-    fake.add_message(
-        make_message(
-            message_id="ask-1@client.example",
-            sender="Dana Lee <dana@client.example>",
-            to=f"Alex Morgan <{USER}>",
-            subject="Renewal pricing",
-            body="Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\n"
-            "Dana",
-            date=NOW - timedelta(days=days_ago),
-        ),
-        "inbox",
-    )
-    return "ask-1@client.example"
+    fake.add_message(ask_message(days_ago), "inbox")
+    return ASK_ID
 
 
 def test_a_question_becomes_a_free_tagged_event_and_goes_when_answered(world: World) -> None:
