@@ -60,6 +60,14 @@ def _sender_is(pattern: re.Pattern[str], sender: Address) -> bool:
     return bool(pattern.match(sender.email))
 
 
+_GMAIL_TABS = {
+    "promotions": Automated.BULK,
+    "updates": Automated.NOTIFICATION,
+    "social": Automated.NOTIFICATION,
+    "forums": Automated.LIST,
+}
+
+
 def header_verdict(message: Message) -> Automated | None:
     """Why `message` is machine-sent, judged from its headers alone; None if it looks personal."""
     headers = message.headers
@@ -89,6 +97,11 @@ def header_verdict(message: Message) -> Automated | None:
         return Automated.INVITATION
     if _INVITE_SUBJECT.match(subject):
         return Automated.INVITATION
+
+    # Gmail's own sorting (the Google connector passes the tab as x-gmail-category).
+    category = _GMAIL_TABS.get(headers.get("x-gmail-category", "").strip().lower())
+    if category is not None:
+        return category
 
     # Auto-replies: RFC 3834 Auto-Submitted, Exchange and vacation headers, subjects.
     auto_submitted = headers.get("auto-submitted", "").strip().lower()

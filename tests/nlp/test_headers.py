@@ -80,3 +80,18 @@ def test_automated_kinds(
 def test_personal_mail_is_not_automated(headers: dict[str, str], subject: str) -> None:
     message = make_message(subject=subject, headers={**DATE, **headers})
     assert header_verdict(message) is None
+
+
+@pytest.mark.parametrize(
+    ("tab", "expected"),
+    [
+        ("promotions", Automated.BULK),
+        ("updates", Automated.NOTIFICATION),
+        ("social", Automated.NOTIFICATION),
+        ("forums", Automated.LIST),
+        ("primary", None),
+    ],
+)
+def test_gmail_tabs_from_the_google_connector(tab: str, expected: Automated | None) -> None:
+    message = make_message(subject="Your order", headers={**DATE, "x-gmail-category": tab})
+    assert header_verdict(message) == expected
