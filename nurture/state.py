@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -537,6 +537,30 @@ def _message_row(account: str, m: Message) -> tuple[Any, ...]:
     )
 
 
+class _LazyHeaders(Mapping[str, str]):
+    """Header fields parsed from their stored JSON on first use (most are never read)."""
+
+    __slots__ = ("_parsed", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._parsed: dict[str, str] | None = None
+
+    def _fields(self) -> dict[str, str]:
+        if self._parsed is None:
+            self._parsed = json.loads(self._text)
+        return self._parsed
+
+    def __getitem__(self, key: str) -> str:
+        return self._fields()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
+
+
 class _RowReader:
     """Turns message rows into `Message`s, sharing parsed recipients and senders."""
 
@@ -581,6 +605,6 @@ class _RowReader:
             in_reply_to=irt,
             references=tuple(json.loads(refs)) if refs != "[]" else (),
             folder=FolderRole(folder),
-            headers=json.loads(headers) if headers != "{}" else {},
+            headers=_LazyHeaders(headers) if headers != "{}" else {},
             link=link,
         )
