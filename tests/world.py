@@ -66,3 +66,20 @@ def ask_message(days_ago: float = 4) -> bytes:
         body="Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\nDana",
         date=NOW - timedelta(days=days_ago),
     )
+
+
+def reply_message(to_message_id: str = ASK_ID) -> bytes:
+    """Alex answers Dana's question an hour before NOW: the reply nudge resolves."""
+    from datetime import timedelta
+
+    from tests.contract import make_message
+
+    return make_message(
+        message_id="re-1@brightpath.example",
+        sender=f"Alex Morgan <{USER}>",
+        to="Dana Lee <dana@client.example>",
+        subject="Re: Renewal pricing",
+        body="Here it is.\n\nAlex",
+        date=NOW - timedelta(hours=1),
+        in_reply_to=to_message_id,
+    )

@@ -15,9 +15,8 @@ import requests_mock  # noqa: E402
 from nurture_exchange.mapi import KEY_NAME, PROPERTY_SET  # noqa: E402
 
 import nurture.secrets  # noqa: E402
-from tests.contract import make_message  # noqa: E402
 from tests.exchange.fake import ENDPOINT, FakeEWS  # noqa: E402
-from tests.world import ASK_ID, NOW, USER, ask_message  # noqa: E402
+from tests.world import ASK_ID, NOW, USER, ask_message, reply_message  # noqa: E402
 from tests.world import World as BaseWorld  # noqa: E402
 
 
@@ -81,18 +80,7 @@ def test_a_question_becomes_a_free_tagged_event_and_goes_when_answered(world: Wo
         "FindItem",
     ]
 
-    fake.deliver(
-        make_message(
-            message_id="re-1@brightpath.example",
-            sender=f"Alex Morgan <{USER}>",
-            to="Dana Lee <dana@client.example>",
-            subject="Re: Renewal pricing",
-            body="Here it is.\n\nAlex",
-            date=NOW - timedelta(hours=1),
-            in_reply_to=mid,
-        ),
-        "sentitems",
-    )
+    fake.deliver(reply_message(mid), "sentitems")
     done = world.sync(NOW + timedelta(minutes=5))
     assert done.removed == 1
     assert world.tasks() == {}

@@ -17,10 +17,9 @@ import nurture_graph.client  # noqa: E402
 from nurture_graph.mapi import KEY_PROPERTY  # noqa: E402
 
 import nurture.secrets  # noqa: E402
-from tests.contract import make_message  # noqa: E402
 from tests.graph.fake import FakeGraph  # noqa: E402
 from tests.graph.test_contract import StaticTokens  # noqa: E402
-from tests.world import ASK_ID, NOW, USER, ask_message  # noqa: E402
+from tests.world import ASK_ID, NOW, ask_message, reply_message  # noqa: E402
 from tests.world import World as BaseWorld  # noqa: E402
 
 
@@ -76,18 +75,7 @@ def test_a_question_becomes_a_free_tagged_event_and_goes_when_answered(world: Wo
     assert len(fake.log) - before == 4
     assert not [r for r in fake.log[before:] if r.method != "GET"]
 
-    fake.add_message(
-        make_message(
-            message_id="re-1@brightpath.example",
-            sender=f"Alex Morgan <{USER}>",
-            to="Dana Lee <dana@client.example>",
-            subject="Re: Renewal pricing",
-            body="Here it is.\n\nAlex",
-            date=NOW - timedelta(hours=1),
-            in_reply_to=mid,
-        ),
-        "sentitems",
-    )
+    fake.add_message(reply_message(mid), "sentitems")
     done = world.sync(NOW + timedelta(minutes=5))
     assert done.removed == 1
     assert world.tasks() == {}
