@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import connector as registry
-from . import nlp
+from . import digest, nlp
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
@@ -265,12 +265,18 @@ class App:
         return busy_intervals(spans)
 
     def reconcile(self, now: datetime | None = None, dry_run: bool = False) -> ApplyReport:
-        """Bring the target calendar in line with the nudges that hold now."""
+        """Bring the target calendar in line with the nudges that hold now.
+
+        With ``[report] weekly`` set, the week's report event joins the nudges
+        (`nurture.digest`): same plan, same ledger, at its fixed time.
+        """
         now = now or _now()
         calendar_name, store = self.target()
         busy = self._read_calendars(now)
         records = {r.key: r for r in store.tasks()}
         ledger = self.state.ledger()
+        weekly = self._weekly(now, ledger, records, dry_run)
+        busy = sorted([*busy, *weekly.busy])
         suggestions = self.suggestions(now)
         pinned = {}
         previous = {}
@@ -290,8 +296,12 @@ class App:
             if not (ledger.get(s.key) and ledger[s.key].state in ("dismissed", "done"))
         ]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
-        desired = self._tasks(placements)
-        actions = plan(desired, ledger, records)
+        desired = {**self._tasks(placements), **weekly.tasks}
+        actions = plan(
+            desired,
+            {k: e for k, e in ledger.items() if k not in weekly.hold},
+            {k: r for k, r in records.items() if k not in weekly.hold},
+        )
         report = ApplyReport(placements=placements, actions=actions, calendar=calendar_name)
         by_key = {p.suggestion.key: p.suggestion for p in placements}
         if dry_run:
@@ -299,10 +309,40 @@ class App:
                 _count(report, action.op)
             return report
         for action in actions:
-            self._apply(store, calendar_name, action, by_key.get(action.key), ledger, report, now)
+            self._apply(
+                store,
+                calendar_name,
+                action,
+                by_key.get(action.key),
+                ledger,
+                report,
+                now,
+                weekly.details.get(action.key),
+            )
         keep = {p.suggestion.message_id for p in placements if p.suggestion.message_id}
         self.state.forget_evidence(keep)
         return report
+
+    def _weekly(
+        self,
+        now: datetime,
+        ledger: dict[str, LedgerEntry],
+        records: dict[str, TaskRecord],
+        dry_run: bool,
+    ) -> digest.WeeklyPlan:
+        """The weekly report's part: its report file, its task, and past weeks retired.
+
+        Past weeks are marked done in `ledger` (and in state unless `dry_run`),
+        so the plan leaves their events on the calendar.
+        """
+        current = digest.slot(self.rules, now)
+        pub = digest.refresh(self, now, current, write=not dry_run) if current else None
+        weekly = digest.weekly_plan(self.rules, now, ledger, records, pub)
+        for key in weekly.retire:
+            ledger[key] = digest.retired(ledger[key], now)
+            if not dry_run:
+                self.state.put_ledger(ledger[key], None, now)  # no history row: not a nudge
+        return weekly
 
     def _tasks(self, placements: list[Placement]) -> dict[str, CalendarTask]:
         if self.rules.tasks.grouping == "digest":
@@ -331,6 +371,7 @@ class App:
         ledger: dict[str, LedgerEntry],
         report: ApplyReport,
         now: datetime,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         key = action.key
         entry = ledger.get(key)
@@ -353,10 +394,12 @@ class App:
         detail = dict(base.detail)
         if suggestion is not None:
             detail.update(_detail(suggestion))
+        if extra:
+            detail.update(extra)
         try:
             if action.op is Op.CREATE:
                 assert action.task is not None
-                self.state.put_ledger(
+                self._put(
                     replace(base, state="creating", detail=detail, title=action.task.title),
                     None,
                     now,
@@ -397,25 +440,21 @@ class App:
             elif action.op is Op.DELETE:
                 assert action.record is not None
                 store.delete_task(action.record)
-                self.state.put_ledger(replace(base, state="resolved", updated=now), "resolved", now)
+                self._put(replace(base, state="resolved", updated=now), "resolved", now)
                 report.removed += 1
             elif action.op is Op.DISMISS:
-                self.state.put_ledger(
-                    replace(base, state="dismissed", updated=now), "dismissed", now
-                )
+                self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
                 report.dismissed += 1
             elif action.op is Op.DONE:
-                self.state.put_ledger(replace(base, state="done", updated=now), "done", now)
+                self._put(replace(base, state="done", updated=now), "done", now)
                 report.done += 1
             elif action.op is Op.FORGET:
                 if base.state == "active":
-                    self.state.put_ledger(
-                        replace(base, state="resolved", updated=now), "resolved", now
-                    )
+                    self._put(replace(base, state="resolved", updated=now), "resolved", now)
                 else:
                     self.state.delete_ledger(key)
         except TaskGone:
-            self.state.put_ledger(replace(base, state="dismissed", updated=now), "dismissed", now)
+            self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
             report.dismissed += 1
         except TaskConflict as exc:
             log.info(
@@ -431,7 +470,7 @@ class App:
         action: str | None,
         now: datetime,
     ) -> None:
-        self.state.put_ledger(
+        self._put(
             replace(
                 base,
                 state="active",
@@ -446,6 +485,10 @@ class App:
             action,
             now,
         )
+
+    def _put(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
+        """Write a ledger entry; its history row only for nudges, which the report counts."""
+        self.state.put_ledger(entry, None if digest.is_weekly(entry.key) else action, now)
 
     # commands
 

@@ -184,12 +184,13 @@ class Signals:
 
 
 class Kind(enum.StrEnum):
-    """The four nudges."""
+    """The four nudges, and the weekly report event (`nurture.digest`; not a nudge)."""
 
     REPLY = "reply"
     FOLLOW_UP = "follow-up"
     RECONNECT = "reconnect"
     RECOVER = "recover"
+    REPORT = "report"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ built-in defaults (nurture/data/rules/). Sections:
 ``[ignore]``       senders, domains, subjects (globs), automated (bool)
 ``[work]``         timezone, days, start, end
 ``[tasks]``        calendar, length, daily_budget, grouping, digest_at, as, horizon, forget_after
+``[report]``       weekly ("off" or e.g. "fri 16:00"), length, since
 
 Unknown sections and keys are errors. All problems are collected with file,
 line and key, so one `nurture rules check` shows everything to fix. Contacts
@@ -33,6 +34,7 @@ from .model import Address
 from .tomlfile import TomlFile, load
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +95,30 @@ class Tasks:
 
 
 @dataclass(frozen=True, slots=True)
+class Weekly:
+    """When the weekly report event goes on the calendar: a weekday and a local time."""
+
+    day: int  # 0 = Monday, as date.weekday()
+    at: time
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRules:
+    """The weekly report event (`nurture.digest`). Off unless `weekly` is set."""
+
+    weekly: Weekly | None = None
+    length: timedelta = timedelta(minutes=30)
+    since: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
 class Rulebook:
     tiers: Mapping[str, Tier]
     contacts: tuple[ContactRule, ...] = ()
     ignore: Ignore = field(default_factory=Ignore)
     work: Work = field(default_factory=Work)
     tasks: Tasks = field(default_factory=Tasks)
+    report: ReportRules = field(default_factory=ReportRules)
     files: tuple[str, ...] = ()
 
     def match_contact(self, address: str) -> tuple[Tier, ContactRule | None]:
@@ -150,6 +170,7 @@ _KEYS: dict[str, set[str]] = {
         "horizon",
         "forget_after",
     },
+    "report": {"weekly", "length", "since"},
 }
 
 
@@ -246,7 +267,7 @@ def check_rules(
     tiers: dict[str, Tier] = {}
     default_contacts: list[ContactRule] = []
     user_contacts: list[ContactRule] = []
-    ignore, work, tasks = Ignore(), Work(), Tasks()
+    ignore, work, tasks, report = Ignore(), Work(), Tasks(), ReportRules()
     for path in [*files, *user_files]:
         toml, file_problems = load(path)
         problems.extend(file_problems)
@@ -267,6 +288,8 @@ def check_rules(
                 work = _work(reader, value, work)
             elif section == "tasks":
                 tasks = _tasks(reader, value, tasks)
+            elif section == "report":
+                report = _report(reader, value, report)
     tiers.setdefault("default", Tier("default"))
     for rule in user_contacts:
         if rule.tier not in tiers:
@@ -281,6 +304,7 @@ def check_rules(
         ignore=ignore,
         work=work,
         tasks=tasks,
+        report=report,
         files=tuple(str(p) for p in [*files, *user_files]),
     )
     return book, problems
@@ -454,3 +478,53 @@ def _tasks(reader: _Reader, value: Any, base: Tasks) -> Tasks:
         horizon=reader.duration(value, "horizon", key, base.horizon),
         forget_after=reader.duration(value, "forget_after", key, base.forget_after),
     )
+
+
+WEEKLY_FIX = 'write a weekday and a time in [work] timezone, e.g. "fri 16:00", or "off"'
+
+
+def _report(reader: _Reader, value: Any, base: ReportRules) -> ReportRules:
+    if not isinstance(value, dict):
+        reader.problem(("report",), "must be a table")
+        return base
+    key = ("report",)
+    reader.check_keys(value, "report", key)
+    weekly = base.weekly
+    if "weekly" in value:
+        weekly = _weekly(reader, value["weekly"], (*key, "weekly"), base.weekly)
+    length = reader.duration(value, "length", key, base.length)
+    if length > timedelta(days=1):
+        reader.problem((*key, "length"), "must be at most a day", 'e.g. "30m" or "1h"')
+        length = base.length
+    return ReportRules(
+        weekly=weekly,
+        length=length,
+        since=reader.duration(value, "since", key, base.since),
+    )
+
+
+def _weekly(
+    reader: _Reader, value: Any, key: tuple[str | int, ...], default: Weekly | None
+) -> Weekly | None:
+    """ "off" → None; "fri 16:00" / "Friday 16:00" → Weekly(4, 16:00)."""
+    if value in ("off", "", False):
+        return None
+    parts = value.split() if isinstance(value, str) else []
+    if len(parts) != 2:
+        reader.problem(key, f"{value!r} is not a weekday and a time", WEEKLY_FIX)
+        return default
+    name, clock = parts[0].lower(), parts[1]
+    if name in DAYS:
+        day = DAYS.index(name)
+    elif name in DAY_NAMES:
+        day = DAY_NAMES.index(name)
+    else:
+        close = [d for d in DAY_NAMES if _similar(d, name)]
+        hint = f"did you mean {close[0]!r}?" if close else WEEKLY_FIX
+        reader.problem(key, f"{parts[0]!r} is not a weekday", hint)
+        return default
+    found = re.fullmatch(r"(\d{1,2}):(\d{2})", clock)
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        reader.problem(key, f"{clock!r} is not a time of day", WEEKLY_FIX)
+        return default
+    return Weekly(day, time(int(found[1]), int(found[2])))

@@ -1,0 +1,337 @@
+"""The weekly report on the calendar: one event a week that links to the latest report.
+
+Off unless the rules set ``[report] weekly = "fri 16:00"``. When it is on, each
+reconcile (the daemon's, or ``nurture sync``) does two things.
+
+It keeps the relationship report (`nurture.report`) as HTML in the state
+folder: ``reports/latest.html`` and one copy per review day
+(``reports/2026-11-27.html``), mode 0600 in a 0700 folder, because the report
+names people, addresses and subjects. The report is made again only when a
+day has passed since it was made, when the review time has come, or when the
+rules changed its period; otherwise the files are left alone, so a rerun
+writes nothing.
+
+And it wants ONE calendar task for the week's review, keyed ``report:<ISO
+week>`` (``report:2026-W48``). That task goes through the same plan, ledger
+and connector path as every nudge, so it carries nurture's marker, a rerun
+changes nothing, a changed summary updates the same event, and the user wins:
+moved, it is that week's review at the user's time; deleted, that week is
+dismissed — the key names the week, so next week's comes back.
+
+The time is fixed: exactly the weekday and time the user chose, in the [work]
+time zone, even outside working hours or over a meeting, and it does not
+count against the daily budget. A review the user scheduled is not a nudge
+competing for room; nudges are placed around it instead.
+
+A week's event whose time has passed is retired in the ledger (``done``, with
+no history row, since it is not a nudge) and left on the calendar as a record.
+Turning the setting off removes the upcoming event (the plan deletes what is
+no longer wanted); past events and the report files stay.
+
+The event's description holds the report's one-line summary — counts only,
+never message text — and a ``file://`` link, also set as the event's URL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .connector import task_uid
+from .model import UTC, CalendarTask, Kind, TaskRecord
+from .rules import Rulebook
+from .state import LedgerEntry
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger(__name__)
+
+PREFIX = "report:"
+TITLE = "nurture: weekly relationship report"
+FOLDER = "reports"
+LATEST = "latest.html"
+META = "latest.json"
+
+Interval = tuple[datetime, datetime]
+
+
+def is_weekly(key: str) -> bool:
+    """Whether `key` names a weekly report event (not a nudge)."""
+    return key.startswith(PREFIX)
+
+
+def week_key(day: date) -> str:
+    """The task key for the ISO week that holds `day`: one event, one decision, per week."""
+    iso = day.isocalendar()
+    return f"{PREFIX}{iso.year}-W{iso.week:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One week's review: its key and its time (UTC)."""
+
+    key: str
+    start: datetime
+    end: datetime
+
+
+def slot(rules: Rulebook, now: datetime) -> Slot | None:
+    """The review that is next or under way at `now`; None when the setting is off.
+
+    This week's slot stays current until it has ended, then next week's takes over.
+    """
+    weekly = rules.report.weekly
+    if weekly is None:
+        return None
+    zone = rules.work.zone
+    today = now.astimezone(zone).date()
+    day = today + timedelta(days=(weekly.day - today.weekday()) % 7)
+    for _ in range(2):
+        start = datetime.combine(day, weekly.at, zone).astimezone(UTC)
+        end = start + rules.report.length
+        if end > now:
+            break
+        day += timedelta(days=7)
+    return Slot(week_key(day), start, end)
+
+
+# ---- the report files -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The report on disk: its one-line summary, when it was made, and where it is."""
+
+    summary: str
+    made: datetime
+    since: timedelta
+    latest: Path
+    copy: Path
+
+
+def folder(state_dir: Path) -> Path:
+    return state_dir / FOLDER
+
+
+def published(where: Path) -> Published | None:
+    """What the last run wrote, or None when there is no complete report to link."""
+    try:
+        meta = json.loads((where / META).read_text(encoding="utf-8"))
+        result = Published(
+            summary=str(meta["summary"]),
+            made=datetime.fromisoformat(meta["made"]).astimezone(UTC),
+            since=timedelta(seconds=float(meta["since"])),
+            latest=where / LATEST,
+            copy=where / str(meta["copy"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return result if result.latest.is_file() else None
+
+
+def stale(pub: Published, rules: Rulebook, now: datetime, current: Slot) -> bool:
+    """Whether the report should be made again before it is linked.
+
+    Daily (a new local day), once when the review time comes, and when the
+    rules changed the period; never on a rerun within the same day.
+    """
+    zone = rules.work.zone
+    return (
+        pub.since != rules.report.since
+        or pub.made > now
+        or pub.made.astimezone(zone).date() < now.astimezone(zone).date()
+        or (current.start <= now and pub.made < current.start)
+        or pub.copy.name != _copy_name(current, rules)
+    )
+
+
+def _copy_name(current: Slot, rules: Rulebook) -> str:
+    return f"{current.start.astimezone(rules.work.zone).date().isoformat()}.html"
+
+
+def publish(
+    where: Path, html: str, summary: str, made: datetime, since: timedelta, copy_name: str
+) -> Published:
+    """Write the report (the week's copy and latest.html), then its summary, owner-only."""
+    where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(where, 0o700)
+    copy = where / copy_name
+    _write(copy, html)
+    _write(where / LATEST, html)
+    meta = {
+        "summary": summary,
+        "made": made.astimezone(UTC).isoformat(),
+        "since": since.total_seconds(),
+        "copy": copy_name,
+    }
+    _write(where / META, json.dumps(meta, ensure_ascii=False))  # last: the pair is complete
+    return Published(summary, made.astimezone(UTC), since, where / LATEST, copy)
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace `path` atomically with a 0600 file: the report names people."""
+    temp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            fd = -1
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def refresh(app: App, now: datetime, current: Slot, *, write: bool) -> Published | None:
+    """The report to link this week: the files on disk, made again when stale.
+
+    With `write` False (a dry run) nothing is analysed or written: a missing
+    report is computed in memory only, to show what the event would say.
+    A report that cannot be made does not stop the nudges: the last one is
+    linked, and the next reconcile tries again.
+    """
+    from .report import make
+    from .report.render_html import render
+
+    where = folder(app.config.state_dir.resolve())
+    pub = published(where)
+    if pub is not None and not stale(pub, app.rules, now, current):
+        return pub
+    since = app.rules.report.since
+    name = _copy_name(current, app.rules)
+    try:
+        if not write:
+            if pub is not None:
+                return pub
+            result = make(app.state, app.rules, app.config.addresses, now, since)
+            return Published(result.summary, now, since, where / LATEST, where / name)
+        from .report.fill import fill_signals
+
+        fill_signals(app, now - since, now)
+        result = make(app.state, app.rules, app.config.addresses, now, since)
+        html = render(result, app.rules.work.zone)
+        return publish(where, html, result.summary, now, since, name)
+    except Exception as exc:  # a connector or disk failure; the calendar goes on without it
+        log.warning(
+            "weekly report: could not make it (%s); %s",
+            exc,
+            "linking the last one" if pub else "no event until it can be made",
+        )
+        return pub
+
+
+# ---- the calendar task --------------------------------------------------------------
+
+
+def task(key: str, start: datetime, end: datetime, pub: Published, rules: Rulebook) -> CalendarTask:
+    """The week's event: the summary, the link, and what moving or deleting it does."""
+    link = pub.latest.as_uri()
+    description = "\n".join(
+        [
+            pub.summary,
+            "",
+            f"Open: {link}",
+            f"This week's copy: {pub.copy.as_uri()}",
+            "",
+            "The report shows names, addresses, dates and subjects only — never message text.",
+            "",
+            "Move this event to review at another time; delete it to skip this week "
+            f"(next week's comes back). (nurture {key})",
+        ]
+    )
+    return CalendarTask(
+        key=key,
+        uid=task_uid(key),
+        title=TITLE,
+        description=description,
+        start=start,
+        end=end,
+        kind=Kind.REPORT,
+        todo=rules.tasks.todo,
+        url=link,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyPlan:
+    """The weekly report's part of one reconcile.
+
+    `tasks`: desired tasks to add to the nudges'. `retire`: active entries whose
+    time has passed (left on the calendar, marked done). `hold`: keys the plan
+    must not touch this run (no report to link yet). `busy`: the review slot,
+    which nudges are placed around. `details`: ledger detail per key, for
+    `nurture explain`.
+    """
+
+    tasks: dict[str, CalendarTask] = field(default_factory=dict)
+    retire: tuple[str, ...] = ()
+    hold: tuple[str, ...] = ()
+    busy: tuple[Interval, ...] = ()
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def weekly_plan(
+    rules: Rulebook,
+    now: datetime,
+    ledger: Mapping[str, LedgerEntry],
+    records: Mapping[str, TaskRecord],
+    pub: Published | None,
+) -> WeeklyPlan:
+    """What the weekly report wants of this reconcile. Pure: reads nothing, writes nothing."""
+    ours = sorted(k for k in {*ledger, *records} if is_weekly(k))
+    active = {k: ledger[k] for k in ours if k in ledger and ledger[k].state == "active"}
+    retire = []
+    for key, entry in active.items():
+        record = records.get(key)
+        end = record.end if record is not None else entry.end
+        if end is not None and end <= now:
+            retire.append(key)
+    current = slot(rules, now)
+    if current is None:
+        return WeeklyPlan(retire=tuple(retire))
+    this_week = ledger.get(current.key)
+    settled = current.key in retire or (
+        this_week is not None and this_week.state in ("dismissed", "done")
+    )
+    busy = () if settled else ((current.start, current.end),)
+    if pub is None:
+        hold = tuple(k for k in ours if k not in retire)
+        return WeeklyPlan(retire=tuple(retire), hold=hold, busy=busy)
+    wanted = {current.key: (current.start, current.end)}
+    for key, entry in active.items():
+        record = records.get(key)
+        moved = record is not None and (
+            record.start != entry.start or bool(entry.detail.get("pinned"))
+        )
+        if key != current.key and key not in retire and moved:
+            assert record is not None
+            wanted[key] = (record.start, record.end)  # an earlier week's, moved later by the user
+    tasks = {key: task(key, start, end, pub, rules) for key, (start, end) in wanted.items()}
+    details = {
+        key: {
+            "title": TITLE,
+            "why": pub.summary,
+            "action": "Look through the week's relationship report.",
+            "due": start.isoformat(),
+            "report": str(pub.latest),
+        }
+        for key, (start, _) in wanted.items()
+    }
+    return WeeklyPlan(tasks=tasks, retire=tuple(retire), busy=busy, details=details)
+
+
+def retired(entry: LedgerEntry, now: datetime) -> LedgerEntry:
+    """A past week's entry: done, so the plan leaves its event on the calendar."""
+    return replace(entry, state="done", updated=now)
