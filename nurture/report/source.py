@@ -2,9 +2,10 @@
 
 The period's mail is read in full (`State.messages(since)`), with the signals
 of just those messages. Mail from before the period only tells keep-in-touch
-who wrote to whom and when, so it is read as `Earlier` rows: no Message
-objects, no signals, recipients parsed for the user's own mail only. Whether
-such mail was machine-sent is judged once per sender (on their latest earlier
+who wrote to whom and when, so it is read as `Earlier` touches: no Message
+objects, no signals, grouped by sender and recipients inside SQLite (one row
+per group, its dates joined), recipients parsed for the user's own mail only.
+Whether such mail was machine-sent is judged once per sender (on their latest earlier
 message) instead of per message — the detectors' own rules, applied at the
 grain that keeps the report under two seconds.
 
@@ -40,37 +41,55 @@ class Earlier:
 
 
 def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> Earlier:
-    """Who wrote to whom, and when, in every message dated before `before`."""
-    rows = state.touches_before(before)
-    senders = {sender for _, sender, _, _ in rows}
-    users = {sender for sender in senders if who.is_user(sender)}
-    last = {sender: date for date, sender, _, _ in rows if sender not in users}
+    """Who wrote to whom, and when, in every message dated before `before`.
+
+    SQLite hands over the history grouped by sender, name and recipients (see
+    `State.touch_groups`), so the work here is per group, not per message.
+    """
+    groups = state.touch_groups(before)
+    users = {sender for sender, *_ in groups if who.is_user(sender)}
+    last: dict[str, int] = {}  # sender → their latest date (not the user's)
+    for sender, _, _, latest, _ in groups:
+        if sender not in users:
+            last[sender] = max(latest, last.get(sender, latest))
     machine = _machines(state, last, rules)
-    plain = {sender: normalise(sender) for sender in senders}
-    touches: dict[str, list[tuple[datetime, str]]] = {}
-    names: dict[str, str] = {}
-    stamp = datetime.fromtimestamp
-    direct: dict[str, list[tuple[str, str]]] = {}  # recipients JSON → (address, name) To others
-    for date, sender, name, recipients in rows:
+    dates: dict[str, list[tuple[list[int], str]]] = {}  # address → [(unix dates, kind)]
+    named: dict[str, tuple[int, int, str]] = {}  # address → (latest date, order, name)
+    for order, (sender, name, recipients, latest, joined) in enumerate(groups):
         if sender in users:
-            at = stamp(date, UTC)
-            people = direct.get(recipients)
-            if people is None:
-                people = direct[recipients] = [
-                    (normalise(email), person)
-                    for email, person, role in json.loads(recipients)
-                    if role == "to" and not who.is_user(email)
-                ]
+            people = [
+                (normalise(email), person)
+                for email, person, role in json.loads(recipients)
+                if role == "to" and not who.is_user(email)
+            ]
+            if not people:
+                continue
+            when = [int(d) for d in joined.split(",")]
             for address, person in people:
-                touches.setdefault(address, []).append((at, "out"))
+                dates.setdefault(address, []).append((when, "out"))
                 if person:
-                    names[address] = person
+                    _name(named, address, (latest, order, person))
         elif not machine[sender]:
-            address = plain[sender]
-            touches.setdefault(address, []).append((stamp(date, UTC), "in"))
+            address = normalise(sender)
+            dates.setdefault(address, []).append(([int(d) for d in joined.split(",")], "in"))
             if name:
-                names[address] = name
-    return Earlier(touches, names)
+                _name(named, address, (latest, order, name))
+    stamp = datetime.fromtimestamp
+    touches = {
+        address: [
+            (stamp(at, UTC), kind)
+            for at, kind in sorted((at, kind) for when, kind in parts for at in when)
+        ]
+        for address, parts in dates.items()
+    }
+    return Earlier(touches, {address: name for address, (_, _, name) in named.items()})
+
+
+def _name(named: dict[str, tuple[int, int, str]], address: str, seen: tuple[int, int, str]) -> None:
+    """Keep the display name of the latest message (the last one seen wins a tie)."""
+    kept = named.get(address)
+    if kept is None or seen[:2] > kept[:2]:
+        named[address] = seen
 
 
 def _machines(state: State, last: dict[str, int], rules: Rulebook) -> dict[str, bool]:
