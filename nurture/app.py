@@ -49,6 +49,7 @@ class ApplyReport:
     placements: list[Placement] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     calendar: str = ""
+    weekly_report: str = ""  # file:// link of the report the weekly event links, when on
 
     def summary(self) -> str:
         return (
@@ -302,7 +303,12 @@ class App:
             {k: e for k, e in ledger.items() if k not in weekly.hold},
             {k: r for k, r in records.items() if k not in weekly.hold},
         )
-        report = ApplyReport(placements=placements, actions=actions, calendar=calendar_name)
+        report = ApplyReport(
+            placements=placements,
+            actions=actions,
+            calendar=calendar_name,
+            weekly_report=weekly.link,
+        )
         by_key = {p.suggestion.key: p.suggestion for p in placements}
         if dry_run:
             for action in actions:

@@ -219,6 +219,7 @@ def refresh(app: App, now: datetime, current: Slot, *, write: bool) -> Published
             return Published(result.summary, now, since, where / LATEST, where / name)
         from .report.fill import fill_signals
 
+        app.analyse(now)  # nudge candidates first, with their sentences; then the rest
         fill_signals(app, now - since, now)
         result = make(app.state, app.rules, app.config.addresses, now, since)
         html = render(result, app.rules.work.zone)
@@ -272,7 +273,7 @@ class WeeklyPlan:
     time has passed (left on the calendar, marked done). `hold`: keys the plan
     must not touch this run (no report to link yet). `busy`: the review slot,
     which nudges are placed around. `details`: ledger detail per key, for
-    `nurture explain`.
+    `nurture explain`. `link`: the report the event links to ("" when off).
     """
 
     tasks: dict[str, CalendarTask] = field(default_factory=dict)
@@ -280,6 +281,7 @@ class WeeklyPlan:
     hold: tuple[str, ...] = ()
     busy: tuple[Interval, ...] = ()
     details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    link: str = ""
 
 
 def weekly_plan(
@@ -329,7 +331,13 @@ def weekly_plan(
         }
         for key, (start, _) in wanted.items()
     }
-    return WeeklyPlan(tasks=tasks, retire=tuple(retire), busy=busy, details=details)
+    return WeeklyPlan(
+        tasks=tasks,
+        retire=tuple(retire),
+        busy=busy,
+        details=details,
+        link=pub.latest.as_uri(),
+    )
 
 
 def retired(entry: LedgerEntry, now: datetime) -> LedgerEntry:

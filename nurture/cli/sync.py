@@ -81,6 +81,8 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
                     console.print(f"  {action.op.value:8} {action.key}  {title}")
         elif not quiet and report.placements:
             console.print(placements_table(report, app.rules.work.zone))
+        if not quiet and report.weekly_report:
+            console.print(f"weekly report: {report.weekly_report}")
         for problem in problems:
             errors.print(f"[yellow]warning:[/] {problem}")
         console.print(report.summary())

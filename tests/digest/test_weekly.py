@@ -265,3 +265,29 @@ def test_a_dry_run_shows_the_event_and_writes_nothing(on: Setup) -> None:
     assert not folder(on).exists()
     assert list(on.calendar.glob("*.ics")) == []
     assert on.ledger() == {}
+
+
+def test_a_report_that_cannot_be_written_holds_the_event_not_the_nudges(on: Setup) -> None:
+    on.ask(days_ago=4)
+    (on.root / "state").mkdir(exist_ok=True)
+    folder(on).write_text("not a folder")  # the report cannot be written here
+    report = on.sync()
+    assert report.created == 1 and report.placements  # the reply nudge goes on regardless
+    assert reports(on) == {}
+    folder(on).unlink()
+    later = on.sync(NOW + timedelta(minutes=15))
+    assert later.created == 1 and list(reports(on)) == ["report:2026-W48"]
+
+
+def test_nurture_sync_once_says_where_the_report_is(on: Setup) -> None:
+    from click.testing import CliRunner
+
+    from nurture.cli import main
+
+    args = ["--config", str(on.root / "config.toml"), "sync", "--once", "--now", NOW.isoformat()]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    latest = (folder(on).resolve() / "latest.html").as_uri()
+    assert f"weekly report: {latest}" in result.output.replace("\n", "")
+    assert "created 1" in result.output
+    assert list(reports(on)) == ["report:2026-W48"]
