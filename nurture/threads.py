@@ -92,10 +92,24 @@ def build(messages: Sequence[Message]) -> list[Thread]:
             if ref:
                 union.union(ref, m.message_id)
     # Fallback: a reply-looking subject with no threading headers joins the latest
-    # earlier message with the same subject and a shared participant.
-    recent: dict[str, list[Message]] = {}
+    # earlier message with the same subject and a shared participant. Most mailboxes
+    # have no such message, and then there is nothing to look up.
+    if any(not m.in_reply_to and not m.references and is_reply_subject(m.subject) for m in unique):
+        _join_by_subject(unique, union)
+    groups: dict[str, list[Message]] = {}
     for m in unique:
-        key = normalise_subject(m.subject)
+        groups.setdefault(union.find(m.message_id), []).append(m)
+    return [Thread(g[0].message_id, tuple(g)) for g in groups.values()]
+
+
+def _join_by_subject(unique: Sequence[Message], union: _Union) -> None:
+    """Join bare replies (no threading headers) to the mail they answer, by subject."""
+    recent: dict[str, list[Message]] = {}
+    keys: dict[str, str] = {}  # subject → normalised (replies share their subjects)
+    for m in unique:
+        key = keys.get(m.subject)
+        if key is None:
+            key = keys[m.subject] = normalise_subject(m.subject)
         if not m.in_reply_to and not m.references and key and is_reply_subject(m.subject):
             people = {m.sender.email, *(a.email for a in m.recipients)}
             for earlier in reversed(recent.get(key, [])):
@@ -106,7 +120,3 @@ def build(messages: Sequence[Message]) -> list[Thread]:
                     break
         if key:
             recent.setdefault(key, []).append(m)
-    groups: dict[str, list[Message]] = {}
-    for m in unique:
-        groups.setdefault(union.find(m.message_id), []).append(m)
-    return [Thread(g[0].message_id, tuple(g)) for g in groups.values()]

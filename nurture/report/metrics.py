@@ -50,7 +50,7 @@ from .. import threads as threading
 from ..contacts import Identity, Interaction, learned_cadence, normalise, two_way
 from ..detect import ASK_MIN, ignore_reason
 from ..model import UTC, Address, CalendarEvent, Message, Signals
-from ..rules import Rulebook, Tier
+from ..rules import ContactRule, Rulebook, Tier
 from ..state import LedgerEntry
 from .source import Earlier
 
@@ -70,6 +70,8 @@ HISTOGRAM_BOUNDS: tuple[tuple[str, float], ...] = (
     ("> 7d", math.inf),
 )
 ACTIONS = ("placed", "updated", "snoozed", "dismissed", "done", "resolved")
+NEVER = datetime.max.replace(tzinfo=UTC)
+TICK = timedelta(microseconds=1)  # the smallest step between two datetimes
 
 History = Sequence[tuple[datetime, str, str, str, str]]
 
@@ -287,12 +289,20 @@ class _Ask:
     reply_at: datetime | None
     handled_at: datetime | None  # a reply nudge the user marked done or dismissed
     superseded_at: datetime | None = None  # a newer ask in the thread that one reply answers
+    # The last instant this ask is a debt, so that `open_at(when)` is `when <= open_until`:
+    # a reply or a handled nudge at `when` ends the debt from `when` on; a newer ask at
+    # `when` ends it just before (datetimes count in microseconds).
+    open_until: datetime = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        until = min(t for t in (self.reply_at, self.handled_at, NEVER) if t is not None)
+        if self.superseded_at is not None:
+            until = min(until, self.superseded_at - TICK)
+        object.__setattr__(self, "open_until", until)
 
     def open_at(self, when: datetime) -> bool:
         """A debt at `when`: unanswered, not handled, and the thread's newest ask."""
-        return all(t is None or t >= when for t in (self.reply_at, self.handled_at)) and (
-            self.superseded_at is None or self.superseded_at > when
-        )
+        return when <= self.open_until
 
     @property
     def reply_hours(self) -> float | None:
@@ -408,6 +418,7 @@ class _Names:
 
     def __init__(self, messages: Iterable[Message], earlier: Earlier, rules: Rulebook) -> None:
         self.rules = rules
+        self.found: dict[str, str] = {}  # address → the name shown (asked many times)
         self.seen: dict[str, str] = dict(earlier.names)
         for m in messages:
             for a in (m.sender, *m.to, *m.cc):
@@ -415,10 +426,15 @@ class _Names:
                     self.seen[_normalise(a.email)] = a.name
 
     def __call__(self, address: str) -> str:
-        _, rule = self.rules.match_contact(address)
-        if rule is not None and rule.name:
-            return rule.name
-        return self.seen.get(_normalise(address), "")
+        found = self.found.get(address)
+        if found is None:
+            _, rule = self.rules.match_contact(address)
+            if rule is not None and rule.name:
+                found = rule.name
+            else:
+                found = self.seen.get(_normalise(address), "")
+            self.found[address] = found
+        return found
 
 
 # ---- the computation -------------------------------------------------------------
@@ -488,12 +504,9 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     keep = _keep_in_touch(contacts, since, now, names, debts_by_contact)
     nudges = _nudges(inputs.ledger, inputs.history, since, now, tier_of, wanted)
     spans = weeks(since, now, rules.work.zone)
-    trend = tuple(
-        _week(
-            a, b, period, asks, questions, promises, contacts, inputs.history, tier_of, wanted, now
-        )
-        for a, b in spans
-    )
+    history = [h for h in inputs.history if wanted(tier_of(_normalise(h[3])))]
+    trend_of = _Trend(period, asks, questions, promises, contacts, history, now)
+    trend = tuple(trend_of.week(a, b) for a, b in spans)
     histogram = _histogram([h for a in period_asks if (h := a.reply_hours) is not None])
     debts = tuple(
         sorted(
@@ -610,16 +623,19 @@ class _TierCache:
 
     def __init__(self, rules: Rulebook) -> None:
         self.rules = rules
-        self.cache: dict[str, Tier] = {}
+        self.cache: dict[str, tuple[Tier, ContactRule | None]] = {}
 
-    def __call__(self, address: str) -> Tier:
+    def match(self, address: str) -> tuple[Tier, ContactRule | None]:
         found = self.cache.get(address)
         if found is None:
-            found = self.cache[address] = self.rules.match_contact(address)[0]
+            found = self.cache[address] = self.rules.match_contact(address)
         return found
 
+    def __call__(self, address: str) -> Tier:
+        return self.match(address)[0]
+
     def rule_cadence(self, address: str) -> timedelta | str:
-        tier, rule = self.rules.match_contact(address)
+        tier, rule = self.match(address)
         if rule is not None and rule.cadence is not None:
             return rule.cadence
         return tier.cadence
@@ -1004,55 +1020,82 @@ def _nudges(
     )
 
 
-def _week(
-    start: datetime,
-    end: datetime,
-    period: timedelta,
-    asks: Sequence[_Ask],
-    questions: Sequence[_Question],
-    promises: Sequence[_Promise],
-    contacts: Sequence[_Contact],
-    history: History,
-    tier_of: _TierCache,
-    wanted: Any,
-    now: datetime,
-) -> Week:
-    """One week's figures; open items are counted at the week's end over a period-long window."""
-    inside = [a for a in asks if start <= a.message.date < end]
-    hours = [h for a in inside if (h := a.reply_hours) is not None]
-    judged = [a for a in inside if a.judged(now)]
-    within = sum(1 for a in judged if a.within())
-    window = end - period
-    due = Counter(p.status(now) for p in promises if start <= p.due < end)
-    states = Counter(c.status_at(end) for c in contacts)
-    actions = Counter(
-        action
-        for at, _, _, contact, action in history
-        if (start <= at < end or at == end == now) and wanted(tier_of(_normalise(contact)))
-    )
-    return Week(
-        start=start,
-        end=end,
-        asked=len(inside),
-        answered=len(hours),
-        median_reply_hours=_round(median(hours)),
-        within_share=_round(_ratio(within, len(judged)), 4),
-        open_debts=sum(1 for a in asks if window <= a.message.date < end and a.open_at(end)),
-        questions_waiting=sum(
-            1
-            for q in questions
-            if window <= q.message.date < end and (q.answer_at is None or q.answer_at >= end)
-        ),
-        promises_on_time=due["on-time"],
-        promises_late=due["late"],
-        promises_missed=due["missed"],
-        contacts_within=states["within"],
-        contacts_due=states["due"],
-        contacts_lapsed=states["lapsed"],
-        nudges_placed=actions["placed"],
-        nudges_done=actions["done"],
-        nudges_dismissed=actions["dismissed"],
-    )
+class _Trend:
+    """The weekly trend's inputs, sorted once so that each week is a few bisections.
+
+    Open items are counted at the week's end over a period-long window; asks,
+    questions and promises are judged as of `now`.
+    """
+
+    def __init__(
+        self,
+        period: timedelta,
+        asks: Sequence[_Ask],
+        questions: Sequence[_Question],
+        promises: Sequence[_Promise],
+        contacts: Sequence[_Contact],
+        history: History,
+        now: datetime,
+    ) -> None:
+        """`history`: the nudge history of the contacts the report is about."""
+        self.period, self.now, self.contacts = period, now, contacts
+        self.asks = sorted(asks, key=lambda a: a.message.date)
+        self.ask_dates = [a.message.date for a in self.asks]
+        self.ask_open = [a.open_until for a in self.asks]
+        ordered = sorted(questions, key=lambda q: q.message.date)
+        self.question_dates = [q.message.date for q in ordered]
+        self.question_open = [q.answer_at or NEVER for q in ordered]  # waiting while end <= this
+        self.promises = sorted(promises, key=lambda p: p.due)
+        self.dues = [p.due for p in self.promises]
+        self.actions = sorted(
+            ((at, action) for at, _, _, _, action in history), key=lambda item: item[0]
+        )
+        self.action_times = [at for at, _ in self.actions]
+
+    def week(self, start: datetime, end: datetime) -> Week:
+        now = self.now
+        first = bisect.bisect_left(self.ask_dates, start)
+        last = bisect.bisect_left(self.ask_dates, end)
+        inside = self.asks[first:last]
+        hours = [h for a in inside if (h := a.reply_hours) is not None]
+        judged = [a for a in inside if a.judged(now)]
+        within = sum(1 for a in judged if a.within())
+        window = end - self.period
+        opened = bisect.bisect_left(self.ask_dates, window)
+        asked_from = bisect.bisect_left(self.question_dates, window)
+        asked_to = bisect.bisect_left(self.question_dates, end)
+        due = Counter(
+            p.status(now)
+            for p in self.promises[
+                bisect.bisect_left(self.dues, start) : bisect.bisect_left(self.dues, end)
+            ]
+        )
+        states = Counter(c.status_at(end) for c in self.contacts)
+        times = self.action_times
+        upto = bisect.bisect_right(times, end) if end == now else bisect.bisect_left(times, end)
+        begin = bisect.bisect_left(times, start)
+        actions = Counter(action for _, action in self.actions[begin:upto])
+        return Week(
+            start=start,
+            end=end,
+            asked=len(inside),
+            answered=len(hours),
+            median_reply_hours=_round(median(hours)),
+            within_share=_round(_ratio(within, len(judged)), 4),
+            open_debts=sum(1 for until in self.ask_open[opened:last] if end <= until),
+            questions_waiting=sum(
+                1 for until in self.question_open[asked_from:asked_to] if end <= until
+            ),
+            promises_on_time=due["on-time"],
+            promises_late=due["late"],
+            promises_missed=due["missed"],
+            contacts_within=states["within"],
+            contacts_due=states["due"],
+            contacts_lapsed=states["lapsed"],
+            nudges_placed=actions["placed"],
+            nudges_done=actions["done"],
+            nudges_dismissed=actions["dismissed"],
+        )
 
 
 def _histogram(hours: Sequence[float]) -> tuple[Bin, ...]:
