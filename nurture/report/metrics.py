@@ -1141,10 +1141,20 @@ def _with_summary(report: Report) -> Report:
 # ---- JSON ------------------------------------------------------------------------
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}  # dataclass → its field names (asked per record)
+
+
 def to_json(value: Any) -> Any:
     """The report as JSON-ready data: datetimes as ISO 8601 UTC ("...Z"), tuples as lists."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, list | tuple):

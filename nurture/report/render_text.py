@@ -47,6 +47,14 @@ def _who(name: str, address: str) -> str:
     return f"{name} <{address}>" if name else address
 
 
+def _add(table: Table, *cells: str | Text, style: str = "") -> None:
+    """One row, every cell plain text: a subject such as "[draft] plan" or a name with
+    ":" in it is shown as written, never read as rich markup or an emoji code (markup
+    would drop it, or stop the report on a stray "[/...]"); plain cells are also
+    much cheaper for rich to lay out."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), style=style)
+
+
 def _more(table: Table, total: int, shown: int) -> None:
     if total > shown:
         table.caption = f"… {total - shown} more: see --html or --json"
@@ -67,7 +75,8 @@ def _tier_table(report: Report) -> Table:
 
     def row(f: Figures, style: str = "") -> None:
         judged = f.promises_on_time + f.promises_late + f.promises_missed
-        table.add_row(
+        _add(
+            table,
             f.tier,
             format_hours(f.reply_within_hours),
             str(f.asked),
@@ -95,7 +104,8 @@ def _debts(report: Report, zone: tzinfo) -> Table:
         table.add_column(column, overflow="fold")
     _more(table, len(report.debts), ROWS)
     for d in sorted(report.debts, key=lambda d: -d.age_days)[:ROWS]:
-        table.add_row(
+        _add(
+            table,
             _who(d.name, d.contact),
             d.tier,
             d.subject,
@@ -111,7 +121,8 @@ def _waiting(report: Report, zone: tzinfo) -> Table:
         table.add_column(column, overflow="fold")
     _more(table, len(report.waiting), ROWS)
     for w in sorted(report.waiting, key=lambda w: -w.age_days)[:ROWS]:
-        table.add_row(
+        _add(
+            table,
             _who(w.name, w.contact),
             w.tier,
             w.subject,
@@ -127,7 +138,8 @@ def _promises(report: Report, zone: tzinfo) -> Table:
         table.add_column(column, overflow="fold")
     _more(table, len(report.promises), ROWS)
     for p in report.promises[-ROWS:]:
-        table.add_row(
+        _add(
+            table,
             _who(p.name, p.contact),
             p.subject,
             _when(p.made_at, zone),
@@ -148,7 +160,8 @@ def _contacts(report: Report, zone: tzinfo) -> RenderableType:
         table.add_column(column, overflow="fold")
     _more(table, len(k.contacts), CONTACT_ROWS)
     for c in k.contacts[:CONTACT_ROWS]:
-        table.add_row(
+        _add(
+            table,
             _who(c.name, c.address),
             c.tier,
             c.rule_cadence,
@@ -179,7 +192,8 @@ def _nudges(report: Report) -> RenderableType:
         table.add_column(column, justify="left" if column == "kind" else "right")
     table.add_column("most dismissed rule / signal", overflow="fold")
     for k in n.kinds:
-        table.add_row(
+        _add(
+            table,
             k.kind,
             str(k.placed),
             str(k.done),
@@ -224,7 +238,8 @@ def _trend(report: Report, zone: tzinfo) -> Table:
     for label, get, show in TREND:
         values = [get(w) for w in weeks]
         known = [v for v in values if v is not None]
-        table.add_row(
+        _add(
+            table,
             label,
             sparkline(values),
             show(known[0]) if known else "–",

@@ -294,6 +294,17 @@ def test_renderings_never_show_message_text() -> None:
     assert report.summary.split(" · ")[0] in text.splitlines()[2]  # the one-line summary on top
 
 
+def test_the_terminal_shows_subjects_as_written_not_as_markup() -> None:
+    """Subjects come from strangers: "[draft]" is not a style, ":smile:" not an emoji,
+    and a stray closing tag must not stop the report."""
+    box = Box()
+    box.ask(BOB, ME, NOW - 4 * D, subject="[draft] budget :smile: [/x]")
+    report = compute(box.inputs(), NOW, timedelta(days=30))
+    out = io.StringIO()
+    render_text(report, Console(file=out, width=200, color_system=None), UTC)
+    assert "[draft] budget :smile: [/x]" in out.getvalue()
+
+
 def test_sparkline() -> None:
     assert sparkline([0.0, 1.0, None, 0.5]) == "▁█ ▅"
     assert sparkline([None, None]) == "  "
