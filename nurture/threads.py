@@ -86,11 +86,15 @@ def build(messages: Sequence[Message]) -> list[Thread]:
     """Group messages into threads; each thread sorted by date."""
     unique = sorted(dedupe(messages), key=lambda m: (m.date, m.message_id))
     union = _Union()
+    find, parent = union.find, union.parent
     for m in unique:
-        union.find(m.message_id)
-        for ref in (*m.references, m.in_reply_to):
+        root = find(m.message_id)
+        for ref in (*m.references, m.in_reply_to):  # union(ref, m), the root kept at hand
             if ref:
-                union.union(ref, m.message_id)
+                top = find(ref)
+                if top != root:
+                    parent[root] = top
+                    root = top
     # Fallback: a reply-looking subject with no threading headers joins the latest
     # earlier message with the same subject and a shared participant. Most mailboxes
     # have no such message, and then there is nothing to look up.

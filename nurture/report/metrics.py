@@ -460,7 +460,7 @@ def compute(inputs: Inputs, now: datetime, period: timedelta, tier: str | None =
     for thread in conversations:
         _scan(thread.messages, inputs.signals, identity, skip, tier_of, handled, asks, questions)
         _promises_in(thread.messages, inputs.signals, identity, tier_of, promises)
-    _keep_promises(promises, messages, identity, conversations)
+    _keep_promises(promises, messages, identity)
 
     def wanted(t: Tier) -> bool:
         return tier is None or t.name == tier
@@ -709,7 +709,7 @@ def _scan(
         if m.message_id in skip:
             continue
         s = _signals(signals, m)
-        if s is None or s.ask_score < ASK_MIN:
+        if s is None or not s.asks or s.ask_score < ASK_MIN:
             continue
         if outbound[i]:
             others = who.others(m.to)
@@ -738,6 +738,8 @@ def _promises_in(
     tier_of: _TierCache,
     promises: list[_Promise],
 ) -> None:
+    """The user's promises in one thread (oldest first), kept when a later message of
+    the user's in the same thread went to that contact."""
     for m in thread:
         if not who.is_user(m.sender):
             continue
@@ -745,24 +747,29 @@ def _promises_in(
         if s is None:
             continue
         dues = [c.due for c in s.commitments if c.due is not None]
+        if not dues:
+            continue
         others = who.others(m.to) or who.others(m.cc)
-        if not dues or not others:
+        if not others:
             continue
         contact = _normalise(others[0].email)
-        promises.append(_Promise(m, contact, tier_of(contact), min(dues), None))
+        kept = next(
+            (n.date for n in thread if n.date > m.date and _to_contact(n, contact, who)), None
+        )
+        promises.append(_Promise(m, contact, tier_of(contact), min(dues), kept))
 
 
-def _keep_promises(
-    promises: list[_Promise],
-    messages: Sequence[Message],
-    who: Identity,
-    conversations: Sequence[threading.Thread],
-) -> None:
-    """Fill in `kept_at`: the user's next message to the contact, in-thread first."""
-    if not promises:
+def _to_contact(m: Message, contact: str, who: Identity) -> bool:
+    """The user's mail with `contact` (a normalised address) among its recipients."""
+    return who.is_user(m.sender) and any(_normalise(a.email) == contact for a in m.recipients)
+
+
+def _keep_promises(promises: list[_Promise], messages: Sequence[Message], who: Identity) -> None:
+    """Fill in `kept_at` where the promise's thread did not keep it (`_promises_in` looked
+    there first): the user's next message to the contact at all."""
+    wanted = {p.contact for p in promises if p.kept_at is None}
+    if not wanted:
         return
-    thread_of = {m.message_id: t for t in conversations for m in t.messages}
-    wanted = {p.contact for p in promises}
     sent: dict[str, list[datetime]] = {}
     for m in messages:
         if who.is_user(m.sender):
@@ -772,27 +779,12 @@ def _keep_promises(
                     sent.setdefault(address, []).append(m.date)
     for dates in sent.values():
         dates.sort()
-
-    def to_contact(m: Message, contact: str) -> bool:
-        return who.is_user(m.sender) and any(_normalise(a.email) == contact for a in m.recipients)
-
     for index, p in enumerate(promises):
-        thread = thread_of.get(p.message.message_id)
-        kept = None
-        if thread is not None:
-            kept = next(
-                (
-                    m.date
-                    for m in thread.messages
-                    if m.date > p.message.date and to_contact(m, p.contact)
-                ),
-                None,
-            )
-        if kept is None:
+        if p.kept_at is None:
             dates = sent.get(p.contact, [])
             at = bisect.bisect_right(dates, p.message.date)
             kept = dates[at] if at < len(dates) else None
-        promises[index] = _Promise(p.message, p.contact, p.tier, p.due, kept)
+            promises[index] = _Promise(p.message, p.contact, p.tier, p.due, kept)
 
 
 def touches(
