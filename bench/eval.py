@@ -313,6 +313,16 @@ def eval_zones(corpus: Path) -> dict[str, dict[str, Any]] | None:
 # ----------------------------------------------------------------------------- upset
 
 
+def labels_of(cats: Path) -> set[str]:
+    """The `category.subcategory` labels of a `.cats` file (`4,12,1` is `4.12`)."""
+    labels = set()
+    for row in cats.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = row.split(",")
+        if len(parts) >= 2:
+            labels.add(f"{parts[0].strip()}.{parts[1].strip()}")
+    return labels
+
+
 def eval_upset(corpus: Path) -> dict[str, Any] | None:
     root = corpus / "enron-categories"
     cats = sorted(root.glob("*/*.cats")) if root.is_dir() else []
@@ -324,13 +334,8 @@ def eval_upset(corpus: Path) -> dict[str, Any] | None:
         raw_path = cat_path.with_suffix(".txt")
         if not raw_path.is_file():
             continue
-        labels = set()
-        for row in cat_path.read_text(encoding="utf-8", errors="replace").splitlines():
-            parts = row.split(",")
-            if len(parts) >= 2:
-                labels.add(f"{parts[0].strip()}.{parts[1].strip()}")
         raw = raw_path.read_bytes()
-        truth.append(bool(labels & UPSET_CATEGORIES))
+        truth.append(bool(labels_of(cat_path) & UPSET_CATEGORIES))
         items.append((message_from_raw(raw, str(raw_path)), Body(raw=raw)))
     found = analyse(items, READER)
     counts = Counts.of(truth, [s.upset >= UPSET_THRESHOLD for s in found])

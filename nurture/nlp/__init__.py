@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-5"
+ANALYSER_VERSION = "nlp-6"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -178,15 +178,13 @@ def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
 
 
 def _signals_for(
-    message: Message, lines: list[str], sentences: list[_Sentence], reader: Reader
+    message: Message, lines: list[str], model_text: str, sentences: list[_Sentence], reader: Reader
 ) -> Signals:
     asks: list[Ask] = []
     commitments: list[Commitment] = []
     tones: list[float] = []
     upset_sentence = ""
     best_evidence = 0.0
-    concern = 0
-    words = 0
     zone = None
     for sentence in sentences:
         text = sentence.text
@@ -203,14 +201,11 @@ def _signals_for(
             commitments.append(Commitment(_trim(text), due, round(promise, 3)))
         tone = signals.upset_score(text)
         tones.append(tone)
-        sentence_concern = signals.concern_count(text)
-        concern += sentence_concern
-        words += len(sentence.words) or len(text.split())
         # The sentence to show: the strongest tone, concern words breaking ties.
-        evidence = tone + 0.1 * sentence_concern
+        evidence = tone + 0.1 * signals.concern_count(text)
         if evidence > best_evidence:
             best_evidence, upset_sentence = evidence, text
-    message_upset = signals.message_upset(tones, concern, words)
+    message_upset = signals.message_upset(tones, signals.concern_density(model_text))
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,
@@ -277,12 +272,12 @@ def analyse(
     if not candidates:
         return results
     texts = [text for _, _, text in candidates]
-    for (index, lines, _), sentences in zip(
+    for (index, lines, text), sentences in zip(
         candidates, _sentences(texts, reader.model), strict=False
     ):
         message = items[index][0]
         try:
-            results[index] = _signals_for(message, lines, sentences, reader)
+            results[index] = _signals_for(message, lines, text, sentences, reader)
         except Exception:
             if strict:
                 raise

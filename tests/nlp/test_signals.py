@@ -239,3 +239,35 @@ def test_long_ask_sentence_is_trimmed(reader: Reader) -> None:
     sentence = "Could you " + "check the numbers and " * 40 + "send them back?"
     [ask] = one(sentence, reader).asks  # type: ignore[attr-defined]
     assert len(ask.sentence) <= 300
+
+
+def test_worried_argument_is_concern_but_not_a_recover_case(reader: Reader) -> None:
+    # Worried business mail argues rather than shouts: it counts as upset tone (0.5 and
+    # up) without the explicit words a recover nudge needs (detect.UPSET_MIN = 0.7).
+    from nurture.detect import UPSET_MIN
+
+    text = (
+        "Sam,\n\nI'm not sure the new pricing is in our interest. We need to look at the "
+        "risk before we sign: if the volumes fall, we lose money on every unit, and I "
+        "don't think the board understands the exposure. The problem is serious and we "
+        "can't wait until the quarter closes.\n\nAlex"
+    )
+    signals = one(text, reader)
+    assert 0.5 <= signals.upset < UPSET_MIN  # type: ignore[attr-defined]
+    assert signals.upset_sentence  # type: ignore[attr-defined]
+
+
+def test_long_calm_update_is_not_concern(reader: Reader) -> None:
+    text = (
+        "Hi team,\n\nThe offsite is booked for the 14th at the riverside venue. Lunch is at "
+        "noon and the room has a projector and a whiteboard. Travel details are in the "
+        "attached sheet; parking is free for the day. Maria will bring the printed agendas "
+        "and name badges, and the evening dinner starts at seven.\n\nSee you there,\nSam"
+    )
+    assert one(text, reader).upset < 0.5  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["Mike Shames", "Sadie", "Hatem"])
+def test_names_that_start_like_feelings_are_not_upset(name: str, reader: Reader) -> None:
+    signals = one(f"Hi,\n\n{name} joins the call on Friday.\n\nSam", reader)
+    assert signals.upset < 0.5  # type: ignore[attr-defined]
