@@ -834,18 +834,24 @@ def _contacts(
     recent = touches(messages, meetings, who, skip, now)
     found = []
     for address in recent.keys() | earlier.touches.keys():
-        before = earlier.touches.get(address, [])
+        before = earlier.touches.get(address)
         items = recent.get(address, [])
-        if before:
-            ordered = not items or before[-1][0] <= items[0][0]
-            items = [*before, *items] if ordered else sorted([*before, *items])
-            items = [t for t in items if t[0] <= now]
         kinds = {kind for _, kind in items}
-        if not items or not two_way([Interaction(now, kind) for kind in kinds]):
+        moments = tuple(at for at, _ in items)
+        if before is not None:  # all of it before the period, so before `now`
+            if moments and moments[-1] > now:
+                items = [t for t in items if t[0] <= now]
+                kinds = {kind for _, kind in items}
+                moments = tuple(at for at, _ in items)
+            kinds |= before.kinds
+            if moments and moments[0] < before.moments[-1]:  # a meeting from before the period
+                moments = tuple(sorted(before.moments + moments))
+            else:
+                moments = before.moments + moments
+        if not moments or not two_way([Interaction(now, kind) for kind in kinds]):
             continue  # a broadcast, not a relationship (as contacts.two_way says)
         tier = tier_of(address)
         rule = tier_of.rule_cadence(address)
-        moments = tuple(at for at, _ in items)
         learned = learned_cadence(moments)
         if isinstance(rule, timedelta):
             cadence: timedelta | None = rule

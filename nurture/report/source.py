@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from ..contacts import Identity, normalise
 from ..detect import ignore_reason
@@ -28,15 +29,23 @@ from ..state import State
 
 
 @dataclass(frozen=True, slots=True)
+class Touched:
+    """One contact's touches before the period: when (oldest first), and of which kinds
+    ("in": mail from the contact, unless machine-sent; "out": the user's mail To them)."""
+
+    moments: tuple[datetime, ...]
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Earlier:
     """Mail from before the period, reduced to what keep-in-touch needs.
 
-    `touches`: contact address → [(when, "in" | "out")], oldest first — mail
-    from the contact (unless machine-sent) and the user's mail To them.
+    `touches`: contact address → their `Touched`, every moment before the period.
     `names`: display names seen in those messages.
     """
 
-    touches: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    touches: dict[str, Touched] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,15 +83,17 @@ def earlier(state: State, before: datetime, who: Identity, rules: Rulebook) -> E
             dates.setdefault(address, []).append(([int(d) for d in joined.split(",")], "in"))
             if name:
                 _name(named, address, (latest, order, name))
-    stamp = datetime.fromtimestamp
-    touches = {
-        address: [
-            (stamp(at, UTC), kind)
-            for at, kind in sorted((at, kind) for when, kind in parts for at in when)
-        ]
-        for address, parts in dates.items()
-    }
+    touches = {}
+    for address, parts in dates.items():
+        moments: list[int] = []
+        for when, _ in parts:
+            moments += when
+        moments.sort()
+        touches[address] = Touched(tuple(map(_utc, moments)), frozenset(kind for _, kind in parts))
     return Earlier(touches, {address: name for address, (_, _, name) in named.items()})
+
+
+_utc = partial(datetime.fromtimestamp, tz=UTC)  # unix seconds → aware datetime
 
 
 def _name(named: dict[str, tuple[int, int, str]], address: str, seen: tuple[int, int, str]) -> None:
