@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -817,7 +818,7 @@ def touches(
             if not who.is_user(a):
                 found.setdefault(_normalise(a.email), []).append((e.start, "meeting"))
     for items in found.values():
-        items.sort(key=lambda item: item[0])
+        items.sort(key=itemgetter(0))  # stable: ties keep the order they came in
     return found
 
 
