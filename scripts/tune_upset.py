@@ -55,7 +55,8 @@ def main() -> int:
     args = parser.parse_args()
     truth: list[bool] = []
     density: list[float] = []
-    for cats in sorted((args.corpus / "enron-categories").glob("*/*.cats")):
+    files = sorted((args.corpus / "enron-categories").glob("*/*.cats"))
+    for cats in files:
         raw = cats.with_suffix(".txt").read_bytes()
         truth.append(bool(corpus_eval.labels_of(cats) & corpus_eval.UPSET_CATEGORIES))
         text = model_text(newest_lines(body_text(Body(raw=raw))))
@@ -65,7 +66,8 @@ def main() -> int:
         return 1
     threshold, f1 = best_threshold(truth, density)
     p, r, _ = train_linear.prf(truth, [d >= threshold for d in density])
-    print(f"{len(truth)} messages, {sum(truth)} upset")
+    digest = corpus_eval.labels_digest(files)
+    print(f"{len(truth)} messages, {sum(truth)} upset; labels digest {digest}")
     print(f"best threshold {threshold:.2f}: precision {p:.3f} recall {r:.3f} F1 {f1:.3f}")
     print(f"shipped CONCERN_DENSITY_AT_HALF = {signals.CONCERN_DENSITY_AT_HALF}")
     scores = []
