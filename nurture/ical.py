@@ -123,6 +123,21 @@ def _address(value: object) -> Address | None:
     return Address(text[7:], str(params.get("CN", "")))
 
 
+def _busy(component: icalendar.Component, all_day: bool) -> bool:
+    """Whether an event blocks its time.
+
+    TRANSP decides when it is there. Without it, a timed event is busy (RFC 5545's
+    default) and an all-day one is free: that is how Google, Outlook, Apple Calendar
+    and Thunderbird create all-day events, and a subscribed holiday or birthday
+    calendar must not block whole days. An all-day event marked busy (a vacation
+    written as OPAQUE) still blocks its days.
+    """
+    transp = str(component.get("transp", "")).strip().upper()
+    if transp:
+        return transp != "TRANSPARENT"
+    return not all_day
+
+
 def event_from_component(component: icalendar.Component, zone: tzinfo) -> CalendarEvent:
     """A busy block or meeting from one (already expanded) VEVENT occurrence."""
     raw_start = component.decoded("dtstart")
@@ -145,7 +160,7 @@ def event_from_component(component: icalendar.Component, zone: tzinfo) -> Calend
         end=end,
         summary=str(component.get("summary", "")),
         all_day=all_day,
-        busy=str(component.get("transp", "OPAQUE")).upper() != "TRANSPARENT",
+        busy=_busy(component, all_day),
         organizer=organizer,
         attendees=attendees,
         cancelled=str(component.get("status", "")).upper() == "CANCELLED",
