@@ -71,7 +71,8 @@ def run(
     """
     from .. import logsetup
     from ..config import load_config
-    from ..daemon import Clock, Daemon, settings_from_app
+    from ..daemon import Daemon, settings_from_app
+    from ..jobs import Clock
     from ..lock import AlreadyRunning, InstanceLock
     from ..notify import Notifier
 

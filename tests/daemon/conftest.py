@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from nurture.daemon import Clock, Daemon, Settings
+from nurture.daemon import Daemon, Settings
 from nurture.errors import Problem
+from nurture.jobs import Clock
 from nurture.notify import Notifier
 
 WAIT = 20.0  # seconds before a wait_for gives up; generous for a loaded CI machine

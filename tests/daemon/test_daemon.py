@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nurture.daemon import Daemon, GridTrigger, Settings, settings_from_app
+from nurture.daemon import Daemon, Settings, settings_from_app
 from nurture.errors import AuthError, Problem, TransientError, UserError
+from nurture.jobs import GridTrigger
 
 from .conftest import FAST, FakeApp, NotifyListener, OffsetClock, Report, wait_for
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from nurture.app import App
-from nurture.daemon import CLOCK_OFFSET_ENV
+from nurture.jobs import CLOCK_OFFSET_ENV
 from nurture.service import command
 
 from .conftest import NotifyListener, wait_for
