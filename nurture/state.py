@@ -100,11 +100,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX history_by_key ON history (key);
     """,
     # 2: who wrote to whom, and when, read from an index alone: the report groups the
-    # history by these leading columns without sorting it, and finds the period's
-    # Message-IDs without reading the much wider rows
+    # history before its period and finds the period's Message-IDs without reading the
+    # much wider rows. Date first, so new mail is appended to it: led by sender, the
+    # groups came without a sort (0.1 s sooner at 100k) but each batch of new mail
+    # cost up to 60% more to write.
     """
-    CREATE INDEX messages_by_people
-        ON messages (sender, sender_name, recipients, date, message_id);
+    CREATE INDEX messages_by_date_people
+        ON messages (date, sender, sender_name, recipients, message_id);
     """,
 )
 
@@ -321,7 +323,7 @@ class State:
         """The signals of messages dated `since` or later."""
         rows = self.db.execute(
             "SELECT message_id, version, data FROM signals WHERE message_id IN "
-            "(SELECT message_id FROM messages INDEXED BY messages_by_people WHERE date >= ?)",
+            "(SELECT message_id FROM messages INDEXED BY messages_by_date_people WHERE date >= ?)",
             (_ts(since),),
         )
         parsed: dict[tuple[str, str], Signals] = {}  # many messages share the same signals
@@ -337,12 +339,13 @@ class State:
         """Messages dated before `before`, grouped by sender, sender name and recipients:
         (sender, sender name, recipients JSON, latest unix date, unix dates joined by ",").
 
-        The grouping is done by SQLite over an index that holds these columns, so a
-        long history costs one pass and a few hundred rows instead of a row per message.
+        The grouping is done by SQLite over an index that holds these columns (no row
+        of the wide messages table is read), so Python sees a few hundred rows instead
+        of one per message.
         """
         return self.db.execute(
             "SELECT sender, sender_name, recipients, MAX(date), GROUP_CONCAT(date) "
-            "FROM messages INDEXED BY messages_by_people WHERE date < ? "
+            "FROM messages INDEXED BY messages_by_date_people WHERE date < ? "
             "GROUP BY sender, sender_name, recipients",
             (_ts(before),),
         ).fetchall()
