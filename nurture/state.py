@@ -319,6 +319,26 @@ class State:
             args = (_ts(since),)
         return _read_messages(self.db.execute(query + " ORDER BY date", args))
 
+    def messages_needing_signals(
+        self, since: datetime, until: datetime, version: str, ours: str
+    ) -> list[Message]:
+        """Messages dated in [since, until], oldest first, with no signals yet, or with
+        signals whose version ends in `ours` (the caller made them) but is not `version`.
+
+        SQLite checks each message's signals by key, so nothing is parsed for the
+        (usually all) messages that need nothing.
+        """
+        return _read_messages(
+            self.db.execute(
+                "SELECT m.account, m.id, m.message_id, m.date, m.sender, m.sender_name, "
+                "m.recipients, m.subject, m.in_reply_to, m.refs, m.folder, m.headers, m.link "
+                "FROM messages m WHERE m.date >= ? AND m.date <= ? AND NOT EXISTS ("
+                "SELECT 1 FROM signals s WHERE s.message_id = m.message_id AND "
+                "(s.version = ? OR substr(s.version, -length(?)) != ?)) ORDER BY m.date",
+                (_ts(since), _ts(until), version, ours, ours),
+            )
+        )
+
     def signals_since(self, since: datetime) -> dict[str, Signals]:
         """The signals of messages dated `since` or later."""
         rows = self.db.execute(

@@ -25,7 +25,8 @@ from ..model import Ask, Commitment, Message, Signals
 
 log = logging.getLogger(__name__)
 
-VERSION = f"{nlp.ANALYSER_VERSION}+report"
+OURS = "+report"  # the end of the version of every signal the report stored
+VERSION = f"{nlp.ANALYSER_VERSION}{OURS}"
 
 
 def _needs(message: Message, app: App) -> bool:
@@ -55,18 +56,12 @@ def fill_signals(
     `announce(n)` is told how many will be read before the (possibly slow) reading.
     """
     # Signals the application made are kept; ours are redone when the analyser changed.
-    have = {
-        mid
-        for mid, s in app.state.signals().items()
-        if s.version == VERSION or not s.version.endswith("+report")
-    }
+    # SQLite picks the messages lacking signals: reading every signal to find them took
+    # longer than the report itself over a 100k-message history.
     todo = [
         m
-        for m in app.state.messages(since)
-        if m.date <= now
-        and m.message_id not in have
-        and _needs(m, app)
-        and not ignore_reason(m, None, app.rules)
+        for m in app.state.messages_needing_signals(since, now, VERSION, OURS)
+        if _needs(m, app) and not ignore_reason(m, None, app.rules)
     ]
     if not todo:
         return 0
