@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 from .. import threads as threading
 from ..contacts import Identity, Interaction, learned_cadence, normalise, two_way
 from ..detect import ASK_MIN, ignore_reason
-from ..model import UTC, Address, CalendarEvent, Message, Signals
+from ..model import UTC, Address, CalendarEvent, Kind, Message, Signals
 from ..rules import ContactRule, Rulebook, Tier
 from ..state import LedgerEntry
 from .source import Earlier
@@ -957,6 +957,10 @@ def _keep_in_touch(
     )
 
 
+# Calendar events of nurture's that are not nudges: the weekly report event.
+_NOT_NUDGES = frozenset({Kind.REPORT.value})
+
+
 def _nudges(
     ledger: Mapping[str, LedgerEntry],
     history: History,
@@ -968,7 +972,7 @@ def _nudges(
     rows = [
         (at, key, kind, action)
         for at, key, kind, contact, action in history
-        if since <= at <= now and wanted(tier_of(_normalise(contact)))
+        if since <= at <= now and kind not in _NOT_NUDGES and wanted(tier_of(_normalise(contact)))
     ]
     counts: Counter[tuple[str, str]] = Counter((kind, action) for _, _, kind, action in rows)
     totals: Counter[str] = Counter(action for _, _, _, action in rows)
@@ -983,6 +987,7 @@ def _nudges(
         e
         for e in ledger.values()
         if e.state == "dismissed"
+        and e.kind not in _NOT_NUDGES
         and since <= e.updated <= now
         and wanted(tier_of(_normalise(e.contact)))
     ]

@@ -244,7 +244,25 @@ def test_nurture_record_and_dismissal_causes() -> None:
             NOW - 1 * D,
         )
     box.history.append((NOW - 60 * D, "old", "reply", BOB, "placed"))  # before the period
+    # The weekly report event is nurture's but no nudge: deleting it is no dismissal.
+    box.ledger["report:2026-W11"] = LedgerEntry(
+        "report:2026-W11",
+        "report",
+        "",
+        "uid",
+        "dismissed",
+        "",
+        None,
+        None,
+        "",
+        "",
+        "",
+        {},
+        NOW - 9 * D,
+        NOW - 2 * D,
+    )
     rec = compute(box.inputs(), NOW, timedelta(days=30)).nudges
+    assert "report" not in {k.kind for k in rec.kinds}
     assert (rec.placed, rec.snoozed, rec.done, rec.resolved, rec.dismissed) == (5, 1, 1, 1, 2)
     assert rec.dismiss_rate == 0.4
     kinds = {k.kind: k for k in rec.kinds}
