@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .connector import task_uid
+from .files import write_private
 from .model import UTC, CalendarTask, Kind, TaskRecord
 from .rules import Rulebook
 from .state import LedgerEntry
@@ -163,35 +164,16 @@ def publish(
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(where, 0o700)
     copy = where / copy_name
-    _write(copy, html)
-    _write(where / LATEST, html)
+    write_private(copy, html)
+    write_private(where / LATEST, html)
     meta = {
         "summary": summary,
         "made": made.astimezone(UTC).isoformat(),
         "since": since.total_seconds(),
         "copy": copy_name,
     }
-    _write(where / META, json.dumps(meta, ensure_ascii=False))  # last: the pair is complete
+    write_private(where / META, json.dumps(meta, ensure_ascii=False))  # last: the pair is complete
     return Published(summary, made.astimezone(UTC), since, where / LATEST, copy)
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace `path` atomically with a 0600 file: the report names people."""
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            fd = -1
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def refresh(app: App, now: datetime, current: Slot, *, write: bool) -> Published | None:

@@ -27,6 +27,7 @@ from .. import connector as registry
 from ..config import default_config_path, default_state_dir
 from ..connector import Capability, Connector, Option
 from ..errors import Problem, UserError
+from ..files import write_private
 from ..secrets import Secrets
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -92,24 +93,6 @@ def render_config(name: str, addresses: Sequence[str], accounts: Sequence[Accoun
         for key, value in account.options.items():
             lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `path` atomically with mode 0600 (it may name secret commands)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            fd = -1
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        temp.unlink(missing_ok=True)
-        raise
 
 
 # -- rule files ---------------------------------------------------------------
@@ -617,6 +600,7 @@ def _init(
         path = rules_dir / template.name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    config_path.parent.mkdir(parents=True, exist_ok=True)
     write_private(config_path, render_config(name_, addresses_, accounts))
     written.insert(0, config_path)
 
