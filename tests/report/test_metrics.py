@@ -217,6 +217,14 @@ def test_keep_in_touch_states_new_and_gone_quiet() -> None:
     assert (k.tracked, k.within, k.due, k.lapsed) == (2, 0, 1, 1)
 
 
+def dismissed(key: str, who: str, detail: dict[str, str], *, at: datetime) -> LedgerEntry:
+    """A ledger entry the user dismissed at `at` (the kind is the key's prefix)."""
+    kind = key.partition(":")[0]
+    return LedgerEntry(
+        key, kind, who, "uid", "dismissed", "", None, None, "", "", "", detail, at - 4 * D, at
+    )
+
+
 def test_nurture_record_and_dismissal_causes() -> None:
     box = Box()
     for n in range(4):
@@ -227,40 +235,15 @@ def test_nurture_record_and_dismissal_causes() -> None:
     box.history.append((NOW - 2 * D, "reply:2", "reply", BOB, "resolved"))
     for key, kind, who in (("reply:3", "reply", BOB), ("reconnect:kim", "reconnect", KEY)):
         box.history.append((NOW - 1 * D, key, kind, who, "dismissed"))
-        box.ledger[key] = LedgerEntry(
+        box.ledger[key] = dismissed(
             key,
-            kind,
             who,
-            "uid",
-            "dismissed",
-            "",
-            None,
-            None,
-            "",
-            "",
-            "",
             {"rule": f"tier {kind}", "signal": "asks" if kind == "reply" else "cadence"},
-            NOW - 5 * D,
-            NOW - 1 * D,
+            at=NOW - 1 * D,
         )
     box.history.append((NOW - 60 * D, "old", "reply", BOB, "placed"))  # before the period
     # The weekly report event is nurture's but no nudge: deleting it is no dismissal.
-    box.ledger["report:2026-W11"] = LedgerEntry(
-        "report:2026-W11",
-        "report",
-        "",
-        "uid",
-        "dismissed",
-        "",
-        None,
-        None,
-        "",
-        "",
-        "",
-        {},
-        NOW - 9 * D,
-        NOW - 2 * D,
-    )
+    box.ledger["report:2026-W11"] = dismissed("report:2026-W11", "", {}, at=NOW - 2 * D)
     rec = compute(box.inputs(), NOW, timedelta(days=30)).nudges
     assert "report" not in {k.kind for k in rec.kinds}
     assert (rec.placed, rec.snoozed, rec.done, rec.resolved, rec.dismissed) == (5, 1, 1, 1, 2)
