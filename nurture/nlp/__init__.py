@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-6"
+ANALYSER_VERSION = "nlp-7"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -178,7 +178,7 @@ def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
 
 
 def _signals_for(
-    message: Message, lines: list[str], model_text: str, sentences: list[_Sentence], reader: Reader
+    message: Message, lines: list[str], concern: float, sentences: list[_Sentence], reader: Reader
 ) -> Signals:
     asks: list[Ask] = []
     commitments: list[Commitment] = []
@@ -205,7 +205,7 @@ def _signals_for(
         evidence = tone + 0.1 * signals.concern_count(text)
         if evidence > best_evidence:
             best_evidence, upset_sentence = evidence, text
-    message_upset = signals.message_upset(tones, signals.concern_density(model_text))
+    message_upset = signals.message_upset(tones, concern)
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,
@@ -246,7 +246,7 @@ def analyse(
     re-raises instead, for the evaluation runner and tests that count such failures.
     """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
-    candidates: list[tuple[int, list[str], str]] = []
+    candidates: list[tuple[int, list[str], str, float]] = []
     for index, (message, body) in enumerate(items):
         verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:
@@ -257,7 +257,8 @@ def analyse(
             if kind is not None:
                 results[index] = Signals(automated=kind, version=ANALYSER_VERSION)
                 continue
-            lines = newest_lines(body_text(body, strict=strict))
+            whole = body_text(body, strict=strict)
+            lines = newest_lines(whole)
             text = model_text(lines)
             if bulk_footer(lines):
                 results[index] = Signals(automated=Automated.BULK, version=ANALYSER_VERSION)
@@ -268,16 +269,17 @@ def analyse(
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
         if text.strip():
-            candidates.append((index, lines, text))
+            concern = signals.message_concern(text, clip(whole))
+            candidates.append((index, lines, text, concern))
     if not candidates:
         return results
-    texts = [text for _, _, text in candidates]
-    for (index, lines, text), sentences in zip(
+    texts = [text for _, _, text, _ in candidates]
+    for (index, lines, _, concern), sentences in zip(
         candidates, _sentences(texts, reader.model), strict=False
     ):
         message = items[index][0]
         try:
-            results[index] = _signals_for(message, lines, text, sentences, reader)
+            results[index] = _signals_for(message, lines, concern, sentences, reader)
         except Exception:
             if strict:
                 raise

@@ -316,6 +316,9 @@ _UPSET_WEIGHTS = {f"u{i}": weight for i, weight in enumerate(_UPSET.values())}
 # All patterns in one pass; each match names the pattern (group) that matched.
 _UPSET_ALL = _fast(r"\b(?:" + "|".join(f"(?P<u{i}>{p})" for i, p in enumerate(_UPSET)) + ")")
 _CAPS_RUN = re.compile(r"[A-Z]{4}")
+_PERSONAL = _fast(r"\b(?:i|i'm|i've|i'd|i'll|me|my|we|we're|we've|us|our|you|you're|your)\b")
+NARRATIVE_WORDS = 20
+NARRATIVE_DISCOUNT = 0.6
 _INTERROBANG = re.compile(r"\?\s*!|!\s*\?")
 
 
@@ -323,7 +326,8 @@ def upset_score(sentence: str) -> float:
     """How upset, frustrated or complaining a sentence sounds, 0..1 (keyword rules)."""
     text = sentence[:2000]
     total = 0.0
-    matched = {m.lastgroup for m in _UPSET_ALL.finditer(text.lower())}
+    low = text.lower()
+    matched = {m.lastgroup for m in _UPSET_ALL.finditer(low)}
     total += sum(_UPSET_WEIGHTS[name] for name in matched if name)
     if "!" in text and ("!!" in text or _INTERROBANG.search(text)):
         total += 0.2
@@ -331,6 +335,10 @@ def upset_score(sentence: str) -> float:
         letters = sum(map(str.isalpha, text))
         if letters > 12 and sum(map(str.isupper, text)) / letters > 0.7:
             total += 0.3
+    if total and not _PERSONAL.search(low) and len(_WORD.findall(low)) >= NARRATIVE_WORDS:
+        # A long sentence with no I, we or you in it tells of others ("lawmakers were
+        # angry", an article pasted in): it is not the writer speaking to the reader.
+        total *= NARRATIVE_DISCOUNT
     return min(1.0, total)
 
 
@@ -339,10 +347,10 @@ def upset_score(sentence: str) -> float:
 # "should" happen, what the writer "can't" accept, "however" the other side sees it.
 # The message-level tone counts these words per square root of the text's length, so
 # a long mail is not upset merely for being long and one line can still count.
-# The lexicon, the length normalisation and the decision density were chosen on the
-# Berkeley Enron categories (scripts/tune_upset.py prints the figures and a 5-fold
-# cross-validation); emotional words are left to the sentence rules above, which
-# name the writer's own feelings.
+# The lexicon and the length normalisation are hand-written; the decision density and
+# the covering-note settings below were chosen on the Berkeley Enron categories
+# (scripts/tune_upset.py prints the figures and a 5-fold cross-validation). Emotional
+# words are left to the sentence rules above, which name the writer's own feelings.
 _CONCERN = _fast(
     r"\b(?:need to|needs to|should(?:n't)?|must|have to|believe|i think|we think|not sure|"
     r"don't think|however|but|unless|although|afraid|can't|cannot|won't|concern\w*|worr\w*|"
@@ -353,6 +361,10 @@ _CONCERN = _fast(
 _WORD = re.compile(r"[a-z']+")
 # Concern words per sqrt(words + 10) at which a message counts as concerned (score 0.5).
 CONCERN_DENSITY_AT_HALF = 0.45
+# A covering note ("What do you make of this?") over a forwarded or quoted message
+# takes its tone from what it passes on, at a discount: those are others' words.
+COVER_NOTE_WORDS = 50
+PASSED_ON_WEIGHT = 0.75
 # Concern alone never reaches a recover nudge (detect.UPSET_MIN is 0.7): an argued,
 # worried mail is worth knowing about, a call to an upset contact needs their words.
 CONCERN_CEILING = 0.65
@@ -371,6 +383,22 @@ def concern_density(text: str) -> float:
     """Concern words per square root of the text's length in words (plus 10)."""
     low = _words_of(text)
     return len(_CONCERN.findall(low)) / (len(_WORD.findall(low)) + 10) ** 0.5
+
+
+def message_concern(
+    newest: str,
+    whole: str,
+    *,
+    note_words: int = COVER_NOTE_WORDS,
+    weight: float = PASSED_ON_WEIGHT,
+) -> float:
+    """The concern density of a message: its newest text's or, for a covering note of
+    fewer than `note_words` words, the whole body's (the note and what it forwards or
+    quotes) times `weight`, whichever is higher."""
+    density = concern_density(newest)
+    if len(_WORD.findall(_words_of(newest))) < note_words:
+        density = max(density, weight * concern_density(whole))
+    return density
 
 
 def message_upset(sentence_scores: Sequence[float], density: float) -> float:

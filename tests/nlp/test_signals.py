@@ -271,3 +271,37 @@ def test_long_calm_update_is_not_concern(reader: Reader) -> None:
 def test_names_that_start_like_feelings_are_not_upset(name: str, reader: Reader) -> None:
     signals = one(f"Hi,\n\n{name} joins the call on Friday.\n\nSam", reader)
     assert signals.upset < 0.5  # type: ignore[attr-defined]
+
+
+def test_a_covering_note_takes_its_tone_from_what_it_forwards(reader: Reader) -> None:
+    from nurture.detect import UPSET_MIN
+
+    forwarded = (
+        "We need to talk about the renewal. I'm not sure the new terms are in our interest: "
+        "the risk is serious, the penalties are a problem, and we can't accept the liability "
+        "clause as written. If the volumes fall we lose money, and I don't think anyone has "
+        "looked at the exposure. This has to be fixed before we sign, but nobody owns it."
+    )
+    note = "What do you make of this?"
+    text = (
+        f"{note}\n\n---------- Forwarded message ---------\nFrom: Dana Lee <dana@client.example>\n"
+        f"Date: Mon, 2 Mar 2026 at 09:00\nSubject: renewal\nTo: Sam <sam@example.com>\n\n"
+        f"{forwarded}\n"
+    )
+    covering = one(text, reader)
+    assert 0.5 <= covering.upset < UPSET_MIN  # type: ignore[attr-defined]
+    # The same words under a long note of the writer's own, calm, do not carry over.
+    calm = " ".join(["The offsite is booked and lunch is at noon in the garden room."] * 6)
+    assert one(text.replace(note, calm), reader).upset < 0.5  # type: ignore[attr-defined]
+
+
+def test_others_told_of_in_a_long_sentence_count_less_than_the_writer() -> None:
+    from nurture.nlp.signals import upset_score
+
+    narrative = (
+        "Members of both parties on the committee were angry at the lack of dialogue with the "
+        "governor's office over the summer contracts and the rates."
+    )
+    own = "We are angry at the lack of dialogue with your office over the contracts."
+    assert upset_score(own) >= 0.7
+    assert upset_score(narrative) < 0.5
