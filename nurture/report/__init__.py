@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from ..contacts import Identity
 from ..rules import Rulebook
 from ..state import State
-from .metrics import Inputs, Report, compute, to_json
+from .metrics import Inputs, compute
+from .records import Report, to_json
 from .source import Earlier, earlier
 
 __all__ = ["Inputs", "Report", "compute", "gather", "make", "to_json"]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from .metrics import Figures, Report, format_hours, format_share
+from .records import Figures, Report, format_hours, format_share
 
 CSS = """
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1d2430; --muted: #5b6676;

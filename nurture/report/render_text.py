@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .metrics import Figures, Report, Week, format_hours, format_share
+from .records import Figures, Report, Week, format_hours, format_share
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"within": "green", "due": "yellow", "lapsed": "red", "untracked": "dim"}

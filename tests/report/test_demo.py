@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from nurture.model import Ask, Commitment, Signals
-from nurture.report.metrics import Report, compute
+from nurture.report.metrics import compute
+from nurture.report.records import Report
 
 from .conftest import ANCHOR, PERIOD, Demo
 
@@ -257,7 +258,7 @@ def test_real_report_shows_every_section(demo: Demo, real: Report) -> None:
 
 
 def test_the_report_holds_no_message_text(demo: Demo, real: Report) -> None:
-    from nurture.report.metrics import to_json
+    from nurture.report.records import to_json
 
     text = repr(to_json(real))
     sentences = {

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from nurture.report.metrics import Report, compute
+from nurture.report.metrics import compute
+from nurture.report.records import Report
 from nurture.report.render_html import render
 
 from .conftest import ANCHOR, PERIOD, Demo

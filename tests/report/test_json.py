@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from nurture.cli import main
-from nurture.report.metrics import compute, to_json
+from nurture.report.metrics import compute
+from nurture.report.records import to_json
 
 from .conftest import ANCHOR, PERIOD, Demo
 from .schema_check import errors

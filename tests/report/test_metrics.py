@@ -12,7 +12,8 @@ from rich.console import Console
 
 from nurture.contacts import Identity
 from nurture.model import Address, Ask, Automated, CalendarEvent, Commitment, Message, Signals
-from nurture.report.metrics import Inputs, compute, median, percentile, to_json, weeks
+from nurture.report.metrics import Inputs, compute, median, percentile, weeks
+from nurture.report.records import to_json
 from nurture.report.render_html import render as render_html
 from nurture.report.render_text import render as render_text
 from nurture.report.render_text import sparkline
