@@ -98,9 +98,10 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
     """Generate a sample consultancy's six months of mail and calendar, and run on it.
 
     The sample is made once a day (it ends "now"); running again the same day
-    reuses it, so the second run shows created 0, updated 0, removed 0.
+    reuses it, so the second run shows created 0, updated 0, removed 0. A sample an
+    older version of nurture made is made again.
     """
-    from ..demo import generate
+    from ..demo import generate, is_current
     from .sync import placements_table, run_sync
 
     root = folder or demo_root()
@@ -109,9 +110,11 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
     data = root / anchor.strftime("%Y-%m-%d")
     if fresh and root.exists():
         shutil.rmtree(root)
-    if not (data / "config.toml").exists():
+    if not is_current(data):
         if root.exists():
-            shutil.rmtree(root)  # an older day's sample: nothing of the user's lives here
+            # An older day's sample, or one an older nurture made: nothing of the user's
+            # lives here (the demo keeps its state inside its own folder).
+            shutil.rmtree(root)
         console.print(f"Generating the sample mailbox and calendar in {data} …")
         generate(data, anchor)
     config = data / "config.toml"

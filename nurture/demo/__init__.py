@@ -6,6 +6,6 @@
 
 from __future__ import annotations
 
-from .generator import DemoPaths, generate, generate_bulk
+from .generator import DemoPaths, generate, generate_bulk, is_current
 
-__all__ = ["DemoPaths", "generate", "generate_bulk"]
+__all__ = ["DemoPaths", "generate", "generate_bulk", "is_current"]

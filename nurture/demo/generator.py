@@ -25,9 +25,12 @@ from .people import ALEX, ALEX_ALIAS, Person
 from .story import Story, iso
 from .timeline import build
 
-__all__ = ["DemoPaths", "generate", "generate_bulk"]
+__all__ = ["DemoPaths", "generate", "generate_bulk", "is_current"]
 
 HOSTNAME = "brightpath-demo"
+# Bump when the sample changes (its story, its layout, its config): a sample made by an
+# older nurture is then made again instead of being reused.
+SAMPLE_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,15 @@ class DemoPaths:
     rules: Path
     truth: Path
     anchor: datetime
+
+
+def is_current(dest: Path) -> bool:
+    """Whether `dest` holds a complete sample made by this version of the generator."""
+    try:
+        with (Path(dest) / "config.toml").open(encoding="utf-8") as config:
+            return config.readline() == _CONFIG.partition("\n")[0] + "\n"
+    except OSError:
+        return False
 
 
 def generate(dest: Path, anchor: datetime) -> DemoPaths:
@@ -123,8 +135,8 @@ def _write_calendar(root: Path, story: Story) -> None:
 
 # ---- config and rules ------------------------------------------------------------
 
-_CONFIG = """\
-# nurture demo: Alex Morgan's mailbox and calendar (generated; safe to delete).
+_CONFIG = f"""\
+# nurture demo, sample {SAMPLE_VERSION}: Alex Morgan's mail and calendar (generated; deletable).
 [user]
 name = "Alex Morgan"
 addresses = ["alex@brightpath.example", "alex.morgan@mail.example"]

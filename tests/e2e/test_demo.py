@@ -42,3 +42,22 @@ def test_the_demo_places_every_kind_and_nothing_for_machine_mail(tmp_path: Path)
         if negative["what"] in machine and negative.get("message_id"):
             assert negative["message_id"].strip("<>") not in nudged, negative
     assert len(list((day / "calendar").glob("*.ics"))) > len(active)  # tasks beside own events
+
+
+def test_a_sample_an_older_nurture_made_is_made_again(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--dir", str(tmp_path)], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    (day,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    config = day / "config.toml"
+    # An older generator wrote another first line (and kept state elsewhere).
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    config.write_text("# nurture demo: an older sample\n" + "".join(lines[1:]), encoding="utf-8")
+    (day / "stale-file").write_text("from the old sample", encoding="utf-8")
+
+    again = runner.invoke(main, ["demo", "--dir", str(tmp_path)], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert "Generating the sample" in again.output
+    assert not (day / "stale-file").exists()
+    summary = again.output.splitlines()[-1]
+    assert summary.startswith("created ") and not summary.startswith("created 0,"), summary
