@@ -225,7 +225,14 @@ class _Reader:
             self.problem(key, f"{value!r} is not a cadence", '"learned", "off" or e.g. "3w"')
             return None
 
-    def clock(self, value: Any, key: tuple[str | int, ...], default: time) -> time:
+    def clock(
+        self, table: Mapping[str, Any], name: str, key: tuple[str | int, ...], default: time
+    ) -> time:
+        """`table[name]` as a time of day; `default` when absent or (with a problem) wrong."""
+        if name not in table:
+            return default
+        value = table[name]
+        key = (*key, name)
         if isinstance(value, time):
             return value
         if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value):
@@ -429,12 +436,8 @@ def _work(reader: _Reader, value: Any, base: Work) -> Work:
             )
         else:
             days = tuple(sorted(DAYS.index(str(d).lower()[:3]) for d in raw))
-    start = (
-        reader.clock(value["start"], ("work", "start"), base.start)
-        if "start" in value
-        else base.start
-    )
-    end = reader.clock(value["end"], ("work", "end"), base.end) if "end" in value else base.end
+    start = reader.clock(value, "start", ("work",), base.start)
+    end = reader.clock(value, "end", ("work",), base.end)
     if end <= start:
         reader.problem(("work", "end"), "the working day ends before it starts")
         start, end = base.start, base.end
@@ -463,11 +466,7 @@ def _tasks(reader: _Reader, value: Any, base: Tasks) -> Tasks:
     if not isinstance(calendar, str):
         reader.problem((*key, "calendar"), "must be an account name")
         calendar = base.calendar
-    digest_at = (
-        reader.clock(value["digest_at"], (*key, "digest_at"), base.digest_at)
-        if "digest_at" in value
-        else base.digest_at
-    )
+    digest_at = reader.clock(value, "digest_at", key, base.digest_at)
     return Tasks(
         calendar=calendar,
         length=reader.duration(value, "length", key, base.length),
