@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-7"
+ANALYSER_VERSION = "nlp-8"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -268,9 +268,15 @@ def analyse(
                 raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
+        concern = signals.message_concern(text, clip(whole))
         if text.strip():
-            concern = signals.message_concern(text, clip(whole))
             candidates.append((index, lines, text, concern))
+        elif concern:
+            # A bare forward: nothing of the writer's own to read, but what it passes
+            # on has a tone (no model needed: no sentence of theirs to show).
+            results[index] = Signals(
+                upset=round(signals.message_upset((), concern), 3), version=ANALYSER_VERSION
+            )
     if not candidates:
         return results
     texts = [text for _, _, text, _ in candidates]

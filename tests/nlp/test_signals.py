@@ -305,3 +305,21 @@ def test_others_told_of_in_a_long_sentence_count_less_than_the_writer() -> None:
     own = "We are angry at the lack of dialogue with your office over the contracts."
     assert upset_score(own) >= 0.7
     assert upset_score(narrative) < 0.5
+
+
+def test_a_bare_forward_carries_the_tone_of_what_it_forwards(reader: Reader) -> None:
+    forwarded = (
+        "I'm not sure we can accept this. The risk is serious, the penalty clause is a "
+        "problem, and we can't sign until legal has looked at the liability. We need to fix "
+        "it before Friday, but nobody owns it and I don't think the board knows."
+    )
+    text = (
+        "\n---------- Forwarded message ---------\nFrom: Dana Lee <dana@client.example>\n"
+        "Date: Mon, 2 Mar 2026 at 09:00\nSubject: renewal\nTo: Sam <sam@example.com>\n\n"
+        f"{forwarded}\n"
+    )
+    signals = one(text, reader)
+    assert 0.5 <= signals.upset < 0.7  # type: ignore[attr-defined]
+    assert signals.asks == () and signals.upset_sentence == ""  # type: ignore[attr-defined]
+    calm = text.replace(forwarded, "The offsite is booked; lunch is at noon in the garden room.")
+    assert one(calm, reader).upset < 0.5  # type: ignore[attr-defined]
