@@ -37,6 +37,7 @@ import train_linear
 from nurture.model import Body
 from nurture.nlp import clip, model_text, signals
 from nurture.nlp.text import body_text, newest_lines
+from nurture.threads import normalise_subject
 
 THRESHOLDS = [step / 100 for step in range(20, 81)]
 NOTE_WORDS = (0, 30, 40, 50, 60, 80)
@@ -74,12 +75,13 @@ def main() -> int:
     args = parser.parse_args()
     files = sorted((args.corpus / "enron-categories").glob("*/*.cats"))
     truth: list[bool] = []
-    texts: list[tuple[str, str]] = []
+    texts: list[tuple[str, str, str]] = []
     for cats in files:
         raw = cats.with_suffix(".txt").read_bytes()
         truth.append(bool(corpus_eval.labels_of(cats) & corpus_eval.UPSET_CATEGORIES))
         whole = body_text(Body(raw=raw))
-        texts.append((model_text(newest_lines(whole)), clip(whole)))
+        subject = normalise_subject(corpus_eval.message_from_raw(raw, str(cats)).subject)
+        texts.append((model_text(newest_lines(whole)), clip(whole), subject))
     if not truth:
         print(f"no enron-categories under {args.corpus}", file=sys.stderr)
         return 1
@@ -91,12 +93,13 @@ def main() -> int:
             cells = []
             for weight in WEIGHTS:
                 d = [
-                    signals.message_concern(n, w, note_words=words, weight=weight) for n, w in texts
+                    signals.message_concern(n, w, s, note_words=words, weight=weight)
+                    for n, w, s in texts
                 ]
                 cv = statistics.mean(s[2] for s in cross_validated(truth, d))
                 cells.append(f"{weight}: {best_threshold(truth, d)[1]:.3f}/{cv:.3f}")
             print(f"  {words:3d}  " + "  ".join(cells))
-    density = [signals.message_concern(n, w) for n, w in texts]
+    density = [signals.message_concern(n, w, s) for n, w, s in texts]
     threshold, f1 = best_threshold(truth, density)
     p, r, _ = train_linear.prf(truth, [d >= threshold for d in density])
     print(f"best threshold {threshold:.2f}: precision {p:.3f} recall {r:.3f} F1 {f1:.3f}")

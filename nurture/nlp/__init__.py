@@ -29,6 +29,7 @@ from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
 from nurture.nlp import dates, signals
 from nurture.nlp.headers import body_verdict, bulk_footer, header_verdict
 from nurture.nlp.text import body_text, newest_lines, newest_text, quote_marks
+from nurture.threads import normalise_subject
 
 __all__ = [
     "ANALYSER_VERSION",
@@ -43,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-8"
+ANALYSER_VERSION = "nlp-9"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -268,7 +269,9 @@ def analyse(
                 raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
-        concern = signals.message_concern(text, clip(whole))
+        concern = signals.message_concern(
+            text, clip(whole), normalise_subject(message.subject or "")
+        )
         if text.strip():
             candidates.append((index, lines, text, concern))
         elif concern:

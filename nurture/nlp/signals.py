@@ -360,7 +360,7 @@ _CONCERN = _fast(
 )
 _WORD = re.compile(r"[a-z']+")
 # Concern words per sqrt(words + 10) at which a message counts as concerned (score 0.5).
-CONCERN_DENSITY_AT_HALF = 0.45
+CONCERN_DENSITY_AT_HALF = 0.47
 # A covering note ("What do you make of this?") over a forwarded or quoted message
 # takes its tone from what it passes on, at a discount: those are others' words.
 COVER_NOTE_WORDS = 50
@@ -388,14 +388,15 @@ def concern_density(text: str) -> float:
 def message_concern(
     newest: str,
     whole: str,
+    subject: str = "",
     *,
     note_words: int = COVER_NOTE_WORDS,
     weight: float = PASSED_ON_WEIGHT,
 ) -> float:
-    """The concern density of a message: its newest text's or, for a covering note of
-    fewer than `note_words` words, the whole body's (the note and what it forwards or
-    quotes) times `weight`, whichever is higher."""
-    density = concern_density(newest)
+    """The concern density of a message: of its subject and newest text or, for a
+    covering note of fewer than `note_words` words, of the whole body (the note and what
+    it forwards or quotes) times `weight`, whichever is higher."""
+    density = concern_density(f"{subject}.\n\n{newest}" if subject else newest)
     if len(_WORD.findall(_words_of(newest))) < note_words:
         density = max(density, weight * concern_density(whole))
     return density

@@ -323,3 +323,10 @@ def test_a_bare_forward_carries_the_tone_of_what_it_forwards(reader: Reader) -> 
     assert signals.asks == () and signals.upset_sentence == ""  # type: ignore[attr-defined]
     calm = text.replace(forwarded, "The offsite is booked; lunch is at noon in the garden room.")
     assert one(calm, reader).upset < 0.5  # type: ignore[attr-defined]
+
+
+def test_the_subject_is_the_writers_words_too(reader: Reader) -> None:
+    body = "Sam,\n\nCan we talk about the renewal tomorrow?\n\nDana"
+    worried = one(body, reader, subject="Re: Serious problem - we can't accept the risk")
+    plain = one(body, reader, subject="Re: Renewal")
+    assert plain.upset < 0.5 <= worried.upset  # type: ignore[attr-defined]
