@@ -111,12 +111,8 @@ class Message:
     link: str = ""
 
     def __post_init__(self) -> None:
-        date = self.date
-        if date.tzinfo is UTC:  # the common case, from the state store: nothing to do
-            return
-        if date.tzinfo is None or date.tzinfo.utcoffset(date) is None:
-            aware(date, field_name=f"date of {self.id}")  # raises, naming the message
-        object.__setattr__(self, "date", date.astimezone(UTC))
+        if self.date.tzinfo is not UTC:  # from the state store it is UTC already
+            object.__setattr__(self, "date", aware(self.date, field_name=f"date of {self.id}"))
 
     @property
     def recipients(self) -> tuple[Address, ...]:
