@@ -21,7 +21,9 @@ things, independently of nurture (so the instrument does not share nurture's bug
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -138,6 +140,7 @@ class Mail:
     auto_submitted: str = ""
     list_id: str = ""  # List-Id, X-Mailing-List or Mailing-List: the list's copy
     own_id: bool = True  # False: the file had no Message-ID and the benchmark made one
+    body_hash: str = ""  # of the body's words: tells copies from distinct mail
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -148,9 +151,10 @@ class Mail:
         """Equal for copies of one message kept under different Message-IDs.
 
         Enron's folders hold the same mail in several folders (sent, sent_items,
-        all_documents), each copy with a Message-ID of its own.
+        all_documents), each copy with a Message-ID of its own. The body counts: a
+        script's reports can share sender, second and subject (seen on linux-man).
         """
-        return (self.sender, self.date, normalise_subject(self.subject), self.to, self.cc)
+        return (self.sender, self.date, self.subject, self.to, self.cc, self.body_hash)
 
     @property
     def parent(self) -> str:
@@ -166,9 +170,9 @@ class Mail:
 
 def read_mail(path: Path) -> Mail | None:
     """Parse one message file's headers; None when it has no usable Date."""
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_LIMIT)
-    block, _, _ = head_and_body(head)
+    raw = path.read_bytes()
+    block, sep, _ = head_and_body(raw[:HEAD_LIMIT])
+    body = raw[len(block) + len(sep) :]
     msg = _PARSER.parsebytes(block + b"\n\n")
     when = _date(msg.get("date"))
     if when is None:
@@ -193,6 +197,7 @@ def read_mail(path: Path) -> Mail | None:
         auto_submitted=_text(msg.get("auto-submitted")).lower(),
         list_id=listed,
         own_id=bool(own),
+        body_hash=hashlib.blake2b(b" ".join(body.split()), digest_size=8).hexdigest(),
     )
 
 
@@ -248,6 +253,9 @@ class Mailbox:
     shared: tuple[str, ...] = ()
     answered_at: dict[str, datetime] = field(default_factory=dict)
     skipped: int = 0  # files without a usable Date, and second copies of a message
+    _addressed: list[Mail] | None = None  # human mail addressed to the person, oldest first
+    _dates: list[datetime] = field(default_factory=list)
+    _by_id: dict[str, Mail] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path, shared: Sequence[str] = ()) -> Mailbox:
@@ -271,6 +279,12 @@ class Mailbox:
         box = cls(folder, person, mails, tuple(a.lower() for a in shared), skipped=skipped)
         box.answered_at = ground_truth(mails, box.own)
         return box
+
+    def by_id(self) -> dict[str, Mail]:
+        """The messages by Message-ID."""
+        if len(self._by_id) != len(self.mails):
+            self._by_id = {m.message_id: m for m in self.mails}
+        return self._by_id
 
     def own(self, mail: Mail) -> bool:
         return _matches(mail.sender, self.person.addresses)
@@ -299,12 +313,13 @@ class Mailbox:
         most `horizon` old, not answered before the cutoff; positive when the person
         answered it within `after` of the cutoff.
         """
+        if self._addressed is None:
+            self._addressed = [m for m in self.mails if self.human(m) and self.direct(m)]
+            self._dates = [m.date for m in self._addressed]
+        first = bisect.bisect_left(self._dates, cutoff - horizon)
+        last = bisect.bisect_left(self._dates, cutoff)
         out = []
-        for mail in self.mails:
-            if mail.date >= cutoff:
-                break
-            if cutoff - mail.date > horizon or not self.human(mail) or not self.direct(mail):
-                continue
+        for mail in self._addressed[first:last]:
             answered = self.answered_at.get(mail.message_id)
             if answered is not None and answered < cutoff:
                 continue

@@ -83,6 +83,7 @@ class Nurture:
         if not self.shared_supported:
             self.app = App.load(self._config(name, addresses, ()))
         self.count = 0
+        self.placed: dict[str, Suggestion] = {}
 
     def _config(self, name: str, addresses: Sequence[str], shared: Sequence[str]) -> Path:
         def toml_list(items: Iterable[str]) -> str:
@@ -123,6 +124,7 @@ class Nurture:
         """One daemon cycle at `now`: sync the mail, then reconcile the calendar."""
         self.app.sync_mail(ACCOUNT, now)
         report = self.app.reconcile(now)
+        self.placed = {p.suggestion.key: p.suggestion for p in report.placements}
         return [
             Created(now, a.key, _quotes(a.task.description))
             for a in report.actions
@@ -130,14 +132,18 @@ class Nurture:
         ]
 
     def task_keys(self) -> list[str]:
-        """The keys of nurture's tasks on the calendar now."""
-        _, store = self.app.target()
-        return [r.key for r in store.tasks()]
+        """The keys of nurture's tasks on the calendar after the last run.
 
-    def scores(self, message_ids: Iterable[str], now: datetime) -> dict[str, float]:
-        """`needs_reply_score` of each message, as nurture's state holds it at `now`."""
+        The tasks that run placed: once its plan is applied the calendar holds
+        exactly these (no one else edits it here), and reading them back from the
+        .ics files at every daily cutoff would cost more than the scoring.
+        """
+        return list(self.placed)
+
+    def scores(self, message_ids: Iterable[str]) -> dict[str, float]:
+        """`needs_reply_score` of each message, as nurture's state holds it after the last run."""
         signals = self.app.state.signals()
-        replies = {s.message_id: s for s in self.app.suggestions(now) if s.key.startswith("reply:")}
+        replies = {s.message_id: s for s in self.placed.values() if s.key.startswith("reply:")}
         return {mid: needs_reply_score(signals.get(mid), replies.get(mid)) for mid in message_ids}
 
     def signals(self) -> dict[str, Signals]:

@@ -392,3 +392,19 @@ def test_copies_under_other_message_ids_and_undated_files_are_skipped(
     box = bench["mailbox"].Mailbox.load(folder)
     assert [m.message_id for m in box.mails] == ["1.JavaMail@ops"]
     assert box.skipped == 2
+
+
+def test_past_reply_rates_use_only_outcomes_known_at_the_cutoff(bench: dict, mailbox: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import e2e_features
+    finally:
+        sys.path.remove(str(BENCH))
+    box = bench["mailbox"].Mailbox.load(mailbox)
+    at_t = e2e_features._History(box, T)
+    # at T only the 50-day-old ask is old enough for its 14-day outcome to be known
+    assert at_t.by_sender["dana@client.example"] == [0, 1]
+    later = e2e_features._History(box, T + timedelta(days=20))
+    # by T+20d the renewal (answered at T+2d) and the ask of T+1d have known outcomes
+    assert later.by_sender["dana@client.example"] == [1, 3]
+    assert later.by_sender["pat@ops.example"] == [1, 1]  # answered by subject and people
