@@ -408,3 +408,31 @@ def test_past_reply_rates_use_only_outcomes_known_at_the_cutoff(bench: dict, mai
     # by T+20d the renewal (answered at T+2d) and the ask of T+1d have known outcomes
     assert later.by_sender["dana@client.example"] == [1, 3]
     assert later.by_sender["pat@ops.example"] == [1, 1]  # answered by subject and people
+
+
+def test_figures_score_nurture_and_the_baseline_on_the_same_labels(bench: dict) -> None:
+    e2e, mb = bench["e2e"], bench["mailbox"]
+    day = timedelta(days=1)
+
+    def mail(mid: str, age_days: float) -> object:
+        return mb.Mail(Path(mid), mid, T - age_days * day, "dana@client.example", (ALEX,), (), mid)
+
+    result = e2e.Replay([T], T - 60 * day, reply_window=3 * day)
+    result.scored = [
+        e2e.Scored(T, mail("young", 1), True, False, 0.2),  # answered soon: missed
+        e2e.Scored(T, mail("asked", 5), True, True, 0.9),  # nudged and answered
+        e2e.Scored(T, mail("ignored", 9), False, True, 0.8),  # nudged, never answered
+        e2e.Scored(T, mail("old", 30), False, False, 0.0),
+    ]
+    result.strays = [e2e.Stray(T, "answered-already", "answered before the cutoff")]
+    result.created = [e2e.Created(T - 2 * day, "reply:asked", False)]
+    out = e2e.figures(result)
+    reply, baseline = out["reply"], out["baseline"]
+    assert (reply["nudges"], reply["precision"], reply["recall"]) == (3, 0.3333, 0.5)
+    assert reply["auc"] == 0.75  # 0.9 and 0.2 against 0.8 and 0.0
+    assert (baseline["nudges"], baseline["precision"], baseline["recall"]) == (4, 0.5, 1.0)
+    assert baseline["auc"] == 1.0  # both positives are the newest
+    split = out["detail"]["baseline_split"]
+    assert split["younger_than_reply_window"]["n"] == 1
+    assert split["reply_window_passed"]["positives"] == 1
+    assert out["with_why"] == 0.0 and out["nudges_per_week"]["reply"]["mean"] == 0.25
