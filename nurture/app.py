@@ -17,22 +17,30 @@ from pathlib import Path
 from typing import Any
 
 from . import connector as registry
-from . import digest, nlp
+from . import publish, weekly
+from .analysis import Analysis
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
-from .detect import LOOKBACK, Inputs, candidates, detect
+from .detect import LOOKBACK, Inputs, detect
 from .errors import AuthError, CursorExpired, Problem, TaskConflict, TaskGone, UserError
-from .model import UTC, CalendarTask, Kind, Suggestion, TaskRecord
+from .model import (
+    UTC,
+    CalendarTask,
+    Kind,
+    LedgerEntry,
+    LedgerState,
+    Suggestion,
+    TaskRecord,
+)
 from .plan import Action, Op, plan
 from .rules import Rulebook, check_rules
 from .schedule import Placement, busy_intervals, place
-from .state import LedgerEntry, State
+from .state import State
 
 log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
-BODY_BATCH = 200
 
 
 @dataclass(slots=True)
@@ -202,43 +210,16 @@ class App:
 
     def analyse(self, now: datetime | None = None) -> int:
         """Run the NLP on candidate messages that have no current signals yet."""
-        now = now or _now()
-        messages = self.state.messages(
-            since=now - self.rules.tasks.forget_after - timedelta(days=30)
-        )
-        have = self.state.signals(version=nlp.ANALYSER_VERSION)
-        todo = [
-            m
-            for m in candidates(messages, self.identity, self.rules, now)
-            if m.message_id not in have
-        ]
-        if not todo:
-            return 0
-        reader = nlp.Reader(
-            addresses=self.config.addresses,
-            names=self.identity.names,
-            timezone=self.rules.work.timezone,
-            model=self.config.nlp_model,
-        )
-        by_account: dict[str, list[Any]] = {}
-        for m in todo:
-            account, _, ident = m.id.partition("\x1f")
-            by_account.setdefault(account, []).append((ident, m))
-        count = 0
-        for account, items in by_account.items():
-            source = self._mail(account)
-            if source is None:
-                continue
-            for start in range(0, len(items), BODY_BATCH):
-                chunk = dict(items[start : start + BODY_BATCH])
-                pairs = [(chunk[i], body) for i, body in source.bodies(list(chunk))]
-                results = nlp.analyse(pairs, reader)
-                self.state.store_signals(
-                    (m.message_id, replace(s, version=nlp.ANALYSER_VERSION))
-                    for (m, _), s in zip(pairs, results, strict=True)
-                )
-                count += len(pairs)
-        return count
+        return self._analysis().candidates(now or _now())
+
+    def analyse_period(
+        self, since: datetime, now: datetime, announce: Callable[[int], None] | None = None
+    ) -> int:
+        """Run the NLP, scores only, on the period's mail the report needs (`Analysis.period`)."""
+        return self._analysis().period(since, now, announce)
+
+    def _analysis(self) -> Analysis:
+        return Analysis(self.state, self.rules, self.identity, self.config.nlp_model, self._mail)
 
     # job 2: calendar
 
@@ -285,17 +266,13 @@ class App:
             entry = ledger.get(key)
             if (
                 entry is not None
-                and entry.state == "active"
+                and entry.state is LedgerState.ACTIVE
                 and (entry.detail.get("pinned") or record.start != entry.start)
             ):
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
-        live = [
-            s
-            for s in suggestions
-            if not (ledger.get(s.key) and ledger[s.key].state in ("dismissed", "done"))
-        ]
+        live = [s for s in suggestions if not ((entry := ledger.get(s.key)) and entry.state.final)]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = {**self._tasks(placements), **weekly.tasks}
         actions = plan(
@@ -309,7 +286,7 @@ class App:
             calendar=calendar_name,
             weekly_report=weekly.link,
         )
-        by_key = {p.suggestion.key: p.suggestion for p in placements}
+        by_key: dict[str, Suggestion] = {p.suggestion.key: p.suggestion for p in placements}
         if dry_run:
             for action in actions:
                 _count(report, action.op)
@@ -335,20 +312,34 @@ class App:
         ledger: dict[str, LedgerEntry],
         records: dict[str, TaskRecord],
         dry_run: bool,
-    ) -> digest.WeeklyPlan:
+    ) -> weekly.WeeklyPlan:
         """The weekly report's part: its report file, its task, and past weeks retired.
 
         Past weeks are marked done in `ledger` (and in state unless `dry_run`),
         so the plan leaves their events on the calendar.
         """
-        current = digest.slot(self.rules, now)
-        pub = digest.refresh(self, now, current, write=not dry_run) if current else None
-        weekly = digest.weekly_plan(self.rules, now, ledger, records, pub)
-        for key in weekly.retire:
-            ledger[key] = digest.retired(ledger[key], now)
+        current = weekly.slot(self.rules, now)
+        pub = None
+        if current is not None:
+            pub = publish.refresh(
+                publish.folder(self.config.state_dir.resolve()),
+                self.state,
+                self.rules,
+                self.config.addresses,
+                now,
+                current,
+                analyse=None if dry_run else self._analyse_for_report,
+            )
+        wanted = weekly.weekly_plan(self.rules, now, ledger, records, pub)
+        for key in wanted.retire:
+            ledger[key] = weekly.retired(ledger[key], now)
             if not dry_run:
                 self.state.put_ledger(ledger[key], None, now)  # no history row: not a nudge
-        return weekly
+        return wanted
+
+    def _analyse_for_report(self, now: datetime, period: timedelta) -> None:
+        self.analyse(now)  # nudge candidates first, with their sentences; then the rest
+        self.analyse_period(now - period, now)
 
     def _tasks(self, placements: list[Placement]) -> dict[str, CalendarTask]:
         if self.rules.tasks.grouping == "digest":
@@ -381,21 +372,12 @@ class App:
     ) -> None:
         key = action.key
         entry = ledger.get(key)
-        base = entry or LedgerEntry(
-            key=key,
-            kind=(suggestion.kind.value if suggestion else key.split(":", 1)[0]),
-            contact=suggestion.contact.email if suggestion else "",
-            uid=task_uid(key),
-            state="creating",
+        base = entry or LedgerEntry.new(
+            key,
+            task_uid(key),
+            now,
             calendar=calendar,
-            start=None,
-            end=None,
-            digest="",
-            ref="",
-            title="",
-            detail={},
-            created=now,
-            updated=now,
+            contact=suggestion.contact.email if suggestion else "",
         )
         detail = dict(base.detail)
         if suggestion is not None:
@@ -406,7 +388,9 @@ class App:
             if action.op is Op.CREATE:
                 assert action.task is not None
                 self._put(
-                    replace(base, state="creating", detail=detail, title=action.task.title),
+                    replace(
+                        base, state=LedgerState.CREATING, detail=detail, title=action.task.title
+                    ),
                     None,
                     now,
                 )
@@ -434,7 +418,7 @@ class App:
                     base,
                     action.record,
                     detail,
-                    "placed" if entry is None or entry.state != "creating" else None,
+                    "placed" if entry is None or entry.state is not LedgerState.CREATING else None,
                     now,
                 )
             elif action.op is Op.KEEP:
@@ -446,21 +430,23 @@ class App:
             elif action.op is Op.DELETE:
                 assert action.record is not None
                 store.delete_task(action.record)
-                self._put(replace(base, state="resolved", updated=now), "resolved", now)
+                self._put(replace(base, state=LedgerState.RESOLVED, updated=now), "resolved", now)
                 report.removed += 1
             elif action.op is Op.DISMISS:
-                self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
+                self._put(replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now)
                 report.dismissed += 1
             elif action.op is Op.DONE:
-                self._put(replace(base, state="done", updated=now), "done", now)
+                self._put(replace(base, state=LedgerState.DONE, updated=now), "done", now)
                 report.done += 1
             elif action.op is Op.FORGET:
-                if base.state == "active":
-                    self._put(replace(base, state="resolved", updated=now), "resolved", now)
+                if base.state is LedgerState.ACTIVE:
+                    self._put(
+                        replace(base, state=LedgerState.RESOLVED, updated=now), "resolved", now
+                    )
                 else:
                     self.state.delete_ledger(key)
         except TaskGone:
-            self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
+            self._put(replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now)
             report.dismissed += 1
         except TaskConflict as exc:
             log.info(
@@ -479,7 +465,7 @@ class App:
         self._put(
             replace(
                 base,
-                state="active",
+                state=LedgerState.ACTIVE,
                 start=record.start,
                 end=record.end,
                 digest=record.digest,
@@ -494,7 +480,7 @@ class App:
 
     def _put(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
         """Write a ledger entry; its history row only for nudges, which the report counts."""
-        self.state.put_ledger(entry, None if digest.is_weekly(entry.key) else action, now)
+        self.state.put_ledger(entry, None if weekly.is_weekly(entry.key) else action, now)
 
     # commands
 
@@ -507,23 +493,10 @@ class App:
         for record in store.tasks():
             if record.key == key:
                 store.delete_task(record)
-        base = entry or LedgerEntry(
-            key,
-            key.split(":", 1)[0],
-            "",
-            task_uid(key),
-            "dismissed",
-            "",
-            None,
-            None,
-            "",
-            "",
-            "",
-            {},
-            now,
-            now,
+        base = entry or LedgerEntry.new(key, task_uid(key), now, state=LedgerState.DISMISSED)
+        self.state.put_ledger(
+            replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now
         )
-        self.state.put_ledger(replace(base, state="dismissed", updated=now), "dismissed", now)
         return entry is not None
 
     def reload_rules(self) -> list[Problem]:
@@ -582,20 +555,8 @@ def _detail(s: Suggestion) -> dict[str, Any]:
         "due": s.due.isoformat(),
         "priority": s.priority,
         "contact_name": s.contact.name,
-        "signal": _signal_name(s),
+        "signal": s.key.origin.signal,
     }
-
-
-def _signal_name(s: Suggestion) -> str:
-    kind = s.key.split(":", 1)[0]
-    return {
-        "reply": "asks",
-        "follow-up": "asks",
-        "promise": "commitments",
-        "recover": "tone",
-        "recap": "meeting",
-        "reconnect": "cadence",
-    }.get(kind, kind)
 
 
 def describe(s: Suggestion) -> str:

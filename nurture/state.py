@@ -27,7 +27,11 @@ from .model import (
     CalendarEvent,
     Commitment,
     FolderRole,
+    Kind,
+    LedgerEntry,
+    LedgerState,
     Message,
+    NudgeKey,
     Signals,
 )
 
@@ -129,32 +133,6 @@ class AccountStatus:
     error: str
     paused: bool
     messages: int
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """What nurture knows about one suggestion key across runs.
-
-    `state`: ``creating`` (written ahead of the calendar write), ``active``
-    (on the calendar), ``dismissed`` (the user deleted it: never again),
-    ``done`` (completed), ``resolved`` (the reason went away; removed).
-    `start`/`end` are the times nurture last wrote, to tell a user's move.
-    """
-
-    key: str
-    kind: str
-    contact: str
-    uid: str
-    state: str
-    calendar: str
-    start: datetime | None
-    end: datetime | None
-    digest: str
-    ref: str
-    title: str
-    detail: dict[str, Any]
-    created: datetime
-    updated: datetime
 
 
 def signals_to_json(signals: Signals) -> str:
@@ -389,20 +367,6 @@ class State:
     def message_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
-    def accounts_of(self, message_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """message_id → (account, connector id) for fetching bodies."""
-        found: dict[str, tuple[str, str]] = {}
-        ids = list(message_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for account, id_, mid in self.db.execute(
-                f"SELECT account, id, message_id FROM messages WHERE message_id IN ({marks})",
-                chunk,
-            ):
-                found.setdefault(mid, (account, id_))
-        return found
-
     # signals
 
     def signals(self, version: str | None = None) -> dict[str, Signals]:
@@ -496,20 +460,20 @@ class State:
         )
         return {
             r[0]: LedgerEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                _dt(r[6]),
-                _dt(r[7]),
-                r[8],
-                r[9],
-                r[10],
-                json.loads(r[11]),
-                _dt(r[12]) or datetime.min.replace(tzinfo=UTC),
-                _dt(r[13]) or datetime.min.replace(tzinfo=UTC),
+                key=r[0],
+                kind=_kind(r[1], r[0]),
+                contact=r[2],
+                uid=r[3],
+                state=LedgerState(r[4]),
+                calendar=r[5],
+                start=_dt(r[6]),
+                end=_dt(r[7]),
+                digest=r[8],
+                ref=r[9],
+                title=r[10],
+                detail=json.loads(r[11]),
+                created=_dt(r[12]) or datetime.min.replace(tzinfo=UTC),
+                updated=_dt(r[13]) or datetime.min.replace(tzinfo=UTC),
             )
             for r in rows
         }
@@ -552,6 +516,15 @@ class State:
                 "SELECT at, key, kind, contact, action FROM history ORDER BY at, rowid"
             )
         ]
+
+
+def _kind(stored: str, key: str) -> Kind:
+    """The kind of a ledger row. Before `NudgeKey`, a row written without a suggestion
+    took its key's first part ("promise"); the key says which kind that is."""
+    try:
+        return Kind(stored)
+    except ValueError:
+        return NudgeKey.parse(key).kind
 
 
 def _addr_list(items: Iterable[Address], role: str) -> list[list[str]]:
@@ -642,7 +615,8 @@ def _read_messages(rows: Iterable[Sequence[Any]]) -> list[Message]:
             who = senders[(sender, sender_name)] = Address(sender, sender_name)
         keep(
             Message(
-                id=f"{account}\x1f{id_}",
+                id=id_,
+                account=account,
                 message_id=mid,
                 date=stamp(date, UTC),
                 sender=who,

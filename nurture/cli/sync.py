@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..app import App, ApplyReport
 from ..errors import AuthError, TransientError
-from ..model import UTC
+from ..model import UTC, LedgerState
 from ..plan import Op
 from ..state import signals_from_json
 from .common import app_from, console, errors, parse_now, progress_bar
@@ -97,7 +97,7 @@ def list_(ctx: click.Context, show_all: bool) -> None:
     """Show pending suggestions (the tasks on your calendar)."""
     with app_from(ctx) as app:
         ledger = app.state.ledger()
-        rows = [e for e in ledger.values() if show_all or e.state == "active"]
+        rows = [e for e in ledger.values() if show_all or e.state is LedgerState.ACTIVE]
         if not rows:
             console.print("No pending suggestions." if not show_all else "Nothing recorded yet.")
             return

@@ -50,9 +50,18 @@ from zoneinfo import ZoneInfo
 from .. import threads as threading
 from ..contacts import Identity, Interaction, learned_cadence, normalise, two_way
 from ..detect import ASK_MIN, ignore_reason
-from ..model import UTC, Address, CalendarEvent, Kind, Message, Signals
+from ..model import (
+    UTC,
+    Address,
+    CalendarEvent,
+    Kind,
+    LedgerEntry,
+    LedgerState,
+    Message,
+    NudgeKey,
+    Signals,
+)
 from ..rules import ContactRule, Rulebook, Tier
-from ..state import LedgerEntry
 from .records import (
     PRIVACY,
     Bin,
@@ -504,8 +513,8 @@ def _handled(ledger: Mapping[str, LedgerEntry]) -> dict[str, datetime]:
     """Message-ID → when the user marked its reply nudge done or dismissed."""
     found = {}
     for entry in ledger.values():
-        if entry.kind == "reply" and entry.state in ("done", "dismissed"):
-            mid = str(entry.detail.get("message_id") or entry.key.partition(":")[2])
+        if entry.kind is Kind.REPLY and entry.state.final:
+            mid = str(entry.detail.get("message_id") or NudgeKey.parse(entry.key).ref)
             found[mid.strip("<>")] = entry.updated
     return found
 
@@ -814,7 +823,7 @@ def _nudges(
     dismissed_entries = [
         e
         for e in ledger.values()
-        if e.state == "dismissed"
+        if e.state is LedgerState.DISMISSED
         and e.kind not in _NOT_NUDGES
         and since <= e.updated <= now
         and wanted(tier_of(_normalise(e.contact)))

@@ -291,13 +291,13 @@ def test_touches_follow_the_contacts_module(demo: Demo) -> None:
 def test_filling_again_reads_nothing_new(demo: Demo) -> None:
     """The period was analysed once; a second report reads no mail again, and what the
     report stored holds scores and dates only."""
+    from nurture.analysis import REPORT_VERSION
     from nurture.app import App
-    from nurture.report.fill import VERSION, fill_signals
 
     app = App.load(demo.paths.config)
     try:
-        assert fill_signals(app, SINCE, ANCHOR) == 0
-        ours = [s for s in app.state.signals().values() if s.version == VERSION]
+        assert app.analyse_period(SINCE, ANCHOR) == 0
+        ours = [s for s in app.state.signals().values() if s.version == REPORT_VERSION]
     finally:
         app.close()
     assert len(ours) > 100
