@@ -11,63 +11,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from . import connector as registry
-from . import publish, weekly
+from . import publish, tasks, weekly
 from .analysis import Analysis
+from .apply import ApplyReport, Writer, apply, count
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
 from .detect import LOOKBACK, Inputs, detect
-from .errors import AuthError, CursorExpired, Problem, TaskConflict, TaskGone, UserError
+from .errors import AuthError, CursorExpired, Problem, UserError
 from .model import (
     UTC,
-    CalendarTask,
-    Kind,
     LedgerEntry,
     LedgerState,
     Suggestion,
     TaskRecord,
 )
-from .plan import Action, Op, plan
+from .plan import plan
 from .rules import Rulebook, check_rules
-from .schedule import Placement, busy_intervals, place
+from .schedule import busy_intervals, place
 from .state import State
 
 log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
-
-
-@dataclass(slots=True)
-class ApplyReport:
-    """What one reconcile did to the calendar."""
-
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    dismissed: int = 0
-    done: int = 0
-    conflicts: int = 0
-    placements: list[Placement] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    calendar: str = ""
-    weekly_report: str = ""  # file:// link of the report the weekly event links, when on
-
-    def summary(self) -> str:
-        return (
-            f"created {self.created}, updated {self.updated}, removed {self.removed}, "
-            f"unchanged {self.unchanged}"
-        )
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.removed or self.dismissed or self.done)
 
 
 def _now() -> datetime:
@@ -250,15 +221,15 @@ class App:
         """Bring the target calendar in line with the nudges that hold now.
 
         With ``[report] weekly`` set, the week's report event joins the nudges
-        (`nurture.digest`): same plan, same ledger, at its fixed time.
+        (`nurture.weekly`): same plan, same ledger, at its fixed time.
         """
         now = now or _now()
         calendar_name, store = self.target()
         busy = self._read_calendars(now)
         records = {r.key: r for r in store.tasks()}
         ledger = self.state.ledger()
-        weekly = self._weekly(now, ledger, records, dry_run)
-        busy = sorted([*busy, *weekly.busy])
+        week = self._weekly(now, ledger, records, dry_run)
+        busy = sorted([*busy, *week.busy])
         suggestions = self.suggestions(now)
         pinned = {}
         previous = {}
@@ -274,34 +245,30 @@ class App:
                 previous[key] = (record.start, record.end)
         live = [s for s in suggestions if not ((entry := ledger.get(s.key)) and entry.state.final)]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
-        desired = {**self._tasks(placements), **weekly.tasks}
+        desired = {**tasks.desired(placements, self.rules), **week.tasks}
         actions = plan(
             desired,
-            {k: e for k, e in ledger.items() if k not in weekly.hold},
-            {k: r for k, r in records.items() if k not in weekly.hold},
+            {k: e for k, e in ledger.items() if k not in week.hold},
+            {k: r for k, r in records.items() if k not in week.hold},
         )
         report = ApplyReport(
             placements=placements,
             actions=actions,
             calendar=calendar_name,
-            weekly_report=weekly.link,
+            weekly_report=week.link,
         )
-        by_key: dict[str, Suggestion] = {p.suggestion.key: p.suggestion for p in placements}
         if dry_run:
-            for action in actions:
-                _count(report, action.op)
+            count(report, actions)
             return report
-        for action in actions:
-            self._apply(
-                store,
-                calendar_name,
-                action,
-                by_key.get(action.key),
-                ledger,
-                report,
-                now,
-                weekly.details.get(action.key),
-            )
+        apply(
+            actions,
+            Writer(self.state, store, now),
+            calendar_name,
+            ledger,
+            {p.suggestion.key: p.suggestion for p in placements},
+            week.details,
+            report,
+        )
         keep = {p.suggestion.message_id for p in placements if p.suggestion.message_id}
         self.state.forget_evidence(keep)
         return report
@@ -340,147 +307,6 @@ class App:
     def _analyse_for_report(self, now: datetime, period: timedelta) -> None:
         self.analyse(now)  # nudge candidates first, with their sentences; then the rest
         self.analyse_period(now - period, now)
-
-    def _tasks(self, placements: list[Placement]) -> dict[str, CalendarTask]:
-        if self.rules.tasks.grouping == "digest":
-            return _digest_tasks(placements, self.rules)
-        return {
-            p.suggestion.key: CalendarTask(
-                key=p.suggestion.key,
-                uid=task_uid(p.suggestion.key),
-                title=p.suggestion.title,
-                description=describe(p.suggestion),
-                start=p.start,
-                end=p.end,
-                kind=p.suggestion.kind,
-                todo=self.rules.tasks.todo,
-                url=p.suggestion.thread_link,
-            )
-            for p in placements
-        }
-
-    def _apply(
-        self,
-        store: CalendarStore,
-        calendar: str,
-        action: Action,
-        suggestion: Suggestion | None,
-        ledger: dict[str, LedgerEntry],
-        report: ApplyReport,
-        now: datetime,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        key = action.key
-        entry = ledger.get(key)
-        base = entry or LedgerEntry.new(
-            key,
-            task_uid(key),
-            now,
-            calendar=calendar,
-            contact=suggestion.contact.email if suggestion else "",
-        )
-        detail = dict(base.detail)
-        if suggestion is not None:
-            detail.update(_detail(suggestion))
-        if extra:
-            detail.update(extra)
-        try:
-            if action.op is Op.CREATE:
-                assert action.task is not None
-                self._put(
-                    replace(
-                        base, state=LedgerState.CREATING, detail=detail, title=action.task.title
-                    ),
-                    None,
-                    now,
-                )
-                record = store.create_task(action.task)
-                self._active(base, record, detail, "placed", now)
-                report.created += 1
-            elif action.op is Op.UPDATE:
-                assert action.task is not None and action.record is not None
-                record = store.update_task(action.task, action.record)
-                if action.snoozed:
-                    detail["pinned"] = True
-                self._active(
-                    base,
-                    record,
-                    detail,
-                    "snoozed" if action.snoozed and not base.detail.get("pinned") else "updated",
-                    now,
-                )
-                report.updated += 1
-            elif action.op is Op.ADOPT:
-                assert action.record is not None
-                if action.snoozed:
-                    detail["pinned"] = True
-                self._active(
-                    base,
-                    action.record,
-                    detail,
-                    "placed" if entry is None or entry.state is not LedgerState.CREATING else None,
-                    now,
-                )
-            elif action.op is Op.KEEP:
-                assert action.record is not None
-                if action.snoozed and not base.detail.get("pinned"):
-                    detail["pinned"] = True
-                    self._active(base, action.record, detail, "snoozed", now)
-                report.unchanged += 1
-            elif action.op is Op.DELETE:
-                assert action.record is not None
-                store.delete_task(action.record)
-                self._put(replace(base, state=LedgerState.RESOLVED, updated=now), "resolved", now)
-                report.removed += 1
-            elif action.op is Op.DISMISS:
-                self._put(replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now)
-                report.dismissed += 1
-            elif action.op is Op.DONE:
-                self._put(replace(base, state=LedgerState.DONE, updated=now), "done", now)
-                report.done += 1
-            elif action.op is Op.FORGET:
-                if base.state is LedgerState.ACTIVE:
-                    self._put(
-                        replace(base, state=LedgerState.RESOLVED, updated=now), "resolved", now
-                    )
-                else:
-                    self.state.delete_ledger(key)
-        except TaskGone:
-            self._put(replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now)
-            report.dismissed += 1
-        except TaskConflict as exc:
-            log.info(
-                "%s: changed in the calendar while nurture worked (%s); next run re-reads", key, exc
-            )
-            report.conflicts += 1
-
-    def _active(
-        self,
-        base: LedgerEntry,
-        record: TaskRecord,
-        detail: dict[str, Any],
-        action: str | None,
-        now: datetime,
-    ) -> None:
-        self._put(
-            replace(
-                base,
-                state=LedgerState.ACTIVE,
-                start=record.start,
-                end=record.end,
-                digest=record.digest,
-                ref=record.ref,
-                title=record.title or base.title,
-                detail=detail,
-                updated=now,
-            ),
-            action,
-            now,
-        )
-
-    def _put(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
-        """Write a ledger entry; its history row only for nudges, which the report counts."""
-        self.state.put_ledger(entry, None if weekly.is_weekly(entry.key) else action, now)
 
     # commands
 
@@ -525,74 +351,3 @@ class App:
 def _names(full: str) -> tuple[str, ...]:
     parts = full.split()
     return tuple(dict.fromkeys([full, *parts[:1]])) if full else ()
-
-
-def _count(report: ApplyReport, op: Op) -> None:
-    if op is Op.CREATE:
-        report.created += 1
-    elif op is Op.UPDATE:
-        report.updated += 1
-    elif op is Op.DELETE:
-        report.removed += 1
-    elif op is Op.KEEP:
-        report.unchanged += 1
-    elif op is Op.DISMISS:
-        report.dismissed += 1
-    elif op is Op.DONE:
-        report.done += 1
-
-
-def _detail(s: Suggestion) -> dict[str, Any]:
-    return {
-        "title": s.title,
-        "why": s.why,
-        "action": s.action,
-        "rule": s.rule,
-        "tier": s.tier,
-        "evidence": s.evidence,
-        "message_id": s.message_id,
-        "subject": s.subject,
-        "due": s.due.isoformat(),
-        "priority": s.priority,
-        "contact_name": s.contact.name,
-        "signal": s.key.origin.signal,
-    }
-
-
-def describe(s: Suggestion) -> str:
-    """The task's description: why, the evidence, what to do, how to open the thread."""
-    lines = [s.why, ""]
-    if s.evidence and s.kind is not Kind.RECONNECT:
-        lines += [f"“{s.evidence}”", ""]
-    lines += [f"Suggested: {s.action}", ""]
-    if s.thread_link:
-        lines.append(f"Open: {s.thread_link}")
-    if s.message_id:
-        lines.append(f"Message-ID: <{s.message_id}>")
-    lines += ["", "Move this event to snooze it; delete it to dismiss. " f"(nurture {s.key})"]
-    return "\n".join(lines)
-
-
-def _digest_tasks(placements: list[Placement], rules: Rulebook) -> dict[str, CalendarTask]:
-    """One block a day listing that day's nudges, at `digest_at`."""
-    zone = rules.work.zone
-    days: dict[Any, list[Placement]] = {}
-    for p in placements:
-        days.setdefault(p.start.astimezone(zone).date(), []).append(p)
-    tasks = {}
-    for day, items in sorted(days.items()):
-        key = f"digest:{day.isoformat()}"
-        start = datetime.combine(day, rules.tasks.digest_at, zone)
-        length = min(rules.tasks.length * len(items), timedelta(hours=2))
-        body = "\n\n".join(f"• {p.suggestion.title}\n  {p.suggestion.why}" for p in items)
-        tasks[key] = CalendarTask(
-            key=key,
-            uid=task_uid(key),
-            title=f"nurture: {len(items)} follow-ups today",
-            description=body + "\n\nDelete this block to dismiss today's list.",
-            start=start,
-            end=start + length,
-            kind=Kind.FOLLOW_UP,
-            todo=rules.tasks.todo,
-        )
-    return tasks

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nurture.app import App, ApplyReport
+from nurture.app import App
+from nurture.apply import ApplyReport
 
 USER = "alex@brightpath.example"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from datetime import datetime
 import click
 from rich.table import Table
 
-from ..app import App, ApplyReport
+from ..app import App
+from ..apply import ApplyReport
 from ..errors import AuthError, TransientError
 from ..model import UTC, LedgerState
 from ..plan import Op

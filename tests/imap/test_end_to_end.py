@@ -21,7 +21,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from nurture.app import App, ApplyReport
+from nurture.app import App
+from nurture.apply import ApplyReport
 from nurture.connector import task_uid
 from nurture.demo import generate
 from nurture.model import Kind
