@@ -10,8 +10,9 @@ The CLI and the daemon both drive this object; neither does I/O of its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
 from .detect import LOOKBACK, Inputs, detect
-from .errors import AuthError, CursorExpired, Problem, UserError
+from .errors import CursorExpired, Problem, UserError
+from .health import CALENDAR, MAIL, AccountHealth
 from .model import (
     UTC,
     LedgerEntry,
@@ -40,6 +42,32 @@ log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
 
+Progress = Callable[[int, int | None], None]  # (done, total) while reading an account
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSync:
+    """One mail account's part of a sync: what changed, and its health before and after."""
+
+    account: str
+    changes: int
+    before: AccountHealth
+    health: AccountHealth
+    error: Exception | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile."""
+
+    mail: tuple[AccountSync, ...]
+    calendar: ApplyReport | None
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per mail account that failed, with what fixes it."""
+        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok]
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -55,7 +83,9 @@ class App:
         self.identity = Identity(config.addresses, _names(config.user_name))
         self._connectors: dict[str, Connector] = {}
         self._rules_stamp = self._stamp()
-        self.progress: Callable[[int, int | None], None] = lambda _d, _t: None
+        self.progress: Progress = lambda _d, _t: None
+        # This App's view of each account's health per role; state keeps it for `status`.
+        self.health: dict[tuple[str, str], AccountHealth] = {}
 
     @classmethod
     def load(cls, config_path: Path | None = None) -> App:
@@ -130,44 +160,98 @@ class App:
 
     # job 1: mail
 
+    def sync_all(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Sequence[str] | None = None,
+        reconcile: bool = True,
+        progress: Callable[[str], AbstractContextManager[Progress]] | None = None,
+    ) -> SyncReport:
+        """Sync each mail account, then bring the calendar up to date.
+
+        Each account's failure stays its own: it is judged into that account's
+        `AccountHealth` (kept for `nurture status`, except in a dry run) and the
+        others go on. `accounts` limits the mail part (the daemon syncs one at a
+        time); `reconcile` False skips the calendar. `progress(account)` gives a
+        progress callback for one account's reading (the CLI's progress bar).
+        """
+        now = now or _now()
+        synced = []
+        for account in self.mail_accounts() if accounts is None else accounts:
+            with progress(account) if progress else nullcontext(self.progress) as update:
+                synced.append(self._sync_account(account, now, update, record=not dry_run))
+        calendar = self.reconcile(now, dry_run=dry_run) if reconcile else None
+        return SyncReport(tuple(synced), calendar)
+
+    def _sync_account(
+        self, account: str, now: datetime, update: Progress, *, record: bool
+    ) -> AccountSync:
+        before = self.health.get((account, MAIL)) or AccountHealth(account, MAIL)
+        previous, self.progress = self.progress, update
+        try:
+            changes = self.sync_mail(account, now)
+        except Exception as exc:  # AuthError, TransientError, or anything from a connector
+            after = before.failed(exc, now, command=self._auth_command(account))
+            self._keep(after, record)
+            return AccountSync(account, 0, before, after, exc)
+        finally:
+            self.progress = previous
+        self._keep(before.succeeded(now), record)
+        return AccountSync(account, changes, before, self.health[(account, MAIL)])
+
+    def _keep(self, health: AccountHealth, record: bool) -> None:
+        self.health[(health.account, health.role)] = health
+        if record:
+            self.state.record_health(health)
+
+    @contextmanager
+    def _calendar_io(self, name: str, now: datetime, record: bool) -> Iterator[None]:
+        """Judge one calendar account's reading or writing into its health, like mail's;
+        a failure is kept for `nurture status` and raised again (the reconcile stops)."""
+        before = self.health.get((name, CALENDAR)) or AccountHealth(name, CALENDAR)
+        try:
+            yield
+        except Exception as exc:
+            self._keep(before.failed(exc, now, command=self._auth_command(name)), record)
+            raise
+        self._keep(before.succeeded(now), record)
+
+    def _auth_command(self, account: str) -> str:
+        """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
+        try:
+            return self.connector(account).auth_command()
+        except Exception:  # no connector to ask (it failed to load): the generic form
+            return ""
+
     def sync_mail(self, account: str, now: datetime | None = None) -> int:
-        """Pull one account's mail changes, then analyse new candidates. Returns #changes."""
+        """Pull one account's mail changes, then analyse new candidates. Returns #changes.
+
+        Raises what the connector raised; `sync_all` judges it into the account's health.
+        """
         now = now or _now()
         changes = self.ingest(account, now)
         self.analyse(now)
-        self.state.record_status(account, now, ok=True)
         return changes
 
     def ingest(self, account: str, now: datetime | None = None) -> int:
         """Pull one account's mail changes into state, batch by batch. Returns #changes.
 
-        A failure is recorded for `nurture status` (an auth failure pauses the
-        account, naming the command that fixes it) and raised again.
+        An expired cursor is dropped and the mailbox read again from the start.
         """
         now = now or _now()
         source = self._mail(account)
         if source is None:
             return 0
         try:
-            try:
-                return self._ingest(account, source, now)
-            except CursorExpired as exc:
-                log.warning(
-                    "%s: %s — reading the mailbox again from the start (nothing is lost)",
-                    account,
-                    exc,
-                )
-                self.state.drop_cursor(account)
-                return self._ingest(account, source, now)
-        except AuthError as exc:
-            command = exc.command or self.connector(account).auth_command()
-            self.state.record_status(
-                account, now, ok=False, error=f"{exc} — run `{command}`", paused=True
+            return self._ingest(account, source, now)
+        except CursorExpired as exc:
+            log.warning(
+                "%s: %s — reading the mailbox again from the start (nothing is lost)", account, exc
             )
-            raise
-        except Exception as exc:
-            self.state.record_status(account, now, ok=False, error=str(exc)[:300])
-            raise
+            self.state.drop_cursor(account)
+            return self._ingest(account, source, now)
 
     def _ingest(self, account: str, source: MailSource, now: datetime) -> int:
         cursor = self.state.cursor(account)
@@ -206,13 +290,14 @@ class App:
         )
         return detect(inputs)
 
-    def _read_calendars(self, now: datetime) -> list[tuple[datetime, datetime]]:
+    def _read_calendars(self, now: datetime, record: bool) -> list[tuple[datetime, datetime]]:
         start, end = now - MEETINGS_BACK, now + self.rules.tasks.horizon + timedelta(days=1)
         spans: list[tuple[datetime, datetime, bool]] = []
         for name in self.calendar_accounts():
             store = self.connector(name).calendar()
             assert store is not None
-            events = list(store.events(start, end))
+            with self._calendar_io(name, now, record):
+                events = list(store.events(start, end))
             self.state.store_meetings(name, start, end, events)
             spans += [(e.start, e.end, e.busy and not e.cancelled) for e in events if e.end > now]
         return busy_intervals(spans)
@@ -225,8 +310,9 @@ class App:
         """
         now = now or _now()
         calendar_name, store = self.target()
-        busy = self._read_calendars(now)
-        records = {r.key: r for r in store.tasks()}
+        busy = self._read_calendars(now, record=not dry_run)
+        with self._calendar_io(calendar_name, now, record=not dry_run):
+            records = {r.key: r for r in store.tasks()}
         ledger = self.state.ledger()
         week = self._weekly(now, ledger, records, dry_run)
         busy = sorted([*busy, *week.busy])
@@ -260,15 +346,16 @@ class App:
         if dry_run:
             count(report, actions)
             return report
-        apply(
-            actions,
-            Writer(self.state, store, now),
-            calendar_name,
-            ledger,
-            {p.suggestion.key: p.suggestion for p in placements},
-            week.details,
-            report,
-        )
+        with self._calendar_io(calendar_name, now, record=True):
+            apply(
+                actions,
+                Writer(self.state, store, now),
+                calendar_name,
+                ledger,
+                {p.suggestion.key: p.suggestion for p in placements},
+                week.details,
+                report,
+            )
         keep = {p.suggestion.message_id for p in placements if p.suggestion.message_id}
         self.state.forget_evidence(keep)
         return report
@@ -341,11 +428,6 @@ class App:
         if not folder.is_dir():
             return ()
         return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
-
-    def record_account_status(
-        self, account: str, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None:
-        self.state.record_status(account, _now(), ok=ok, error=error, paused=paused)
 
 
 def _names(full: str) -> tuple[str, ...]:

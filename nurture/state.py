@@ -14,11 +14,11 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .health import AccountHealth
 from .model import (
     UTC,
     Address,
@@ -113,6 +113,23 @@ MIGRATIONS: tuple[str, ...] = (
         ON messages (date, sender, sender_name, recipients, message_id);
     DROP INDEX messages_by_date;
     """,
+    # 3: health per account and role (mail sync, calendar): an account with both keeps
+    # both, so a working calendar does not hide failing mail. The mail statuses so far
+    # carry over; the accounts table keeps the cursors.
+    """
+    CREATE TABLE health (
+        account TEXT NOT NULL,
+        role TEXT NOT NULL,
+        last_try INTEGER,
+        last_ok INTEGER,
+        problem TEXT NOT NULL DEFAULT '',
+        paused INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (account, role)
+    ) WITHOUT ROWID;
+    INSERT INTO health (account, role, last_try, last_ok, problem, paused)
+        SELECT name, 'mail sync', last_sync, last_ok, error, paused FROM accounts
+        WHERE last_ok IS NOT NULL OR error != '';
+    """,
 )
 
 
@@ -122,17 +139,6 @@ def _ts(value: datetime) -> int:
 
 def _dt(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
-    name: str
-    cursor: str | None
-    last_sync: datetime | None
-    last_ok: datetime | None
-    error: str
-    paused: bool
-    messages: int
 
 
 def signals_to_json(signals: Signals) -> str:
@@ -262,26 +268,44 @@ class State:
     def drop_cursor(self, account: str) -> None:
         self.db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
 
-    def record_status(
-        self, account: str, now: datetime, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None:
+    def record_health(self, health: AccountHealth) -> None:
+        """Keep an account's health in one role for `nurture status` (the problem with its fix)."""
         self.db.execute(
-            "INSERT INTO accounts (name, last_sync, last_ok, error, paused) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(name) DO UPDATE SET last_sync = excluded.last_sync, "
-            "last_ok = COALESCE(excluded.last_ok, accounts.last_ok), error = excluded.error, "
-            "paused = excluded.paused",
-            (account, _ts(now), _ts(now) if ok else None, error, int(paused)),
+            "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET "
+            "last_try = excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
+            "problem = excluded.problem, paused = excluded.paused",
+            (
+                health.account,
+                health.role,
+                _ts(health.last_try) if health.last_try else None,
+                _ts(health.last_ok) if health.last_ok else None,
+                health.problem,
+                int(health.paused),
+            ),
         )
 
-    def account_status(self) -> list[AccountStatus]:
-        counts = dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))
-        rows = self.db.execute(
-            "SELECT name, cursor, last_sync, last_ok, error, paused FROM accounts ORDER BY name"
-        )
+    def healths(self) -> list[AccountHealth]:
+        """Every account's health in every role it was synced in, by account and role."""
         return [
-            AccountStatus(n, c, _dt(s), _dt(o), e, bool(p), counts.get(n, 0))
-            for n, c, s, o, e, p in rows
+            AccountHealth(
+                account,
+                role,
+                failures=int(bool(problem)),
+                paused=bool(paused),
+                error=problem,
+                last_try=_dt(last_try),
+                last_ok=_dt(last_ok),
+            )
+            for account, role, last_try, last_ok, problem, paused in self.db.execute(
+                "SELECT account, role, last_try, last_ok, problem, paused FROM health "
+                "ORDER BY account, role"
+            )
         ]
+
+    def message_counts(self) -> dict[str, int]:
+        """How many messages each account has in state."""
+        return dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))
 
     # messages
 

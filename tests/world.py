@@ -35,11 +35,11 @@ class World:
         """One full cycle: every mail account, then the calendar."""
         app = self.app()
         try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
+            done = app.sync_all(now)
         finally:
             app.close()
+        assert done.calendar is not None and not done.problems, done.problems
+        return done.calendar
 
     def ledger(self) -> dict[str, str]:
         """Suggestion key → ledger state."""

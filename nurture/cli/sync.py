@@ -10,7 +10,6 @@ from rich.table import Table
 
 from ..app import App
 from ..apply import ApplyReport
-from ..errors import AuthError, TransientError
 from ..model import UTC, LedgerState
 from ..plan import Op
 from ..state import signals_from_json
@@ -21,19 +20,14 @@ log = logging.getLogger(__name__)
 
 def run_sync(app: App, now: datetime, dry_run: bool) -> tuple[ApplyReport, list[str]]:
     """Sync every mail account, then reconcile; account failures are reported, not fatal."""
-    problems = []
-    for account in app.mail_accounts():
-        with progress_bar(f"reading {account}") as update:
-            app.progress = update
-            try:
-                app.sync_mail(account, now)
-            except AuthError as exc:
-                problems.append(f"{account}: {exc}")
-            except TransientError as exc:
-                problems.append(f"{account}: temporarily unavailable ({exc}); try again later")
-            finally:
-                app.progress = lambda _d, _t: None
-    return app.reconcile(now, dry_run=dry_run), problems
+    done = app.sync_all(
+        now, dry_run=dry_run, progress=lambda account: progress_bar(f"reading {account}")
+    )
+    for synced in done.mail:
+        if synced.health.unexpected:
+            log.debug("%s: mail sync failed", synced.account, exc_info=synced.error)
+    assert done.calendar is not None
+    return done.calendar, done.problems
 
 
 def placements_table(report: ApplyReport, zone: object) -> Table:

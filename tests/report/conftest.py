@@ -37,9 +37,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             f.write('\n[paths]\nstate = "state"\n')
     app = App.load(paths.config)
     try:
-        for account in app.mail_accounts():
-            app.sync_mail(account, ANCHOR)
-        applied = app.reconcile(ANCHOR)
+        applied = app.sync_all(ANCHOR).calendar
+        assert applied is not None
         placed = {p.suggestion.key: p.suggestion.kind.value for p in applied.placements}
         # The user deletes two nudges: the first reconnect and the first reply, by key order.
         dismissed = {}
