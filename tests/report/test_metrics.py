@@ -23,11 +23,13 @@ from nurture.model import (
     Message,
     Signals,
 )
-from nurture.report.metrics import Inputs, compute, median, percentile, weeks
+from nurture.report.metrics import Inputs, compute
 from nurture.report.records import to_json
 from nurture.report.render_html import render as render_html
 from nurture.report.render_text import render as render_text
 from nurture.report.render_text import sparkline
+from nurture.report.stats import median, percentile
+from nurture.report.trend import weeks
 from nurture.rules import ContactRule, Rulebook, Tier
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday
@@ -70,7 +72,7 @@ class Box:
     ) -> Message:
         n = len(self.messages) + 1
         m = Message(
-            id=f"acct\x1f{n}",
+            id=str(n),
             message_id=f"m{n}@x",
             date=at,
             sender=Address(sender, sender.split("@")[0].title()),
