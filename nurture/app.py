@@ -2,9 +2,13 @@
 
 `sync_mail(account)` pulls one account's mail changes into state (each batch
 and its cursor in one transaction), then analyses the few candidate messages
-whose text the detectors need. `reconcile()` reads the calendars, runs
-detect → rules → schedule → plan, and applies the plan to the target calendar.
-The CLI and the daemon both drive this object; neither does I/O of its own.
+whose text the detectors need (`nurture.analysis`). `reconcile()` reads the
+calendars, runs detect → rules → schedule → plan, and applies the plan to the
+target calendar (`nurture.apply`). `sync_all()` does both for every account,
+judging each account's success or failure into its `AccountHealth`.
+
+The CLI and the daemon both drive this object: neither talks to a provider
+itself, and the CLI reads state only through `State`'s methods to show it.
 """
 
 from __future__ import annotations

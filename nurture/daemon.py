@@ -66,6 +66,7 @@ from .notify import Notifier
 
 if TYPE_CHECKING:
     from .app import SyncReport
+    from .apply import ApplyReport
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class AppLike(Protocol):
         accounts: Sequence[str] | None = None,
         reconcile: bool = True,
     ) -> SyncReport: ...
-    def reconcile(self, now: datetime, dry_run: bool = False) -> Any: ...
+    def reconcile(self, now: datetime, dry_run: bool = False) -> ApplyReport: ...
     def reload_rules(self) -> list[Problem]: ...
     def rules_changed(self) -> bool: ...
     def close(self) -> None: ...
@@ -392,13 +393,8 @@ class Daemon:
             self._reconcile_error = ""
         pending, self._status.pending = self._status.pending, {}
         self._status.last_reconcile = now
-        self._status.last_report = _report_summary(report)
-        changed_fn = getattr(report, "changed", None)
-        if callable(changed_fn):
-            changed = bool(changed_fn())
-        else:
-            changed = any(getattr(report, n, 0) for n in ("created", "updated", "removed"))
-        if changed:
+        self._status.last_report = report.summary()
+        if report.changed:  # the user's deletes and completions count too
             mail = ", ".join(f"{a}: {n}" for a, n in sorted(pending.items()))
             total = sum(pending.values())
             noun = "message" if total == 1 else "messages"
@@ -579,15 +575,6 @@ class Daemon:
                 f"rule files have {len(self._rule_problems)} problems (nurture rules check)"
             )
         return "; ".join(parts)
-
-
-def _report_summary(report: Any) -> str:
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        return str(summary())
-    return ", ".join(
-        f"{getattr(report, n, 0)} {n}" for n in ("created", "updated", "removed", "unchanged")
-    )
 
 
 def _local() -> Any:

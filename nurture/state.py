@@ -401,6 +401,13 @@ class State:
             if version is None or ver == version
         }
 
+    def signals_of(self, message_id: str) -> Signals | None:
+        """The signals stored for one message, if any."""
+        row = self.db.execute(
+            "SELECT version, data FROM signals WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return signals_from_json(row[1], row[0]) if row else None
+
     def store_signals(self, items: Iterable[tuple[str, Signals]]) -> None:
         with self.transaction() as db:
             db.executemany(

@@ -12,7 +12,6 @@ from ..app import App
 from ..apply import ApplyReport
 from ..model import UTC, LedgerState
 from ..plan import Op
-from ..state import signals_from_json
 from .common import app_from, console, errors, parse_now, progress_bar
 
 log = logging.getLogger(__name__)
@@ -134,11 +133,8 @@ def explain(ctx: click.Context, key: str) -> None:
             console.print(f"evidence: “{d['evidence']}”")
         mid = d.get("message_id")
         if mid:
-            row = app.state.db.execute(
-                "SELECT version, data FROM signals WHERE message_id = ?", (mid,)
-            ).fetchone()
-            if row:
-                s = signals_from_json(row[1], row[0])
+            s = app.state.signals_of(mid)
+            if s is not None:
                 console.print("signals:")
                 for ask in s.asks:
                     console.print(f"  asks ({ask.score:.2f}): {ask.sentence or '(cleared)'}")

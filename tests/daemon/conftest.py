@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from nurture.app import AccountSync, SyncReport
+from nurture.apply import ApplyReport as Report
 from nurture.daemon import Daemon, Settings
 from nurture.errors import Problem
 from nurture.health import AccountHealth
@@ -30,17 +31,6 @@ def wait_for(condition: Callable[[], object], timeout: float = WAIT, what: str =
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what or condition}")
-
-
-@dataclass
-class Report:
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-
-    def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.removed} removed"
 
 
 @dataclass

@@ -325,7 +325,7 @@ def test_reconcile_transient_error_is_retried_soon(
     with caplog.at_level(logging.INFO, logger="nurture"):
         daemon.start()
         wait_for(lambda: app.count("reconcile") >= 2, what="retried reconcile")
-        wait_for(lambda: any("2 created" in r.message for r in caplog.records), what="INFO line")
+        wait_for(lambda: any("created 2" in r.message for r in caplog.records), what="INFO line")
     assert sum("calendar busy" in r.message for r in caplog.records) == 1
 
 
@@ -339,6 +339,19 @@ def test_quiet_info_logs_nothing_for_an_idle_cycle(
         wait_for(lambda: app.count("reconcile") >= 1 and app.count("rules_changed") >= 3)
     ours = [r for r in caplog.records if r.name.startswith("nurture")]
     assert [r.message for r in ours if r.levelno >= logging.INFO] == []
+
+
+def test_a_reconcile_that_only_dismissed_or_finished_tasks_is_logged_as_a_change(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The user deleting or completing a task is a change worth its log line too."""
+    app = FakeApp(accounts=["work"], changes=0, reconcile_script=[Report(dismissed=1, done=1)])
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.INFO, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the reconcile")
+    said = [r.message for r in caplog.records if r.levelno == logging.INFO]
+    assert said == ["created 0, updated 0, removed 0, unchanged 0"]
 
 
 def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(
