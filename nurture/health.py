@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .errors import AuthError, TransientError
+from .errors import AuthError, TransientError, with_fix
 
 MAIL = "mail sync"
 CALENDAR = "calendar"
@@ -83,9 +83,7 @@ class AccountHealth:
     @property
     def problem(self) -> str:
         """The failure and its fix in one line; "" while the account works."""
-        if self.command:
-            return f"{self.error} — run `{self.command}`"
-        return self.error
+        return with_fix(self.error, self.command)
 
     def succeeded(self, now: datetime) -> AccountHealth:
         return replace(

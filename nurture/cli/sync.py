@@ -39,11 +39,7 @@ def placements_table(report: ApplyReport, zone: object) -> Table:
     for p in report.placements:
         s = p.suggestion
         when = p.start.astimezone(zone).strftime("%a %d %b %H:%M")  # type: ignore[arg-type]
-        label = (
-            s.key.split(":", 1)[0]
-            if s.key.split(":", 1)[0] in ("promise", "recap")
-            else (s.kind.value)
-        )
+        label = s.key.origin.value  # what found it: "promise" and "recap" say more than kind
         why = s.title.split(" — ", 1)[-1]  # the title without "Reply to Dana Lee"
         table.add_row(label, s.contact.display(), why, when + (" (snoozed)" if p.pinned else ""))
     return table

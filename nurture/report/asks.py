@@ -21,7 +21,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from .. import threads
 from ..contacts import Identity, normalise
@@ -242,32 +243,13 @@ class Asks:
 
     def debts(self, now: datetime, names: Names) -> tuple[Debt, ...]:
         """The replies the user owes at `now`, oldest first."""
-        rows = (
-            Debt(
-                a.contact,
-                names(a.contact),
-                a.tier.name,
-                a.message.subject,
-                a.message.date,
-                round(days(now - a.message.date), 2),
-                now - a.message.date > a.tier.reply_within,
-            )
-            for a in self.open_debts(now)
-        )
+        rows = (_aged(Debt, a, a.tier.reply_within, now, names) for a in self.open_debts(now))
         return tuple(sorted(rows, key=lambda d: d.asked_at))
 
     def waiting(self, now: datetime, names: Names) -> tuple[Waiting, ...]:
         """The user's questions nobody answered, oldest first."""
         return tuple(
-            Waiting(
-                q.contact,
-                names(q.contact),
-                q.tier.name,
-                q.message.subject,
-                q.message.date,
-                round(days(now - q.message.date), 2),
-                now - q.message.date > q.tier.follow_up_after,
-            )
+            _aged(Waiting, q, q.tier.follow_up_after, now, names)
             for q in sorted(self.questions, key=lambda q: q.message.date)
             if q.answer_at is None
         )
@@ -287,6 +269,25 @@ class Asks:
             )
             for p in sorted(self.promises, key=lambda p: p.message.date)
         )
+
+
+Row = TypeVar("Row", Debt, Waiting)
+
+
+def _aged(
+    row: type[Row], item: Asked | Question, window: timedelta, now: datetime, names: Names
+) -> Row:
+    """The row for an ask or question still open at `now`: overdue past `window`."""
+    age = now - item.message.date
+    return row(
+        item.contact,
+        names(item.contact),
+        item.tier.name,
+        item.message.subject,
+        item.message.date,
+        round(days(age), 2),
+        age > window,
+    )
 
 
 def find(
