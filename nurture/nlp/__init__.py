@@ -164,17 +164,29 @@ def _doc_sentences(doc: object) -> list[_Sentence]:
 
 
 def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
-    """Sentences of each text, from one batched `nlp.pipe`; a punctuation split on failure."""
+    """Sentences of each text, in order, from one batched `nlp.pipe`.
+
+    When spaCy fails (it cannot load, or raises part-way through a batch), the texts it
+    has not yet handed back get a punctuation split: exactly one result per text, so
+    the caller's pairing of texts and results never shifts.
+    """
+    done = 0
     try:
         from nurture.nlp import pipeline
 
         nlp = pipeline.load(model)
         for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
             yield _doc_sentences(doc)
+            done += 1
         return
     except Exception:
-        log.warning("spaCy pipeline unavailable; using a plain sentence split", exc_info=True)
-    for text in texts:
+        log.warning(
+            "spaCy pipeline failed after %d of %d texts; using a plain sentence split",
+            done,
+            len(texts),
+            exc_info=True,
+        )
+    for text in texts[done:]:
         yield _fallback_sentences(text)
 
 
@@ -284,7 +296,7 @@ def analyse(
         return results
     texts = [text for _, _, text, _ in candidates]
     for (index, lines, _, concern), sentences in zip(
-        candidates, _sentences(texts, reader.model), strict=False
+        candidates, _sentences(texts, reader.model), strict=True
     ):
         message = items[index][0]
         try:
