@@ -268,7 +268,7 @@ def analyse(
     re-raises instead, for the evaluation runner and tests that count such failures.
     """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
-    candidates: list[tuple[int, list[str], str, float]] = []
+    candidates: list[tuple[int, list[str], str, float, str]] = []
     for index, (message, body) in enumerate(items):
         verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:

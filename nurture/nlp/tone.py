@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nurture.nlp import classifier
@@ -242,14 +242,21 @@ _CAPS_RUN = re.compile(r"[A-Z]{3}")
 
 
 @functools.lru_cache(maxsize=8192)
-def lexicon_groups(text: str) -> frozenset[str]:
-    """The lexicon groups a text uses (cached: sentences repeat across windows)."""
-    found = set()
+def _group_counts_of(text: str) -> tuple[tuple[str, int], ...]:
+    """How often each lexicon group matches in a text (cached: each sentence is read
+    with its neighbours, so it is asked for more than once)."""
+    counts: dict[str, int] = {}
     for match in _LEXICON_ALL.finditer(_words_of(text)):
         name = match.lastgroup
         if name:
-            found.add(_GROUPS[int(name[1:])])
-    return frozenset(found)
+            group = _GROUPS[int(name[1:])]
+            counts[group] = counts.get(group, 0) + 1
+    return tuple(sorted(counts.items()))
+
+
+def lexicon_groups(text: str) -> frozenset[str]:
+    """The lexicon groups a text uses."""
+    return frozenset(group for group, _ in _group_counts_of(text))
 
 
 def _marked_tokens(words: Sequence[str]) -> list[str]:
@@ -322,34 +329,31 @@ def sentence_features(text: str, words: Sequence[str]) -> list[str]:
     return feats
 
 
+@functools.lru_cache(maxsize=8192)
+def _sentence_parts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """One sentence's marked tokens and its features that do not cross sentences (cached:
+    each sentence is read again with the next one)."""
+    return tuple(_marked_tokens(words)), frozenset(sentence_features(text, words) + _style(text))
+
+
 def features(sentences: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
     """Named features of a span of sentences, each given as (text, words)."""
     feats: set[str] = set()
     tokens: list[str] = []
+    counts: dict[str, int] = {}
     for text, words in sentences:
-        marked = _marked_tokens(words or text.split())
+        marked, own = _sentence_parts(text, tuple(words or text.split()))
         tokens.extend(marked)
-        feats.update(sentence_features(text, words or text.split()))
-        feats.update(_style(text))
+        feats |= own
+        for group, n in _group_counts_of(text):
+            counts[group] = counts.get(group, 0) + n
     alpha = [t for t in tokens if any(c.isalpha() for c in t)]
     feats.update(f"w:{t}" for t in alpha)
     feats.update(f"b:{a}_{b}" for a, b in itertools.pairwise(tokens))
-    counts = _group_counts(text for text, _ in sentences)
     feats.update(f"lex2:{g}" for g, n in counts.items() if n >= 2)
     n = len(alpha)
     feats.add("len:" + ("1-5" if n <= 5 else "6-15" if n <= 15 else "16-40" if n <= 40 else "41+"))
-    return sorted(feats)
-
-
-def _group_counts(texts: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for text in texts:
-        for match in _LEXICON_ALL.finditer(_words_of(text)):
-            name = match.lastgroup
-            if name:
-                group = _GROUPS[int(name[1:])]
-                counts[group] = counts.get(group, 0) + 1
-    return counts
+    return list(feats)
 
 
 # --------------------------------------------------------------------------- concern

@@ -47,3 +47,27 @@ def test_a_failure_part_way_keeps_each_message_its_own_sentences(
         [],
         [texts[4]],
     ]
+
+
+def test_numpy_blas_and_blis_give_the_same_tags_and_sentences() -> None:
+    name = pipeline.default_model()
+    on_blis = pipeline._load(name, numpy_blas=False)
+    on_numpy = pipeline._load(name, numpy_blas=True)
+    texts = [
+        "Hi Alex,\n\nCould you send me the revised budget before the board meeting? "
+        "I'll get back to you on the venue by Friday.\n\nThanks,\nSam",
+        "We are still waiting for the signed contract, which is frustrating. "
+        "Please review the draft and add your comments in the document.",
+        "The shipment arrived this morning and everything looks fine. Cheers",
+        "Add support for the new sensor.\n\nSigned-off-by: Sam Lee <sam@example.org>",
+    ] * 3
+
+    def read(nlp: object) -> list[list[tuple[str, str, bool]]]:
+        return [
+            [(t.text, t.tag_, bool(t.is_sent_start)) for t in doc]
+            for doc in nlp.pipe(texts, batch_size=4)  # type: ignore[attr-defined]
+        ]
+
+    assert read(on_numpy) == read(on_blis)
+    ops = [nlp.get_pipe("tok2vec").model.ops for nlp in (on_blis, on_numpy)]
+    assert [o.use_blis for o in ops] == [True, False]
