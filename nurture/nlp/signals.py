@@ -251,6 +251,10 @@ def _norm_token(word: str) -> tuple[str, bool]:
     return low, any(c.isalpha() for c in low)
 
 
+# Rule flags the classifier sees as features named "r:<flag>".
+_FLAG_FEATURES = ("request", "wh_start", "boilerplate", "informs", "own_intent", "describes_change")
+
+
 def ask_features(
     text: str,
     tags: Sequence[str] = (),
@@ -287,18 +291,7 @@ def ask_features(
         feats.append("r:inner_question")
     if text.rstrip(" )\"'").endswith("!"):
         feats.append("r:exclaim")
-    if cues.request:
-        feats.append("r:request")
-    if cues.wh_start:
-        feats.append("r:wh_start")
-    if cues.boilerplate:
-        feats.append("r:boilerplate")
-    if cues.informs:
-        feats.append("r:informs")
-    if cues.own_intent:
-        feats.append("r:own_intent")
-    if cues.describes_change:
-        feats.append("r:describes_change")
+    feats.extend(f"r:{flag}" for flag in _FLAG_FEATURES if getattr(cues, flag))
     if _rule_score(cues) >= 0.5:
         feats.append("r:rules_say_ask")
     n = len(alpha)
