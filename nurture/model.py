@@ -190,6 +190,10 @@ class Signals:
     upset_sentence: str = ""
     greets_user: bool = False
     version: str = ""
+    # 0..1: the writer says they asked before and still wait ("my third email", "two
+    # weeks without an answer"); with the thread (inbound again, no reply between) it
+    # marks an escalating contact.
+    chaser: float = 0.0
 
     @property
     def ask_score(self) -> float:
