@@ -4,12 +4,21 @@
 
 Reads whichever of these it finds under --corpus (see ../shared/corpora/README.md):
 
-- intent/*.tsv            asks, sentence level (Yes = the sentence asks something of the reader)
+- intent/*.tsv            asks, sentence level (Yes = the sentence asks something of the reader),
+                          all files together and each file on its own
 - zones/<set>/*.ann       newest text, line level, per set, beside a quote-marker baseline
-- enron-categories/N/     upset tone, message level, beside VADER's best-threshold baseline
+- enron-categories/N/     upset tone, message level, beside VADER in the same run
+- tone/*.tsv              upset tone, one text per line (`Yes|No`, a tab, the text with
+                          `\n` for a line break and `\\` for a backslash), each file on its
+                          own: P/R/F1 at the upset line (0.5) and at the recover line (0.7),
+                          ROC AUC, and VADER's AUC and best-threshold F1 on the same texts.
+                          Any file dropped into the folder is scored the same way.
 - mime/, mbox/, threads/  robustness: every file through extraction and signals, errors counted
 
 The corpora are read in place and never copied; nothing about a message is stored.
+Where a shipped model was trained on a file, or a line or threshold chosen on it, the
+report says so (`trained_on`, and a note under the table): those figures are not a
+measure of mail the model has not seen.
 """
 
 from __future__ import annotations
@@ -131,34 +140,92 @@ def message_from_raw(raw: bytes, ident: str) -> Message:
 # ----------------------------------------------------------------------------- asks
 
 
+def _read_labelled(path: Path) -> tuple[list[str], list[bool]]:
+    """Texts and labels of a `Yes|No<TAB>text` file (`\n` a line break, `\\` a backslash)."""
+    texts: list[str] = []
+    truth: list[bool] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        label, sep, text = line.partition("\t")
+        if not sep or label.strip() not in {"Yes", "No"}:
+            continue
+        truth.append(label.strip() == "Yes")
+        texts.append(_UNESCAPE.sub(_unescape_one, text).strip())
+    return texts, truth
+
+
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return "\n" if char == "n" else "\\" if char == "\\" else match.group(0)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def eval_asks(corpus: Path) -> dict[str, Any] | None:
     files = sorted((corpus / "intent").glob("*.tsv"))
     if not files:
         return None
-    truth: list[bool] = []
-    sentences: list[str] = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            label, sep, sentence = line.partition("\t")
-            if not sep or label.strip() not in {"Yes", "No"}:
-                continue
-            truth.append(label.strip() == "Yes")
-            sentences.append(sentence.strip())
     from nurture.nlp import ASK_THRESHOLD
 
     model = load_model("asks")
-    if model is not None:
-        digests = {hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
-        if model.meta.get("data_sha256") in digests:
+    trained = str(model.meta.get("data_sha256", "")) if model is not None else ""
+    truth: list[bool] = []
+    scores: list[float] = []
+    by_file: dict[str, dict[str, Any]] = {}
+    for path in files:
+        sentences, labels = _read_labelled(path)
+        found = ask_scores(sentences)
+        counts = Counts.of(labels, [s >= ASK_THRESHOLD for s in found])
+        trained_on = _sha256(path) == trained
+        by_file[path.name] = {
+            "precision": counts.precision,
+            "recall": counts.recall,
+            "f1": counts.f1,
+            "auc": roc_auc(labels, found),
+            "positives": sum(labels),
+            "n": counts.n,
+            "trained_on": trained_on,
+        }
+        if trained_on and model is not None:
             cv = model.meta.get("cross_validation", {})
             TRAINED_ON.append(
-                "asks: the shipped classifier was trained on this file, so the figures above are "
+                f"asks: the shipped classifier was trained on {path.name}, so its figures are "
                 f"training figures; its 5-fold cross-validation gave precision "
                 f"{cv.get('precision')}, recall {cv.get('recall')}, F1 {cv.get('f1')}"
             )
-    scores = ask_scores(sentences)
+        truth += labels
+        scores += found
     counts = Counts.of(truth, [s >= ASK_THRESHOLD for s in scores])
-    return {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1, "n": counts.n}
+    return {
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "n": counts.n,
+        "files": by_file,
+    }
+
+
+def roc_auc(truth: Sequence[bool], scores: Sequence[float]) -> float:
+    """ROC AUC: the chance a random positive scores above a random negative (ties half)."""
+    pairs = sorted(zip(scores, truth, strict=True), key=lambda p: p[0])
+    positives = sum(truth)
+    negatives = len(pairs) - positives
+    if not positives or not negatives:
+        return float("nan")
+    rank_sum = 0.0
+    i = 0
+    while i < len(pairs):
+        j = i
+        while j + 1 < len(pairs) and pairs[j + 1][0] == pairs[i][0]:
+            j += 1
+        mid = (i + j) / 2 + 1  # tied scores share their average rank
+        rank_sum += mid * sum(1 for _, t in pairs[i : j + 1] if t)
+        i = j + 1
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 # Notes printed under the table: figures measured on a model's own training data.
@@ -323,13 +390,6 @@ def labels_of(cats: Path) -> set[str]:
     return labels
 
 
-# The concern threshold (nurture.nlp.signals.CONCERN_DENSITY_AT_HALF) was chosen on the
-# enron-categories labels with this digest by scripts/tune_upset.py, which also printed
-# the cross-validated F1 below. On that set the figures are partly training figures.
-UPSET_FITTED_ON = "51d2bff7ada6a9e06831972f0264d869f20d7a420eee4e514e19918d6ae00dd7"
-UPSET_CROSS_VALIDATED_F1 = 0.345
-
-
 def labels_digest(cats: Sequence[Path]) -> str:
     """A sha256 over the names and contents of a set of `.cats` label files."""
     digest = hashlib.sha256()
@@ -337,6 +397,11 @@ def labels_digest(cats: Sequence[Path]) -> str:
         digest.update(f"{path.parent.name}/{path.name}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _upset_meta() -> dict[str, Any]:
+    model = load_model("upset")
+    return dict(model.meta) if model is not None else {}
 
 
 def eval_upset(corpus: Path) -> dict[str, Any] | None:
@@ -353,37 +418,99 @@ def eval_upset(corpus: Path) -> dict[str, Any] | None:
         raw = raw_path.read_bytes()
         truth.append(bool(labels_of(cat_path) & UPSET_CATEGORIES))
         items.append((message_from_raw(raw, str(raw_path)), Body(raw=raw)))
-    if labels_digest(cats) == UPSET_FITTED_ON:
+    meta = _upset_meta()
+    trained_on = labels_digest(cats) == meta.get("data", {}).get("berkeley_labels_sha256")
+    if trained_on:
+        cv = meta.get("berkeley_cross_validation", {})
         TRAINED_ON.append(
-            "upset: the concern threshold was chosen on these labels, so the figures above are "
-            f"partly training figures; its 5-fold cross-validation gave F1 "
-            f"{UPSET_CROSS_VALIDATED_F1} (scripts/tune_upset.py)"
+            "upset (Berkeley): the concern number was chosen on these labels, so the figures "
+            f"are partly training figures; its 5-fold cross-validation gave precision "
+            f"{cv.get('precision')}, recall {cv.get('recall')}, F1 {cv.get('f1')} "
+            "(scripts/train_upset.py)"
         )
-    found = analyse(items, READER)
-    counts = Counts.of(truth, [s.upset >= UPSET_THRESHOLD for s in found])
+    scores = [s.upset for s in analyse(items, READER)]
+    vader = _vader([newest_text(body)[:20_000] for _, body in items])
+    result = _tone_figures(truth, scores, vader)
+    result["baseline_f1"] = result["vader_best_f1"]
+    result["trained_on"] = trained_on
+    return result
+
+
+def _tone_figures(
+    truth: Sequence[bool], scores: Sequence[float], vader: Sequence[float] | None
+) -> dict[str, Any]:
+    """P/R/F1 at the upset and recover lines, AUC, and VADER's figures on the same texts."""
+    from nurture.detect import UPSET_MIN
+
+    at_line = Counts.of(truth, [s >= UPSET_THRESHOLD for s in scores])
+    recover = Counts.of(truth, [s >= UPSET_MIN for s in scores])
     return {
-        "precision": counts.precision,
-        "recall": counts.recall,
-        "f1": counts.f1,
-        "baseline_f1": _vader_best_f1(truth, [body for _, body in items]),
-        "n": counts.n,
+        "precision": at_line.precision,
+        "recall": at_line.recall,
+        "f1": at_line.f1,
+        "auc": roc_auc(truth, scores),
+        "recover": {"precision": recover.precision, "recall": recover.recall, "f1": recover.f1},
+        "vader_auc": roc_auc(truth, [-c for c in vader]) if vader else float("nan"),
+        "vader_best_f1": _best_f1(truth, vader) if vader else float("nan"),
+        "n": at_line.n,
     }
 
 
-def _vader_best_f1(truth: Sequence[bool], bodies: Sequence[Body]) -> float:
-    """F1 of VADER's compound score at its best threshold (upset = compound <= t)."""
+def _vader(texts: Sequence[str]) -> list[float] | None:
+    """VADER's compound score of each text (-1 most negative), or None when not installed."""
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     except ImportError:
         log.warning("vaderSentiment not installed: no baseline")
-        return float("nan")
+        return None
     analyser = SentimentIntensityAnalyzer()
-    compound = [analyser.polarity_scores(newest_text(body)[:20_000])["compound"] for body in bodies]
+    return [analyser.polarity_scores(text)["compound"] for text in texts]
+
+
+def _best_f1(truth: Sequence[bool], compound: Sequence[float]) -> float:
+    """F1 of VADER's compound score at its best threshold (upset = compound <= t)."""
     best = 0.0
     for step in range(-100, 101, 2):
         threshold = step / 100
         best = max(best, Counts.of(truth, [c <= threshold for c in compound]).f1)
     return best
+
+
+def eval_tone(corpus: Path) -> dict[str, dict[str, Any]] | None:
+    """Each `tone/*.tsv`: every text read as the body of one message from a person."""
+    files = sorted((corpus / "tone").glob("*.tsv"))
+    if not files:
+        return None
+    meta = _upset_meta()
+    data = meta.get("data", {})
+    used = {data.get("train_sha256"): "trained on it", data.get("dev_sha256"): "lines chosen on it"}
+    results: dict[str, dict[str, Any]] = {}
+    for path in files:
+        texts, truth = _read_labelled(path)
+        if not texts:
+            continue
+        sender = Address("writer@example.invalid", "A Writer")
+        items = [
+            (
+                Message(
+                    id=f"{path.name}#{i}",
+                    message_id=f"{i}@example.invalid",
+                    date=datetime(2020, 1, 1, tzinfo=UTC),
+                    sender=sender,
+                    to=(Address("reader@example.invalid"),),
+                ),
+                Body(text=text),
+            )
+            for i, text in enumerate(texts)
+        ]
+        scores = [s.upset for s in analyse(items, READER)]
+        result = _tone_figures(truth, scores, _vader(texts))
+        how = used.get(_sha256(path))
+        result["trained_on"] = how is not None
+        if how:
+            TRAINED_ON.append(f"tone {path.name}: the upset model's {how}; not a measure")
+        results[path.name] = result
+    return results
 
 
 # ----------------------------------------------------------------------------- robustness
@@ -421,11 +548,13 @@ def eval_robustness(corpus: Path) -> dict[str, Any] | None:
 
 
 def run(corpus: Path) -> dict[str, Any]:
+    TRAINED_ON.clear()
     report: dict[str, Any] = {}
     for name, fn in (
         ("asks", eval_asks),
         ("newest_text", eval_zones),
         ("upset", eval_upset),
+        ("tone", eval_tone),
         ("robustness", eval_robustness),
     ):
         started = time.monotonic()
@@ -445,26 +574,37 @@ def table(report: dict[str, Any]) -> str:
         rows.append(("", "recall", f"{a['recall']:.3f}"))
         rows.append(("", "F1", f"{a['f1']:.3f}"))
         rows.append(("", "sentences", str(a["n"])))
+        for name, f in a.get("files", {}).items():
+            mark = " (trained on this file)" if f["trained_on"] else ""
+            rows.append((f"  {name}{mark}", "P / R / F1", _prf(f)))
+            rows.append(("", "ROC AUC / asks / n", f"{f['auc']:.3f} / {f['positives']} / {f['n']}"))
     for name, z in report.get("newest_text", {}).items():
         rows.append((f"newest text: {name}", "line accuracy", f"{z['accuracy']:.3f}"))
         rows.append(("", "baseline line accuracy", f"{z['baseline_accuracy']:.3f}"))
         rows.append(("", "line F1", f"{z['f1']:.3f}"))
         rows.append(("", "lines", str(z["n"])))
+    tones = dict(report.get("tone", {}))
     if "upset" in report:
-        u = report["upset"]
-        rows.append(("upset tone (messages)", "precision", f"{u['precision']:.3f}"))
-        rows.append(("", "recall", f"{u['recall']:.3f}"))
-        rows.append(("", "F1", f"{u['f1']:.3f}"))
-        rows.append(("", "VADER best-threshold F1", f"{u['baseline_f1']:.3f}"))
+        tones = {"enron-categories": report["upset"], **tones}
+    for name, u in tones.items():
+        mark = " (trained on this file)" if u.get("trained_on") else ""
+        rows.append((f"upset tone: {name}{mark}", "P / R / F1 at 0.5", _prf(u)))
+        rows.append(("", "P / R / F1 at 0.7 (recover)", _prf(u["recover"])))
+        rows.append(("", "ROC AUC", f"{u['auc']:.3f}"))
+        rows.append(("", "VADER AUC / best F1", f"{u['vader_auc']:.3f} / {u['vader_best_f1']:.3f}"))
         rows.append(("", "messages", str(u["n"])))
     if "robustness" in report:
         r = report["robustness"]
         rows.append(("robustness", "files", str(r["files"])))
         rows.append(("", "errors", str(r["errors"])))
-    lines = [f"{'signal':<24}{'metric':<26}{'value':>8}", "-" * 58]
-    lines += [f"{a:<24}{b:<26}{c:>8}" for a, b, c in rows]
+    lines = [f"{'signal':<44}{'metric':<30}{'value':>20}", "-" * 94]
+    lines += [f"{a:<44}{b:<30}{c:>20}" for a, b, c in rows]
     lines += [f"note: {note}" for note in TRAINED_ON]
     return "\n".join(lines)
+
+
+def _prf(f: dict[str, Any]) -> str:
+    return f"{f['precision']:.3f} / {f['recall']:.3f} / {f['f1']:.3f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

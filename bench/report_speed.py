@@ -19,19 +19,29 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from nurture.model import Address, Ask, CalendarEvent, Commitment, FolderRole, Message, Signals
+from nurture.model import (
+    Address,
+    Ask,
+    CalendarEvent,
+    Commitment,
+    FolderRole,
+    LedgerEntry,
+    LedgerState,
+    Message,
+    Signals,
+)
 from nurture.report import make, to_json
 from nurture.report.render_html import render as render_html
 from nurture.report.render_text import render as render_text
 from nurture.rules import ContactRule, Rulebook, Tier
-from nurture.state import LedgerEntry, State
+from nurture.state import State
 
 MESSAGES = 100_000
 TARGET_SECONDS = 2.0
@@ -136,21 +146,11 @@ def build(folder: Path, count: int, seed: int = 7) -> None:
         kind = rng.choice(("reply", "follow-up", "reconnect", "recover"))
         when = NOW - timedelta(days=rng.uniform(0, 120))
         action = rng.choice(actions)
-        entry = LedgerEntry(
-            f"{kind}:{i}",
-            kind,
-            person.email,
-            f"uid{i}",
-            "dismissed" if action == "dismissed" else "active",
-            "calendar",
-            None,
-            None,
-            "",
-            "",
-            "",
-            {"rule": f"tier {rng.choice(TIERS)}", "signal": kind},
-            when,
-            when,
+        entry = replace(
+            LedgerEntry.new(f"{kind}:{i}", f"uid{i}", when, calendar="calendar"),
+            contact=person.email,
+            state=LedgerState.DISMISSED if action == "dismissed" else LedgerState.ACTIVE,
+            detail={"rule": f"tier {rng.choice(TIERS)}", "signal": kind},
         )
         state.put_ledger(entry, "placed", when)
         if action != "placed":

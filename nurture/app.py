@@ -2,64 +2,75 @@
 
 `sync_mail(account)` pulls one account's mail changes into state (each batch
 and its cursor in one transaction), then analyses the few candidate messages
-whose text the detectors need. `reconcile()` reads the calendars, runs
-detect → rules → schedule → plan, and applies the plan to the target calendar.
-The CLI and the daemon both drive this object; neither does I/O of its own.
+whose text the detectors need (`nurture.analysis`). `reconcile()` reads the
+calendars, runs detect → rules → schedule → plan, and applies the plan to the
+target calendar (`nurture.apply`). `sync_all()` does both for every account,
+judging each account's success or failure into its `AccountHealth`.
+
+The CLI and the daemon both drive this object: neither talks to a provider
+itself, and the CLI reads state only through `State`'s methods to show it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from . import connector as registry
-from . import digest, nlp
+from . import publish, tasks, weekly
+from .analysis import Analysis
+from .apply import ApplyReport, Writer, apply, count
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
-from .detect import LOOKBACK, Inputs, candidates, detect
-from .errors import AuthError, CursorExpired, Problem, TaskConflict, TaskGone, UserError
-from .model import UTC, CalendarTask, Kind, Suggestion, TaskRecord
-from .plan import Action, Op, plan
+from .detect import LOOKBACK, Inputs, detect
+from .errors import CursorExpired, Problem, UserError
+from .health import CALENDAR, MAIL, AccountHealth
+from .model import (
+    UTC,
+    LedgerEntry,
+    LedgerState,
+    Suggestion,
+    TaskRecord,
+)
+from .plan import plan
 from .rules import Rulebook, check_rules
-from .schedule import Placement, busy_intervals, place
-from .state import LedgerEntry, State
+from .schedule import busy_intervals, place
+from .state import State
 
 log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
-BODY_BATCH = 200
+
+Progress = Callable[[int, int | None], None]  # (done, total) while reading an account
 
 
-@dataclass(slots=True)
-class ApplyReport:
-    """What one reconcile did to the calendar."""
+@dataclass(frozen=True, slots=True)
+class AccountSync:
+    """One mail account's part of a sync: what changed, and its health before and after."""
 
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    dismissed: int = 0
-    done: int = 0
-    conflicts: int = 0
-    placements: list[Placement] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    calendar: str = ""
-    weekly_report: str = ""  # file:// link of the report the weekly event links, when on
+    account: str
+    changes: int
+    before: AccountHealth
+    health: AccountHealth
+    error: Exception | None = None
 
-    def summary(self) -> str:
-        return (
-            f"created {self.created}, updated {self.updated}, removed {self.removed}, "
-            f"unchanged {self.unchanged}"
-        )
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile."""
+
+    mail: tuple[AccountSync, ...]
+    calendar: ApplyReport | None
 
     @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.removed or self.dismissed or self.done)
+    def problems(self) -> list[str]:
+        """One line per mail account that failed, with what fixes it."""
+        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok]
 
 
 def _now() -> datetime:
@@ -76,7 +87,9 @@ class App:
         self.identity = Identity(config.addresses, _names(config.user_name))
         self._connectors: dict[str, Connector] = {}
         self._rules_stamp = self._stamp()
-        self.progress: Callable[[int, int | None], None] = lambda _d, _t: None
+        self.progress: Progress = lambda _d, _t: None
+        # This App's view of each account's health per role; state keeps it for `status`.
+        self.health: dict[tuple[str, str], AccountHealth] = {}
 
     @classmethod
     def load(cls, config_path: Path | None = None) -> App:
@@ -151,44 +164,98 @@ class App:
 
     # job 1: mail
 
+    def sync_all(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Sequence[str] | None = None,
+        reconcile: bool = True,
+        progress: Callable[[str], AbstractContextManager[Progress]] | None = None,
+    ) -> SyncReport:
+        """Sync each mail account, then bring the calendar up to date.
+
+        Each account's failure stays its own: it is judged into that account's
+        `AccountHealth` (kept for `nurture status`, except in a dry run) and the
+        others go on. `accounts` limits the mail part (the daemon syncs one at a
+        time); `reconcile` False skips the calendar. `progress(account)` gives a
+        progress callback for one account's reading (the CLI's progress bar).
+        """
+        now = now or _now()
+        synced = []
+        for account in self.mail_accounts() if accounts is None else accounts:
+            with progress(account) if progress else nullcontext(self.progress) as update:
+                synced.append(self._sync_account(account, now, update, record=not dry_run))
+        calendar = self.reconcile(now, dry_run=dry_run) if reconcile else None
+        return SyncReport(tuple(synced), calendar)
+
+    def _sync_account(
+        self, account: str, now: datetime, update: Progress, *, record: bool
+    ) -> AccountSync:
+        before = self.health.get((account, MAIL)) or AccountHealth(account, MAIL)
+        previous, self.progress = self.progress, update
+        try:
+            changes = self.sync_mail(account, now)
+        except Exception as exc:  # AuthError, TransientError, or anything from a connector
+            after = before.failed(exc, now, command=self._auth_command(account))
+            self._keep(after, record)
+            return AccountSync(account, 0, before, after, exc)
+        finally:
+            self.progress = previous
+        self._keep(before.succeeded(now), record)
+        return AccountSync(account, changes, before, self.health[(account, MAIL)])
+
+    def _keep(self, health: AccountHealth, record: bool) -> None:
+        self.health[(health.account, health.role)] = health
+        if record:
+            self.state.record_health(health)
+
+    @contextmanager
+    def _calendar_io(self, name: str, now: datetime, record: bool) -> Iterator[None]:
+        """Judge one calendar account's reading or writing into its health, like mail's;
+        a failure is kept for `nurture status` and raised again (the reconcile stops)."""
+        before = self.health.get((name, CALENDAR)) or AccountHealth(name, CALENDAR)
+        try:
+            yield
+        except Exception as exc:
+            self._keep(before.failed(exc, now, command=self._auth_command(name)), record)
+            raise
+        self._keep(before.succeeded(now), record)
+
+    def _auth_command(self, account: str) -> str:
+        """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
+        try:
+            return self.connector(account).auth_command()
+        except Exception:  # no connector to ask (it failed to load): the generic form
+            return ""
+
     def sync_mail(self, account: str, now: datetime | None = None) -> int:
-        """Pull one account's mail changes, then analyse new candidates. Returns #changes."""
+        """Pull one account's mail changes, then analyse new candidates. Returns #changes.
+
+        Raises what the connector raised; `sync_all` judges it into the account's health.
+        """
         now = now or _now()
         changes = self.ingest(account, now)
         self.analyse(now)
-        self.state.record_status(account, now, ok=True)
         return changes
 
     def ingest(self, account: str, now: datetime | None = None) -> int:
         """Pull one account's mail changes into state, batch by batch. Returns #changes.
 
-        A failure is recorded for `nurture status` (an auth failure pauses the
-        account, naming the command that fixes it) and raised again.
+        An expired cursor is dropped and the mailbox read again from the start.
         """
         now = now or _now()
         source = self._mail(account)
         if source is None:
             return 0
         try:
-            try:
-                return self._ingest(account, source, now)
-            except CursorExpired as exc:
-                log.warning(
-                    "%s: %s — reading the mailbox again from the start (nothing is lost)",
-                    account,
-                    exc,
-                )
-                self.state.drop_cursor(account)
-                return self._ingest(account, source, now)
-        except AuthError as exc:
-            command = exc.command or self.connector(account).auth_command()
-            self.state.record_status(
-                account, now, ok=False, error=f"{exc} — run `{command}`", paused=True
+            return self._ingest(account, source, now)
+        except CursorExpired as exc:
+            log.warning(
+                "%s: %s — reading the mailbox again from the start (nothing is lost)", account, exc
             )
-            raise
-        except Exception as exc:
-            self.state.record_status(account, now, ok=False, error=str(exc)[:300])
-            raise
+            self.state.drop_cursor(account)
+            return self._ingest(account, source, now)
 
     def _ingest(self, account: str, source: MailSource, now: datetime) -> int:
         cursor = self.state.cursor(account)
@@ -202,43 +269,16 @@ class App:
 
     def analyse(self, now: datetime | None = None) -> int:
         """Run the NLP on candidate messages that have no current signals yet."""
-        now = now or _now()
-        messages = self.state.messages(
-            since=now - self.rules.tasks.forget_after - timedelta(days=30)
-        )
-        have = self.state.signals(version=nlp.ANALYSER_VERSION)
-        todo = [
-            m
-            for m in candidates(messages, self.identity, self.rules, now)
-            if m.message_id not in have
-        ]
-        if not todo:
-            return 0
-        reader = nlp.Reader(
-            addresses=self.config.addresses,
-            names=self.identity.names,
-            timezone=self.rules.work.timezone,
-            model=self.config.nlp_model,
-        )
-        by_account: dict[str, list[Any]] = {}
-        for m in todo:
-            account, _, ident = m.id.partition("\x1f")
-            by_account.setdefault(account, []).append((ident, m))
-        count = 0
-        for account, items in by_account.items():
-            source = self._mail(account)
-            if source is None:
-                continue
-            for start in range(0, len(items), BODY_BATCH):
-                chunk = dict(items[start : start + BODY_BATCH])
-                pairs = [(chunk[i], body) for i, body in source.bodies(list(chunk))]
-                results = nlp.analyse(pairs, reader)
-                self.state.store_signals(
-                    (m.message_id, replace(s, version=nlp.ANALYSER_VERSION))
-                    for (m, _), s in zip(pairs, results, strict=True)
-                )
-                count += len(pairs)
-        return count
+        return self._analysis().candidates(now or _now())
+
+    def analyse_period(
+        self, since: datetime, now: datetime, announce: Callable[[int], None] | None = None
+    ) -> int:
+        """Run the NLP, scores only, on the period's mail the report needs (`Analysis.period`)."""
+        return self._analysis().period(since, now, announce)
+
+    def _analysis(self) -> Analysis:
+        return Analysis(self.state, self.rules, self.identity, self.config.nlp_model, self._mail)
 
     # job 2: calendar
 
@@ -254,13 +294,14 @@ class App:
         )
         return detect(inputs)
 
-    def _read_calendars(self, now: datetime) -> list[tuple[datetime, datetime]]:
+    def _read_calendars(self, now: datetime, record: bool) -> list[tuple[datetime, datetime]]:
         start, end = now - MEETINGS_BACK, now + self.rules.tasks.horizon + timedelta(days=1)
         spans: list[tuple[datetime, datetime, bool]] = []
         for name in self.calendar_accounts():
             store = self.connector(name).calendar()
             assert store is not None
-            events = list(store.events(start, end))
+            with self._calendar_io(name, now, record):
+                events = list(store.events(start, end))
             self.state.store_meetings(name, start, end, events)
             spans += [(e.start, e.end, e.busy and not e.cancelled) for e in events if e.end > now]
         return busy_intervals(spans)
@@ -269,15 +310,16 @@ class App:
         """Bring the target calendar in line with the nudges that hold now.
 
         With ``[report] weekly`` set, the week's report event joins the nudges
-        (`nurture.digest`): same plan, same ledger, at its fixed time.
+        (`nurture.weekly`): same plan, same ledger, at its fixed time.
         """
         now = now or _now()
         calendar_name, store = self.target()
-        busy = self._read_calendars(now)
-        records = {r.key: r for r in store.tasks()}
+        busy = self._read_calendars(now, record=not dry_run)
+        with self._calendar_io(calendar_name, now, record=not dry_run):
+            records = {r.key: r for r in store.tasks()}
         ledger = self.state.ledger()
-        weekly = self._weekly(now, ledger, records, dry_run)
-        busy = sorted([*busy, *weekly.busy])
+        week = self._weekly(now, ledger, records, dry_run)
+        busy = sorted([*busy, *week.busy])
         suggestions = self.suggestions(now)
         pinned = {}
         previous = {}
@@ -285,45 +327,38 @@ class App:
             entry = ledger.get(key)
             if (
                 entry is not None
-                and entry.state == "active"
+                and entry.state is LedgerState.ACTIVE
                 and (entry.detail.get("pinned") or record.start != entry.start)
             ):
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
-        live = [
-            s
-            for s in suggestions
-            if not (ledger.get(s.key) and ledger[s.key].state in ("dismissed", "done"))
-        ]
+        live = [s for s in suggestions if not ((entry := ledger.get(s.key)) and entry.state.final)]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
-        desired = {**self._tasks(placements), **weekly.tasks}
+        desired = {**tasks.desired(placements, self.rules), **week.tasks}
         actions = plan(
             desired,
-            {k: e for k, e in ledger.items() if k not in weekly.hold},
-            {k: r for k, r in records.items() if k not in weekly.hold},
+            {k: e for k, e in ledger.items() if k not in week.hold},
+            {k: r for k, r in records.items() if k not in week.hold},
         )
         report = ApplyReport(
             placements=placements,
             actions=actions,
             calendar=calendar_name,
-            weekly_report=weekly.link,
+            weekly_report=week.link,
         )
-        by_key = {p.suggestion.key: p.suggestion for p in placements}
         if dry_run:
-            for action in actions:
-                _count(report, action.op)
+            count(report, actions)
             return report
-        for action in actions:
-            self._apply(
-                store,
+        with self._calendar_io(calendar_name, now, record=True):
+            apply(
+                actions,
+                Writer(self.state, store, now),
                 calendar_name,
-                action,
-                by_key.get(action.key),
                 ledger,
+                {p.suggestion.key: p.suggestion for p in placements},
+                week.details,
                 report,
-                now,
-                weekly.details.get(action.key),
             )
         keep = {p.suggestion.message_id for p in placements if p.suggestion.message_id}
         self.state.forget_evidence(keep)
@@ -335,166 +370,34 @@ class App:
         ledger: dict[str, LedgerEntry],
         records: dict[str, TaskRecord],
         dry_run: bool,
-    ) -> digest.WeeklyPlan:
+    ) -> weekly.WeeklyPlan:
         """The weekly report's part: its report file, its task, and past weeks retired.
 
         Past weeks are marked done in `ledger` (and in state unless `dry_run`),
         so the plan leaves their events on the calendar.
         """
-        current = digest.slot(self.rules, now)
-        pub = digest.refresh(self, now, current, write=not dry_run) if current else None
-        weekly = digest.weekly_plan(self.rules, now, ledger, records, pub)
-        for key in weekly.retire:
-            ledger[key] = digest.retired(ledger[key], now)
+        current = weekly.slot(self.rules, now)
+        pub = None
+        if current is not None:
+            pub = publish.refresh(
+                publish.folder(self.config.state_dir.resolve()),
+                self.state,
+                self.rules,
+                self.config.addresses,
+                now,
+                current,
+                analyse=None if dry_run else self._analyse_for_report,
+            )
+        wanted = weekly.weekly_plan(self.rules, now, ledger, records, pub)
+        for key in wanted.retire:
+            ledger[key] = weekly.retired(ledger[key], now)
             if not dry_run:
                 self.state.put_ledger(ledger[key], None, now)  # no history row: not a nudge
-        return weekly
+        return wanted
 
-    def _tasks(self, placements: list[Placement]) -> dict[str, CalendarTask]:
-        if self.rules.tasks.grouping == "digest":
-            return _digest_tasks(placements, self.rules)
-        return {
-            p.suggestion.key: CalendarTask(
-                key=p.suggestion.key,
-                uid=task_uid(p.suggestion.key),
-                title=p.suggestion.title,
-                description=describe(p.suggestion),
-                start=p.start,
-                end=p.end,
-                kind=p.suggestion.kind,
-                todo=self.rules.tasks.todo,
-                url=p.suggestion.thread_link,
-            )
-            for p in placements
-        }
-
-    def _apply(
-        self,
-        store: CalendarStore,
-        calendar: str,
-        action: Action,
-        suggestion: Suggestion | None,
-        ledger: dict[str, LedgerEntry],
-        report: ApplyReport,
-        now: datetime,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        key = action.key
-        entry = ledger.get(key)
-        base = entry or LedgerEntry(
-            key=key,
-            kind=(suggestion.kind.value if suggestion else key.split(":", 1)[0]),
-            contact=suggestion.contact.email if suggestion else "",
-            uid=task_uid(key),
-            state="creating",
-            calendar=calendar,
-            start=None,
-            end=None,
-            digest="",
-            ref="",
-            title="",
-            detail={},
-            created=now,
-            updated=now,
-        )
-        detail = dict(base.detail)
-        if suggestion is not None:
-            detail.update(_detail(suggestion))
-        if extra:
-            detail.update(extra)
-        try:
-            if action.op is Op.CREATE:
-                assert action.task is not None
-                self._put(
-                    replace(base, state="creating", detail=detail, title=action.task.title),
-                    None,
-                    now,
-                )
-                record = store.create_task(action.task)
-                self._active(base, record, detail, "placed", now)
-                report.created += 1
-            elif action.op is Op.UPDATE:
-                assert action.task is not None and action.record is not None
-                record = store.update_task(action.task, action.record)
-                if action.snoozed:
-                    detail["pinned"] = True
-                self._active(
-                    base,
-                    record,
-                    detail,
-                    "snoozed" if action.snoozed and not base.detail.get("pinned") else "updated",
-                    now,
-                )
-                report.updated += 1
-            elif action.op is Op.ADOPT:
-                assert action.record is not None
-                if action.snoozed:
-                    detail["pinned"] = True
-                self._active(
-                    base,
-                    action.record,
-                    detail,
-                    "placed" if entry is None or entry.state != "creating" else None,
-                    now,
-                )
-            elif action.op is Op.KEEP:
-                assert action.record is not None
-                if action.snoozed and not base.detail.get("pinned"):
-                    detail["pinned"] = True
-                    self._active(base, action.record, detail, "snoozed", now)
-                report.unchanged += 1
-            elif action.op is Op.DELETE:
-                assert action.record is not None
-                store.delete_task(action.record)
-                self._put(replace(base, state="resolved", updated=now), "resolved", now)
-                report.removed += 1
-            elif action.op is Op.DISMISS:
-                self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
-                report.dismissed += 1
-            elif action.op is Op.DONE:
-                self._put(replace(base, state="done", updated=now), "done", now)
-                report.done += 1
-            elif action.op is Op.FORGET:
-                if base.state == "active":
-                    self._put(replace(base, state="resolved", updated=now), "resolved", now)
-                else:
-                    self.state.delete_ledger(key)
-        except TaskGone:
-            self._put(replace(base, state="dismissed", updated=now), "dismissed", now)
-            report.dismissed += 1
-        except TaskConflict as exc:
-            log.info(
-                "%s: changed in the calendar while nurture worked (%s); next run re-reads", key, exc
-            )
-            report.conflicts += 1
-
-    def _active(
-        self,
-        base: LedgerEntry,
-        record: TaskRecord,
-        detail: dict[str, Any],
-        action: str | None,
-        now: datetime,
-    ) -> None:
-        self._put(
-            replace(
-                base,
-                state="active",
-                start=record.start,
-                end=record.end,
-                digest=record.digest,
-                ref=record.ref,
-                title=record.title or base.title,
-                detail=detail,
-                updated=now,
-            ),
-            action,
-            now,
-        )
-
-    def _put(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
-        """Write a ledger entry; its history row only for nudges, which the report counts."""
-        self.state.put_ledger(entry, None if digest.is_weekly(entry.key) else action, now)
+    def _analyse_for_report(self, now: datetime, period: timedelta) -> None:
+        self.analyse(now)  # nudge candidates first, with their sentences; then the rest
+        self.analyse_period(now - period, now)
 
     # commands
 
@@ -507,23 +410,10 @@ class App:
         for record in store.tasks():
             if record.key == key:
                 store.delete_task(record)
-        base = entry or LedgerEntry(
-            key,
-            key.split(":", 1)[0],
-            "",
-            task_uid(key),
-            "dismissed",
-            "",
-            None,
-            None,
-            "",
-            "",
-            "",
-            {},
-            now,
-            now,
+        base = entry or LedgerEntry.new(key, task_uid(key), now, state=LedgerState.DISMISSED)
+        self.state.put_ledger(
+            replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now
         )
-        self.state.put_ledger(replace(base, state="dismissed", updated=now), "dismissed", now)
         return entry is not None
 
     def reload_rules(self) -> list[Problem]:
@@ -543,95 +433,7 @@ class App:
             return ()
         return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
 
-    def record_account_status(
-        self, account: str, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None:
-        self.state.record_status(account, _now(), ok=ok, error=error, paused=paused)
-
 
 def _names(full: str) -> tuple[str, ...]:
     parts = full.split()
     return tuple(dict.fromkeys([full, *parts[:1]])) if full else ()
-
-
-def _count(report: ApplyReport, op: Op) -> None:
-    if op is Op.CREATE:
-        report.created += 1
-    elif op is Op.UPDATE:
-        report.updated += 1
-    elif op is Op.DELETE:
-        report.removed += 1
-    elif op is Op.KEEP:
-        report.unchanged += 1
-    elif op is Op.DISMISS:
-        report.dismissed += 1
-    elif op is Op.DONE:
-        report.done += 1
-
-
-def _detail(s: Suggestion) -> dict[str, Any]:
-    return {
-        "title": s.title,
-        "why": s.why,
-        "action": s.action,
-        "rule": s.rule,
-        "tier": s.tier,
-        "evidence": s.evidence,
-        "message_id": s.message_id,
-        "subject": s.subject,
-        "due": s.due.isoformat(),
-        "priority": s.priority,
-        "contact_name": s.contact.name,
-        "signal": _signal_name(s),
-    }
-
-
-def _signal_name(s: Suggestion) -> str:
-    kind = s.key.split(":", 1)[0]
-    return {
-        "reply": "asks",
-        "follow-up": "asks",
-        "promise": "commitments",
-        "recover": "tone",
-        "recap": "meeting",
-        "reconnect": "cadence",
-    }.get(kind, kind)
-
-
-def describe(s: Suggestion) -> str:
-    """The task's description: why, the evidence, what to do, how to open the thread."""
-    lines = [s.why, ""]
-    if s.evidence and s.kind is not Kind.RECONNECT:
-        lines += [f"“{s.evidence}”", ""]
-    lines += [f"Suggested: {s.action}", ""]
-    if s.thread_link:
-        lines.append(f"Open: {s.thread_link}")
-    if s.message_id:
-        lines.append(f"Message-ID: <{s.message_id}>")
-    lines += ["", "Move this event to snooze it; delete it to dismiss. " f"(nurture {s.key})"]
-    return "\n".join(lines)
-
-
-def _digest_tasks(placements: list[Placement], rules: Rulebook) -> dict[str, CalendarTask]:
-    """One block a day listing that day's nudges, at `digest_at`."""
-    zone = rules.work.zone
-    days: dict[Any, list[Placement]] = {}
-    for p in placements:
-        days.setdefault(p.start.astimezone(zone).date(), []).append(p)
-    tasks = {}
-    for day, items in sorted(days.items()):
-        key = f"digest:{day.isoformat()}"
-        start = datetime.combine(day, rules.tasks.digest_at, zone)
-        length = min(rules.tasks.length * len(items), timedelta(hours=2))
-        body = "\n\n".join(f"• {p.suggestion.title}\n  {p.suggestion.why}" for p in items)
-        tasks[key] = CalendarTask(
-            key=key,
-            uid=task_uid(key),
-            title=f"nurture: {len(items)} follow-ups today",
-            description=body + "\n\nDelete this block to dismiss today's list.",
-            start=start,
-            end=start + length,
-            kind=Kind.FOLLOW_UP,
-            todo=rules.tasks.todo,
-        )
-    return tasks

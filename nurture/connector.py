@@ -198,6 +198,12 @@ class Connector(ABC):
     def __init__(self, context: Context) -> None:
         self.context = context
 
+    def option(self, name: str) -> Any:
+        """This account's value of option `name` from config.toml, else the option's default."""
+        if name in self.context.options:
+            return self.context.options[name]
+        return next(o.default for o in self.options if o.name == name)
+
     def mail(self) -> MailSource | None:
         """This account's mail source, or None if it offers none."""
         return None

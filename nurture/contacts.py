@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 
 from .model import Address, CalendarEvent, Message
@@ -16,27 +17,54 @@ MAX_CADENCE = timedelta(days=180)
 CONVERSATION = timedelta(days=3)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(address: str) -> str:
-    """Lower case, without a +tag: "Alex+News@X.org" → "alex@x.org"."""
+    """Lower case, without a +tag: "Alex+News@X.org" → "alex@x.org".
+
+    Cached: the same few thousand addresses are normalised over and over (every
+    message's sender and recipients, in detection and in the report).
+    """
     local, _, domain = address.strip().lower().rpartition("@")
     local = local.split("+", 1)[0]
     return f"{local}@{domain}" if local else address.strip().lower()
 
 
+_WILDCARDS = frozenset("*?[")
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The user's own addresses (globs allowed, e.g. "alex+*@example.org")."""
+    """The user's own addresses (globs allowed, e.g. "alex+*@example.org").
+
+    The addresses are prepared once: `is_user` runs for every sender and
+    recipient of every message, so it looks an address up instead of
+    normalising the user's addresses again on each call.
+    """
 
     addresses: tuple[str, ...]
     names: tuple[str, ...] = ()
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    _plain: frozenset[str] = field(init=False, repr=False, compare=False)
+    _globs: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Every address judged so far: a mailbox has a few thousand, asked about again and again.
+    _judged: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_exact", frozenset(self.addresses))
+        object.__setattr__(self, "_plain", frozenset(normalise(a) for a in self.addresses))
+        globs = tuple(a for a in self.addresses if _WILDCARDS & set(a))
+        object.__setattr__(self, "_globs", globs)
 
     def is_user(self, address: str | Address) -> bool:
         email = address.email if isinstance(address, Address) else address.lower()
-        plain = normalise(email)
-        return any(
-            email == a or plain == normalise(a) or fnmatch.fnmatchcase(email, a)
-            for a in self.addresses
-        )
+        judged = self._judged.get(email)
+        if judged is None:
+            judged = self._judged[email] = (
+                email in self._exact
+                or normalise(email) in self._plain
+                or any(fnmatch.fnmatchcase(email, a) for a in self._globs)
+            )
+        return judged
 
     @property
     def domains(self) -> set[str]:
@@ -112,8 +140,3 @@ def learned_cadence(moments: Iterable[datetime]) -> timedelta | None:
     gaps = [(b - a).days for a, b in pairwise(starts)]
     median = timedelta(days=statistics.median(gaps))
     return min(max(median, MIN_CADENCE), MAX_CADENCE)
-
-
-def last_day(moments: Iterable[datetime]) -> date | None:
-    days = [m.date() for m in moments]
-    return max(days) if days else None

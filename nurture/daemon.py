@@ -42,12 +42,12 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -60,32 +60,32 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from .errors import AuthError, Problem, TransientError, UserError
+from .health import AccountHealth, Backoff, human
 from .jobs import Clock, GridTrigger, InlineExecutor, SerialExecutor
 from .notify import Notifier
 
+if TYPE_CHECKING:
+    from .app import SyncReport
+    from .apply import ApplyReport
+
 log = logging.getLogger(__name__)
-
-
-class ApplyReportLike(Protocol):
-    created: int
-    updated: int
-    removed: int
-    unchanged: int
-
-    def summary(self) -> str: ...
 
 
 class AppLike(Protocol):
     """What the daemon needs from `nurture.app.App` (see that class for the meaning)."""
 
     def mail_accounts(self) -> list[str]: ...
-    def sync_mail(self, account: str, now: datetime) -> int: ...
-    def reconcile(self, now: datetime, dry_run: bool = False) -> Any: ...
+    def sync_all(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Sequence[str] | None = None,
+        reconcile: bool = True,
+    ) -> SyncReport: ...
+    def reconcile(self, now: datetime, dry_run: bool = False) -> ApplyReport: ...
     def reload_rules(self) -> list[Problem]: ...
     def rules_changed(self) -> bool: ...
-    def record_account_status(
-        self, account: str, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None: ...
     def close(self) -> None: ...
 
 
@@ -111,23 +111,16 @@ class Settings:
     # How long SIGTERM waits for a running job (the unit's TimeoutStopSec is 30 s).
     stop_timeout: timedelta = timedelta(seconds=20)
 
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(self.backoff_first, self.backoff_max, self.auth_retry_every)
+
     def effective_tick(self, watchdog_interval: float | None) -> float:
         """The tick in seconds: no slower than the watchdog needs its pings."""
         tick = self.tick_every.total_seconds()
         if watchdog_interval is not None:
             tick = min(tick, watchdog_interval)
         return max(tick, 0.2)
-
-
-@dataclass(slots=True)
-class AccountState:
-    """What the daemon knows about one account between jobs (worker thread only)."""
-
-    failures: int = 0
-    paused: bool = False
-    error: str = ""
-    last_ok: datetime | None = None
-    backoff_until: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -168,7 +161,7 @@ class Daemon:
         self._rng = rng or random.Random()
         self.worker = SerialExecutor()
         self.app: AppLike | None = None
-        self.accounts: dict[str, AccountState] = {}
+        self.accounts: dict[str, AccountHealth] = {}  # mail accounts, as the last sync left them
         self._status = _Status()
         self._rule_problems: set[str] = set()
         self._rules_reload_queued = False
@@ -279,9 +272,8 @@ class Daemon:
             base = self._settings_from_app(app, self._base_settings)
             self.settings = replace(base, **self._overrides)
         accounts = list(app.mail_accounts())
-        self.accounts = {name: self.accounts.get(name, AccountState()) for name in accounts}
-        for state in self.accounts.values():
-            state.paused, state.failures, state.backoff_until = False, 0, None
+        # A new App starts with every account healthy: a paused one is tried again at once.
+        self.accounts = {name: AccountHealth(name) for name in accounts}
         self._schedule_jobs(accounts)
 
     def _schedule_jobs(self, accounts: list[str]) -> None:
@@ -366,108 +358,25 @@ class Daemon:
     # ------------------------------------------------------------------ jobs
 
     def _sync(self, account: str) -> None:
-        app, state = self.app, self.accounts.get(account)
-        if app is None or state is None or self._stopping:
+        app = self.app
+        if app is None or account not in self.accounts or self._stopping:
             return
-        now = self.clock.now()
-        try:
-            changes = app.sync_mail(account, now)
-        except AuthError as error:
-            self._pause(account, state, error)
+        (result,) = app.sync_all(self.clock.now(), accounts=[account], reconcile=False).mail
+        health = self.accounts[account] = result.health
+        delay = health.delay(self.settings.backoff, self._rng.uniform(0.5, 1.0))
+        news = health.news(result.before, delay)
+        if news is not None:
+            log.log(news.level, "%s", news.text, exc_info=result.error if news.traceback else None)
+        if not health.ok:
+            self._reschedule(f"sync:{account}", datetime.now(UTC) + delay)
+            self.notifier.status(self.status_text())
             return
-        except TransientError as error:
-            self._back_off(account, state, error, error.retry_after)
-            return
-        except Exception as error:
-            # Anything else from a connector: logged once, retried later (DESIGN).
-            self._back_off(account, state, error, None)
-            return
-        if state.failures or state.paused:
-            log.info("%s: mail sync works again", account)
-            app.record_account_status(account, ok=True)
-        state.failures, state.paused, state.error, state.backoff_until = 0, False, "", None
-        state.last_ok = now
-        self._status.last_sync = now
-        if changes:
-            log.debug("%s: %d messages changed", account, changes)
-            self._status.pending[account] = self._status.pending.get(account, 0) + changes
+        self._status.last_sync = health.last_ok
+        if result.changes:
+            log.debug("%s: %d messages changed", account, result.changes)
+            self._status.pending[account] = self._status.pending.get(account, 0) + result.changes
             self._run_soon("reconcile")
         self.notifier.status(self.status_text())
-
-    def _pause(self, account: str, state: AccountState, error: AuthError) -> None:
-        command = error.command or self._auth_command(account) or "nurture auth CONNECTOR ACCOUNT"
-        first = not state.paused
-        state.paused, state.error = True, str(error.args[0]) if error.args else "sign-in refused"
-        if first:
-            log.error(
-                "%s: sign-in refused (%s); mail sync for this account is paused until you run "
-                "`%s` (the other accounts go on)",
-                account,
-                state.error,
-                command,
-            )
-        assert self.app is not None
-        self.app.record_account_status(
-            account, ok=False, error=f"{state.error} — run `{command}`", paused=True
-        )
-        retry = self.settings.auth_retry_every
-        self._reschedule(f"sync:{account}", datetime.now(UTC) + retry)
-        state.backoff_until = self.clock.now() + retry
-        self.notifier.status(self.status_text())
-
-    def _auth_command(self, account: str) -> str:
-        """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
-        connector = getattr(self.app, "connector", None)
-        try:
-            return str(connector(account).auth_command()) if callable(connector) else ""
-        except Exception:
-            return ""
-
-    def _back_off(
-        self, account: str, state: AccountState, error: Exception, retry_after: float | None
-    ) -> None:
-        state.failures += 1
-        delay = self._delay(state.failures, retry_after)
-        text = str(error) or type(error).__name__
-        unexpected = not isinstance(error, TransientError)
-        if state.failures == 1 or (unexpected and text != state.error):
-            if unexpected:
-                log.error(
-                    "%s: mail sync failed: %s; retrying in %s",
-                    account,
-                    text,
-                    _human(delay),
-                    exc_info=error,
-                )
-            else:
-                log.warning(
-                    "%s: mail sync failed: %s; retrying in %s", account, text, _human(delay)
-                )
-        else:
-            log.debug(
-                "%s: still failing (%d): %s; next try in %s",
-                account,
-                state.failures,
-                text,
-                _human(delay),
-            )
-        state.error = text
-        assert self.app is not None
-        self.app.record_account_status(account, ok=False, error=text[:300])
-        self._reschedule(f"sync:{account}", datetime.now(UTC) + delay)
-        state.backoff_until = self.clock.now() + delay
-
-    def _delay(self, failures: int, retry_after: float | None) -> timedelta:
-        """Exponential backoff with jitter (half to full), never sooner than the server asked."""
-        s = self.settings
-        ceiling = min(
-            s.backoff_max.total_seconds(),
-            s.backoff_first.total_seconds() * 2 ** min(failures - 1, 30),
-        )
-        seconds = ceiling * self._rng.uniform(0.5, 1.0)
-        if retry_after is not None:
-            seconds = max(seconds, retry_after)
-        return timedelta(seconds=seconds)
 
     def _reconcile(self, reason: str) -> None:
         app = self.app
@@ -484,13 +393,8 @@ class Daemon:
             self._reconcile_error = ""
         pending, self._status.pending = self._status.pending, {}
         self._status.last_reconcile = now
-        self._status.last_report = _report_summary(report)
-        changed_fn = getattr(report, "changed", None)
-        if callable(changed_fn):
-            changed = bool(changed_fn())
-        else:
-            changed = any(getattr(report, n, 0) for n in ("created", "updated", "removed"))
-        if changed:
+        self._status.last_report = report.summary()
+        if report.changed:  # the user's deletes and completions count too
             mail = ", ".join(f"{a}: {n}" for a, n in sorted(pending.items()))
             total = sum(pending.values())
             noun = "message" if total == 1 else "messages"
@@ -511,9 +415,9 @@ class Daemon:
                 )
             return
         if isinstance(error, TransientError):
-            delay = self._delay(1, error.retry_after)
+            delay = self.settings.backoff.delay(1, self._rng.uniform(0.5, 1.0), error.retry_after)
             if first:
-                log.warning("calendar: %s; retrying in %s", text, _human(delay))
+                log.warning("calendar: %s; retrying in %s", text, human(delay))
             self._reschedule("reconcile", datetime.now(UTC) + delay)
             return
         if first:
@@ -543,11 +447,11 @@ class Daemon:
             self.resumes += 1
             log.info(
                 "woke up after %s (suspend or clock change); running what is due now",
-                _human(timedelta(seconds=jump)),
+                human(timedelta(seconds=jump)),
             )
             self.run_due_now()
         elif jump < -self.settings.jump_threshold.total_seconds():
-            log.debug("the wall clock went back by %s", _human(timedelta(seconds=-jump)))
+            log.debug("the wall clock went back by %s", human(timedelta(seconds=-jump)))
 
     def run_due_now(self) -> None:
         """Run at once every mail sync, and every other job whose time has come (after a resume).
@@ -624,7 +528,7 @@ class Daemon:
                         "%s has made no progress for %s; it looks stuck, so the watchdog "
                         "will restart nurture",
                         busy[0],
-                        _human(timedelta(seconds=stalled)),
+                        human(timedelta(seconds=stalled)),
                     )
                 return False
         self._hang_reported = False
@@ -673,15 +577,6 @@ class Daemon:
         return "; ".join(parts)
 
 
-def _report_summary(report: Any) -> str:
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        return str(summary())
-    return ", ".join(
-        f"{getattr(report, n, 0)} {n}" for n in ("created", "updated", "removed", "unchanged")
-    )
-
-
 def _local() -> Any:
     from tzlocal import get_localzone
 
@@ -690,17 +585,6 @@ def _local() -> Any:
 
 def _clock(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%H:%M UTC")
-
-
-def _human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
-    return f"{seconds / 86400:.1f} days".replace(".0 days", " days")
 
 
 def settings_from_app(app: AppLike, base: Settings) -> Settings:

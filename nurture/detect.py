@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from .contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
 from .durations import format_duration
-from .model import Address, CalendarEvent, Kind, Message, Signals, Suggestion
+from .model import Address, CalendarEvent, Message, NudgeKey, Origin, Signals, Suggestion
 from .nlp import header_verdict
 from .rules import ContactRule, Rulebook, Tier
 from .threads import Thread, build
@@ -24,31 +24,35 @@ from .threads import Thread, build
 ASK_MIN = 0.5
 UPSET_MIN = 0.7  # tone is a soft signal: only clear upset earns a recover nudge
 PROMISE_LEAD = timedelta(days=1)
-LAPSE_FACTOR = 1.5
+RECONNECT_AFTER = 1.5  # cadences without contact before a reconnect nudge
 DORMANT_FACTOR = 8
 RECAP_WITHIN = timedelta(days=5)
 UPSET_RECENT = timedelta(days=14)
 LOOKBACK = timedelta(days=400)
+# How far before the forget window a thread's earlier mail is still read, so that
+# a reply inside the window finds what it answers.
+THREAD_CONTEXT = timedelta(days=30)
 
-ACTIONS = {
-    Kind.REPLY: (
+# What each suggestion tells the user to do, by what found it.
+ACTIONS: dict[Origin, str] = {
+    Origin.REPLY: (
         "Get back to them today. Even a short \"I'm on it — you'll have it by Thursday\" "
         "keeps their trust."
     ),
-    Kind.FOLLOW_UP: ("Send a friendly check-in that offers help to unblock it — not a complaint."),
-    "promise": (
+    Origin.FOLLOW_UP: "Send a friendly check-in that offers help to unblock it — not a complaint.",
+    Origin.PROMISE: (
         "Deliver what you promised, or tell them now when it will come: a kept promise "
         "is worth more than a fast one."
     ),
-    Kind.RECONNECT: (
+    Origin.RECONNECT: (
         "Give the richest touch you can: stop by, call, write a note, or send an email. "
         "Ask how you can help, or share something useful to them. Serve, don't sell."
     ),
-    Kind.RECOVER: (
+    Origin.RECOVER: (
         "Acknowledge how they feel and empathise first, then offer what you can do: "
         '"I can do this for you". A call beats another email.'
     ),
-    "recap": (
+    Origin.RECAP: (
         "Send a short recap: what was decided, who does what by when, and thanks for their time."
     ),
 }
@@ -99,7 +103,7 @@ def candidates(
     """
     horizon = now - rules.tasks.forget_after
     picked = []
-    for thread in build([m for m in messages if m.date >= horizon - timedelta(days=30)]):
+    for thread in build([m for m in messages if m.date >= horizon - THREAD_CONTEXT]):
         user_after = False
         other_after = False
         for m in reversed(thread.messages):
@@ -193,13 +197,12 @@ def _replies_and_recover(ctx: _Context) -> list[Suggestion]:
             age = format_duration(now - m.date)
             out.append(
                 Suggestion(
-                    key=f"reply:{m.message_id}",
-                    kind=Kind.REPLY,
+                    key=NudgeKey(Origin.REPLY, m.message_id),
                     contact=m.sender,
                     title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
                     why=f"{m.sender.display()} asked {age} ago and is waiting for your answer "
                     f"(reply window for tier {tier.name}: {format_duration(tier.reply_within)}).",
-                    action=ACTIONS[Kind.REPLY],
+                    action=ACTIONS[Origin.REPLY],
                     due=due,
                     priority=_priority(tier, due, tier.reply_within, now, 0.25),
                     tier=tier.name,
@@ -225,7 +228,7 @@ def _recover(
         and now - other.date <= timedelta(days=30)
         and ctx.signals(other).upset >= UPSET_MIN
     )
-    action = ACTIONS[Kind.RECOVER]
+    action = ACTIONS[Origin.RECOVER]
     if upset_again >= 2 and rule is not None and rule.escalation:
         action += (
             f" They have been unhappy {upset_again} times this month: consider bringing "
@@ -233,8 +236,7 @@ def _recover(
         )
     quote = sig.upset_sentence or _subject(m)
     return Suggestion(
-        key=f"recover:{m.message_id}",
-        kind=Kind.RECOVER,
+        key=NudgeKey(Origin.RECOVER, m.message_id),
         contact=m.sender,
         title=f'Call {m.sender.display()} — upset: "{_short(quote)}"',
         why=f"{m.sender.display()} sounds upset (tone {sig.upset:.2f}) and has not heard "
@@ -279,15 +281,14 @@ def _follow_ups(ctx: _Context) -> list[Suggestion]:
         ask = max(sig.asks, key=lambda a: a.score)
         out.append(
             Suggestion(
-                key=f"follow-up:{last.message_id}",
-                kind=Kind.FOLLOW_UP,
+                key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
                 contact=contact,
                 title=f"Follow up with {contact.display()} — {_subject(last)} "
                 f"(sent {format_duration(now - last.date)} ago)",
                 why=f"You asked {contact.display()} on {last.date:%a %d %b} and nobody has "
                 f"answered (follow-up window for tier {tier.name}: "
                 f"{format_duration(tier.follow_up_after)}).",
-                action=ACTIONS[Kind.FOLLOW_UP],
+                action=ACTIONS[Origin.FOLLOW_UP],
                 due=due,
                 priority=_priority(tier, due, tier.follow_up_after, now),
                 tier=tier.name,
@@ -329,13 +330,12 @@ def _promises(ctx: _Context) -> list[Suggestion]:
         when = f"due {promised:%a %d %b}" if promise.due else "no date given"
         out.append(
             Suggestion(
-                key=f"promise:{m.message_id}",
-                kind=Kind.FOLLOW_UP,
+                key=NudgeKey(Origin.PROMISE, m.message_id),
                 contact=contact,
                 title=f"Keep your promise to {contact.display()} — {_subject(m)} ({when})",
                 why=f"On {m.date:%a %d %b} you promised {contact.display()}: "
                 f'"{_short(promise.sentence, 120)}" and have not written to them since.',
-                action=ACTIONS["promise"],
+                action=ACTIONS[Origin.PROMISE],
                 due=due,
                 priority=_priority(tier, due, PROMISE_LEAD, now, 0.5),
                 tier=tier.name,
@@ -390,14 +390,13 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
         due = meeting.end + timedelta(hours=1)
         out.append(
             Suggestion(
-                key=f"recap:{meeting.uid}:{meeting.start:%Y%m%dT%H%M}",
-                kind=Kind.RECOVER,
+                key=NudgeKey(Origin.RECAP, f"{meeting.uid}:{meeting.start:%Y%m%dT%H%M}"),
                 contact=contact,
                 title=f'Send a recap to {contact.display()} — "{_short(title)}" ended '
                 "without one",
                 why=f"\"{title}\" with {', '.join(a.display() for a in external)} ended "
                 f"{meeting.end:%a %d %b %H:%M} UTC and no mail has gone to them since.",
-                action=ACTIONS["recap"],
+                action=ACTIONS[Origin.RECAP],
                 due=due,
                 priority=_priority(tier, due, timedelta(days=1), now, 0.5),
                 tier=tier.name,
@@ -430,21 +429,22 @@ def _reconnects(ctx: _Context) -> list[Suggestion]:
             continue
         last = items[-1].at
         gap = now - last
-        due = last + cadence * LAPSE_FACTOR
+        due = last + cadence * RECONNECT_AFTER
         if due > now or gap > cadence * DORMANT_FACTOR:
             continue
         address = names.get(contact, Address(contact))
-        source = "learned from your history" if cadence is learned else f"set by {tier.name}"
+        source = (
+            "learned from your history" if cadence is learned else f"set by {_setter(tier, rule)}"
+        )
         out.append(
             Suggestion(
-                key=f"reconnect:{contact}:{last:%Y-%m-%d}",
-                kind=Kind.RECONNECT,
+                key=NudgeKey(Origin.RECONNECT, f"{contact}:{last:%Y-%m-%d}"),
                 contact=address,
                 title=f"Reconnect with {address.display()} — last in touch "
                 f"{gap.days} days ago (usually every {format_duration(cadence)})",
                 why=f"You were in touch every {format_duration(cadence)} ({source}, "
                 f"{len(items)} touches); the last was {_last_touch(items[-1])}.",
-                action=ACTIONS[Kind.RECONNECT],
+                action=ACTIONS[Origin.RECONNECT],
                 due=due,
                 priority=_priority(tier, due, cadence, now),
                 tier=tier.name,
@@ -453,6 +453,13 @@ def _reconnects(ctx: _Context) -> list[Suggestion]:
             )
         )
     return out
+
+
+def _setter(tier: Tier, rule: ContactRule | None) -> str:
+    """Which rule fixed a cadence: the contact's own rule, or else their tier."""
+    if rule is not None and rule.cadence is not None:
+        return f"the contacts rule {rule.where}"
+    return f"tier {tier.name}"
 
 
 def _last_touch(item: Interaction) -> str:

@@ -24,6 +24,11 @@ class Problem:
         return f"{self.where}: {self.what}{tail}"
 
 
+def with_fix(what: str, command: str) -> str:
+    """`what` went wrong, and the command that fixes it: the one way nurture says both."""
+    return f"{what} — run `{command}`" if command else what
+
+
 class NurtureError(Exception):
     """Base of every error nurture raises on purpose."""
 
@@ -66,8 +71,7 @@ class AuthError(ConnectorError):
         self.command = command
 
     def __str__(self) -> str:
-        base = self.args[0]
-        return f"{base} — run `{self.command}`" if self.command else base
+        return with_fix(str(self.args[0]), self.command)
 
 
 class CursorExpired(ConnectorError):

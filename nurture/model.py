@@ -10,8 +10,11 @@ Terms used throughout:
   (a Maildir file name, an IMAP folder+UID, a Gmail id). Unique per account.
 - *Message-ID*: the RFC 5322 header, normalised without angle brackets; it links
   replies to what they answer across folders and accounts.
-- *key*: a suggestion's stable identity, e.g. ``reply:<message-id>``. A calendar
-  task's UID is derived from its key, so the same nudge is always the same task.
+- *message ref*: where a stored message lives, `MessageRef(account, id)`: the
+  account's name in config.toml and the connector's message id in it.
+- *key*: a suggestion's stable identity, e.g. ``reply:<message-id>`` (a `NudgeKey`).
+  A calendar task's UID is derived from its key, so the same nudge is always the
+  same task.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 UTC = UTC
 
@@ -71,13 +75,6 @@ class Address:
         return self.name or self.email
 
 
-class Direction(enum.StrEnum):
-    """Whether the user received or sent a message (decided by the core)."""
-
-    IN = "in"
-    OUT = "out"
-
-
 class FolderRole(enum.StrEnum):
     """What a folder means to nurture; connectors map their folders to these."""
 
@@ -90,11 +87,21 @@ class FolderRole(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where a stored message lives: its account, and the connector's id in that account."""
+
+    account: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """The metadata of one message, as a connector delivers it.
 
-    `headers` carries the header fields that header rules look at (List-Id,
-    Auto-Submitted, Precedence, Content-Type, ...), lower-cased names.
+    `id` is the connector's own id; `account` is empty from a connector and set by
+    the state store, which keeps every account's mail (see `ref`). `headers`
+    carries the header fields that header rules look at (List-Id, Auto-Submitted,
+    Precedence, Content-Type, ...), lower-cased names.
     """
 
     id: str
@@ -109,6 +116,7 @@ class Message:
     folder: FolderRole = FolderRole.INBOX
     headers: Mapping[str, str] = field(default_factory=dict)
     link: str = ""
+    account: str = ""
 
     def __post_init__(self) -> None:
         if self.date.tzinfo is not UTC:  # from the state store it is UTC already
@@ -117,6 +125,10 @@ class Message:
     @property
     def recipients(self) -> tuple[Address, ...]:
         return self.to + self.cc
+
+    @property
+    def ref(self) -> MessageRef:
+        return MessageRef(self.account, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +190,10 @@ class Signals:
     upset_sentence: str = ""
     greets_user: bool = False
     version: str = ""
+    # 0..1: the writer says they asked before and still wait ("my third email", "two
+    # weeks without an answer"); with the thread (inbound again, no reply between) it
+    # marks an escalating contact.
+    chaser: float = 0.0
 
     @property
     def ask_score(self) -> float:
@@ -185,13 +201,98 @@ class Signals:
 
 
 class Kind(enum.StrEnum):
-    """The four nudges, and the weekly report event (`nurture.digest`; not a nudge)."""
+    """What a task of nurture's is: one of the four nudges, or one of nurture's own
+    entries (the weekly report event, `nurture.weekly`; one day's digest of nudges,
+    ``grouping = "digest"``). The ledger and its history count by it."""
 
     REPLY = "reply"
     FOLLOW_UP = "follow-up"
     RECONNECT = "reconnect"
     RECOVER = "recover"
     REPORT = "report"
+    DIGEST = "digest"
+
+
+class Origin(enum.StrEnum):
+    """What made a suggestion: the first part of its key. Finer than `Kind`: a kept
+    promise is a follow-up and a missing recap is a recovery, each with its own words."""
+
+    REPLY = "reply"
+    FOLLOW_UP = "follow-up"
+    PROMISE = "promise"
+    RECONNECT = "reconnect"
+    RECOVER = "recover"
+    RECAP = "recap"
+    REPORT = "report"
+    DIGEST = "digest"
+
+    @property
+    def kind(self) -> Kind:
+        return _KIND_OF[self]
+
+    @property
+    def signal(self) -> str:
+        """The signal the suggestion rests on, as `nurture explain` and the report name it."""
+        return _SIGNAL_OF[self]
+
+
+_KIND_OF = {
+    Origin.REPLY: Kind.REPLY,
+    Origin.FOLLOW_UP: Kind.FOLLOW_UP,
+    Origin.PROMISE: Kind.FOLLOW_UP,
+    Origin.RECONNECT: Kind.RECONNECT,
+    Origin.RECOVER: Kind.RECOVER,
+    Origin.RECAP: Kind.RECOVER,
+    Origin.REPORT: Kind.REPORT,
+    Origin.DIGEST: Kind.DIGEST,
+}
+_SIGNAL_OF = {
+    Origin.REPLY: "asks",
+    Origin.FOLLOW_UP: "asks",
+    Origin.PROMISE: "commitments",
+    Origin.RECONNECT: "cadence",
+    Origin.RECOVER: "tone",
+    Origin.RECAP: "meeting",
+    Origin.REPORT: "report",
+    Origin.DIGEST: "digest",
+}
+
+
+class NudgeKey(str):
+    """A suggestion's stable identity: ``<origin>:<ref>``.
+
+    ``reply:<Message-ID>``, ``promise:<Message-ID>``, ``recap:<uid>:<start>``,
+    ``reconnect:<address>:<date>``, ``report:2026-W48``, ``digest:2026-11-23``.
+    It is a `str`, because the text is what the ledger, the history and the
+    calendar marker hold and what every mapping of tasks is keyed by; its parts
+    are read here and nowhere else.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, origin: Origin, ref: str) -> NudgeKey:
+        return super().__new__(cls, f"{origin.value}:{ref}")
+
+    @classmethod
+    def parse(cls, text: str) -> NudgeKey:
+        """The key `text` names; ValueError when its first part is no `Origin`."""
+        head, sep, ref = text.partition(":")
+        if not sep:
+            raise ValueError(f"{text!r} is not a nurture key (no origin before a colon)")
+        return cls(Origin(head), ref)
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.partition(":")[0])
+
+    @property
+    def ref(self) -> str:
+        """What the key points at: a Message-ID, an address and date, a week, a day."""
+        return self.partition(":")[2]
+
+    @property
+    def kind(self) -> Kind:
+        return self.origin.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +303,7 @@ class Suggestion:
     that triggered it; `rule` names the rule that set the tier and window.
     """
 
-    key: str
-    kind: Kind
+    key: NudgeKey
     contact: Address
     title: str
     why: str
@@ -216,6 +316,10 @@ class Suggestion:
     subject: str = ""
     thread_link: str = ""
     message_id: str = ""
+
+    @property
+    def kind(self) -> Kind:
+        return self.key.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,3 +381,73 @@ class TaskRecord:
     ref: str = ""
     digest: str = ""
     title: str = ""
+
+
+class LedgerState(enum.StrEnum):
+    """Where one suggestion key stands across runs (the ledger's `state`)."""
+
+    CREATING = "creating"  # written ahead of the calendar write, to adopt it after a crash
+    ACTIVE = "active"  # on the calendar
+    DISMISSED = "dismissed"  # the user deleted it: never again for this key
+    DONE = "done"  # completed (a past week's report event is done too)
+    RESOLVED = "resolved"  # the reason went away; the task was removed
+
+    @property
+    def final(self) -> bool:
+        """The user's decision, which stands whatever the detectors say later."""
+        return self in (LedgerState.DISMISSED, LedgerState.DONE)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What nurture knows about one suggestion key across runs.
+
+    `start`/`end` are the times nurture last wrote, to tell a user's move;
+    `digest` is the content digest of what it wrote (`connector.task_digest`);
+    `detail` holds what `nurture explain` shows (the why, the rule, the evidence).
+    Made fresh by `LedgerEntry.new`, read back by the state store.
+    """
+
+    key: str
+    kind: Kind
+    contact: str
+    uid: str
+    state: LedgerState
+    calendar: str
+    start: datetime | None
+    end: datetime | None
+    digest: str
+    ref: str
+    title: str
+    detail: dict[str, Any]
+    created: datetime
+    updated: datetime
+
+    @classmethod
+    def new(
+        cls,
+        key: str,
+        uid: str,
+        now: datetime,
+        *,
+        state: LedgerState = LedgerState.CREATING,
+        calendar: str = "",
+        contact: str = "",
+    ) -> LedgerEntry:
+        """The entry of a key nurture has not recorded before."""
+        return cls(
+            key=key,
+            kind=NudgeKey.parse(key).kind,
+            contact=contact,
+            uid=uid,
+            state=state,
+            calendar=calendar,
+            start=None,
+            end=None,
+            digest="",
+            ref="",
+            title="",
+            detail={},
+            created=now,
+            updated=now,
+        )

@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .connector import task_digest
-from .model import CalendarTask, TaskRecord, TaskStatus
-from .state import LedgerEntry
+from .model import CalendarTask, LedgerEntry, LedgerState, TaskRecord, TaskStatus
 
 
 class Op(enum.StrEnum):
@@ -47,9 +46,6 @@ class Action:
     reason: str = ""
 
 
-FINAL = ("dismissed", "done")
-
-
 def plan(
     desired: Mapping[str, CalendarTask],
     ledger: Mapping[str, LedgerEntry],
@@ -59,7 +55,7 @@ def plan(
     actions: list[Action] = []
     for key in sorted(set(desired) | set(ledger) | set(records)):
         task, entry, record = desired.get(key), ledger.get(key), records.get(key)
-        if entry is not None and entry.state in FINAL:
+        if entry is not None and entry.state.final:
             continue  # the user's decision stands, whatever the detectors say now
         if record is not None and record.status is not TaskStatus.OPEN:
             actions.append(
@@ -71,7 +67,7 @@ def plan(
                 )
             )
             continue
-        if entry is not None and entry.state == "active" and record is None:
+        if entry is not None and entry.state is LedgerState.ACTIVE and record is None:
             if task is not None:
                 actions.append(Action(Op.DISMISS, key, reason="deleted from the calendar"))
             else:
@@ -80,13 +76,13 @@ def plan(
         if task is None:
             if record is not None:
                 actions.append(Action(Op.DELETE, key, record=record, reason="resolved"))
-            elif entry is not None and entry.state != "resolved":
+            elif entry is not None and entry.state is not LedgerState.RESOLVED:
                 actions.append(Action(Op.FORGET, key, reason="never written"))
             continue
         if record is None:
             actions.append(Action(Op.CREATE, key, task=task))
             continue
-        known = entry is not None and entry.state == "active"
+        known = entry is not None and entry.state is LedgerState.ACTIVE
         moved = bool(
             (
                 known

@@ -1,7 +1,7 @@
 """Rule files → one validated, frozen `Rulebook`.
 
 Every ``*.toml`` in the rules folder is read in name order on top of the
-built-in defaults (nurture/data/rules/). Sections:
+built-in defaults (the repository's rules/, installed as nurture/data/rules/). Sections:
 
 ``[tiers.NAME]``   weight, reply_within, follow_up_after, cadence, recover
 ``[[contacts]]``   match (glob or list of globs), tier, name, cadence, escalation, ignore
@@ -104,7 +104,7 @@ class Weekly:
 
 @dataclass(frozen=True, slots=True)
 class ReportRules:
-    """The weekly report event (`nurture.digest`). Off unless `weekly` is set."""
+    """The weekly report event (`nurture.weekly`). Off unless `weekly` is set."""
 
     weekly: Weekly | None = None
     length: timedelta = timedelta(minutes=30)
@@ -175,7 +175,11 @@ _KEYS: dict[str, set[str]] = {
 
 
 def default_rules_dir() -> Path:
-    return Path(str(resources.files("nurture") / "data" / "rules"))
+    """The default rule files: inside the installed package, or a checkout's rules/."""
+    installed = Path(str(resources.files("nurture"))) / "data" / "rules"
+    if (installed / "work.toml").is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "rules"
 
 
 class _Reader:

@@ -14,11 +14,11 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .health import AccountHealth
 from .model import (
     UTC,
     Address,
@@ -27,7 +27,11 @@ from .model import (
     CalendarEvent,
     Commitment,
     FolderRole,
+    Kind,
+    LedgerEntry,
+    LedgerState,
     Message,
+    NudgeKey,
     Signals,
 )
 
@@ -109,6 +113,23 @@ MIGRATIONS: tuple[str, ...] = (
         ON messages (date, sender, sender_name, recipients, message_id);
     DROP INDEX messages_by_date;
     """,
+    # 3: health per account and role (mail sync, calendar): an account with both keeps
+    # both, so a working calendar does not hide failing mail. The mail statuses so far
+    # carry over; the accounts table keeps the cursors.
+    """
+    CREATE TABLE health (
+        account TEXT NOT NULL,
+        role TEXT NOT NULL,
+        last_try INTEGER,
+        last_ok INTEGER,
+        problem TEXT NOT NULL DEFAULT '',
+        paused INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (account, role)
+    ) WITHOUT ROWID;
+    INSERT INTO health (account, role, last_try, last_ok, problem, paused)
+        SELECT name, 'mail sync', last_sync, last_ok, error, paused FROM accounts
+        WHERE last_ok IS NOT NULL OR error != '';
+    """,
 )
 
 
@@ -118,43 +139,6 @@ def _ts(value: datetime) -> int:
 
 def _dt(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
-    name: str
-    cursor: str | None
-    last_sync: datetime | None
-    last_ok: datetime | None
-    error: str
-    paused: bool
-    messages: int
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """What nurture knows about one suggestion key across runs.
-
-    `state`: ``creating`` (written ahead of the calendar write), ``active``
-    (on the calendar), ``dismissed`` (the user deleted it: never again),
-    ``done`` (completed), ``resolved`` (the reason went away; removed).
-    `start`/`end` are the times nurture last wrote, to tell a user's move.
-    """
-
-    key: str
-    kind: str
-    contact: str
-    uid: str
-    state: str
-    calendar: str
-    start: datetime | None
-    end: datetime | None
-    digest: str
-    ref: str
-    title: str
-    detail: dict[str, Any]
-    created: datetime
-    updated: datetime
 
 
 def signals_to_json(signals: Signals) -> str:
@@ -284,26 +268,44 @@ class State:
     def drop_cursor(self, account: str) -> None:
         self.db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
 
-    def record_status(
-        self, account: str, now: datetime, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None:
+    def record_health(self, health: AccountHealth) -> None:
+        """Keep an account's health in one role for `nurture status` (the problem with its fix)."""
         self.db.execute(
-            "INSERT INTO accounts (name, last_sync, last_ok, error, paused) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(name) DO UPDATE SET last_sync = excluded.last_sync, "
-            "last_ok = COALESCE(excluded.last_ok, accounts.last_ok), error = excluded.error, "
-            "paused = excluded.paused",
-            (account, _ts(now), _ts(now) if ok else None, error, int(paused)),
+            "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET "
+            "last_try = excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
+            "problem = excluded.problem, paused = excluded.paused",
+            (
+                health.account,
+                health.role,
+                _ts(health.last_try) if health.last_try else None,
+                _ts(health.last_ok) if health.last_ok else None,
+                health.problem,
+                int(health.paused),
+            ),
         )
 
-    def account_status(self) -> list[AccountStatus]:
-        counts = dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))
-        rows = self.db.execute(
-            "SELECT name, cursor, last_sync, last_ok, error, paused FROM accounts ORDER BY name"
-        )
+    def healths(self) -> list[AccountHealth]:
+        """Every account's health in every role it was synced in, by account and role."""
         return [
-            AccountStatus(n, c, _dt(s), _dt(o), e, bool(p), counts.get(n, 0))
-            for n, c, s, o, e, p in rows
+            AccountHealth(
+                account,
+                role,
+                failures=int(bool(problem)),
+                paused=bool(paused),
+                error=problem,
+                last_try=_dt(last_try),
+                last_ok=_dt(last_ok),
+            )
+            for account, role, last_try, last_ok, problem, paused in self.db.execute(
+                "SELECT account, role, last_try, last_ok, problem, paused FROM health "
+                "ORDER BY account, role"
+            )
         ]
+
+    def message_counts(self) -> dict[str, int]:
+        """How many messages each account has in state."""
+        return dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))
 
     # messages
 
@@ -389,20 +391,6 @@ class State:
     def message_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
-    def accounts_of(self, message_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """message_id → (account, connector id) for fetching bodies."""
-        found: dict[str, tuple[str, str]] = {}
-        ids = list(message_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for account, id_, mid in self.db.execute(
-                f"SELECT account, id, message_id FROM messages WHERE message_id IN ({marks})",
-                chunk,
-            ):
-                found.setdefault(mid, (account, id_))
-        return found
-
     # signals
 
     def signals(self, version: str | None = None) -> dict[str, Signals]:
@@ -412,6 +400,13 @@ class State:
             for mid, ver, data in rows
             if version is None or ver == version
         }
+
+    def signals_of(self, message_id: str) -> Signals | None:
+        """The signals stored for one message, if any."""
+        row = self.db.execute(
+            "SELECT version, data FROM signals WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return signals_from_json(row[1], row[0]) if row else None
 
     def store_signals(self, items: Iterable[tuple[str, Signals]]) -> None:
         with self.transaction() as db:
@@ -496,20 +491,20 @@ class State:
         )
         return {
             r[0]: LedgerEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                _dt(r[6]),
-                _dt(r[7]),
-                r[8],
-                r[9],
-                r[10],
-                json.loads(r[11]),
-                _dt(r[12]) or datetime.min.replace(tzinfo=UTC),
-                _dt(r[13]) or datetime.min.replace(tzinfo=UTC),
+                key=r[0],
+                kind=_kind(r[1], r[0]),
+                contact=r[2],
+                uid=r[3],
+                state=LedgerState(r[4]),
+                calendar=r[5],
+                start=_dt(r[6]),
+                end=_dt(r[7]),
+                digest=r[8],
+                ref=r[9],
+                title=r[10],
+                detail=json.loads(r[11]),
+                created=_dt(r[12]) or datetime.min.replace(tzinfo=UTC),
+                updated=_dt(r[13]) or datetime.min.replace(tzinfo=UTC),
             )
             for r in rows
         }
@@ -552,6 +547,15 @@ class State:
                 "SELECT at, key, kind, contact, action FROM history ORDER BY at, rowid"
             )
         ]
+
+
+def _kind(stored: str, key: str) -> Kind:
+    """The kind of a ledger row. Before `NudgeKey`, a row written without a suggestion
+    took its key's first part ("promise"); the key says which kind that is."""
+    try:
+        return Kind(stored)
+    except ValueError:
+        return NudgeKey.parse(key).kind
 
 
 def _addr_list(items: Iterable[Address], role: str) -> list[list[str]]:
@@ -642,7 +646,8 @@ def _read_messages(rows: Iterable[Sequence[Any]]) -> list[Message]:
             who = senders[(sender, sender_name)] = Address(sender, sender_name)
         keep(
             Message(
-                id=f"{account}\x1f{id_}",
+                id=id_,
+                account=account,
                 message_id=mid,
                 date=stamp(date, UTC),
                 sender=who,

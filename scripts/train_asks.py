@@ -30,6 +30,11 @@ from nurture.nlp.signals import ask_features, is_boilerplate
 
 OUT = Path(__file__).resolve().parent.parent / "nurture" / "data" / "nlp" / "asks.json"
 PRECISION_FLOOR = 0.86
+# Mail has fewer asks than this training file (47% of its sentences ask): the held-out
+# Parakweet test file has 31%, as the issue measuring it states. The threshold is chosen
+# for precision at that share (positives weighted down, a Bayes prior shift), so a
+# sentence must be surer to count as an ask than in-sample balance would demand.
+TARGET_PRIOR = 0.31
 FIT: dict[str, Any] = {"l2": 2.0, "steps": 300, "min_count": 2}
 
 
@@ -43,13 +48,16 @@ def load(tsv: Path) -> tuple[list[str], list[bool]]:
     return sentences, labels
 
 
-def featurise(sentences: list[str]) -> list[list[str]]:
+def featurise(sentences: list[str]) -> tuple[list[list[str]], list[bool]]:
+    """The features of each sentence, and whether the rules veto it as the daemon would."""
     examples = []
+    veto = []
     for text, parts in zip(sentences, _sentences(sentences, ""), strict=True):
         words = tuple(w for p in parts for w in p.words)
         tags = tuple(t for p in parts for t in p.tags)
         examples.append(ask_features(text, tags, words))
-    return examples
+        veto.append(is_boilerplate(text, tags, words))
+    return examples, veto
 
 
 def main() -> int:
@@ -58,10 +66,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     sentences, labels = load(args.tsv)
-    examples = featurise(sentences)
-    choose = train_linear.precision_floor_threshold(PRECISION_FLOOR)
-    veto = [is_boilerplate(s) for s in sentences]
-    cv = train_linear.cross_validate(examples, labels, choose, veto=veto, **FIT)
+    examples, veto = featurise(sentences)
+    choose = train_linear.precision_floor_threshold(PRECISION_FLOOR, TARGET_PRIOR)
+    cv = train_linear.cross_validate(examples, labels, choose, veto=veto, prior=TARGET_PRIOR, **FIT)
     print(f"5-fold CV: {cv}")
     oof = train_linear.out_of_fold(examples, labels, 5, **FIT)
     threshold = choose(labels, [0.0 if v else s for v, s in zip(veto, oof, strict=True)])
@@ -78,6 +85,7 @@ def main() -> int:
             "cross_validation": cv,
             "fit": FIT,
             "precision_floor": PRECISION_FLOOR,
+            "precision_floor_at_prior": TARGET_PRIOR,
             "script": "scripts/train_asks.py",
         },
     )

@@ -90,10 +90,21 @@ def folds(labels: Sequence[bool], k: int, seed: int = 13) -> list[list[int]]:
     return result
 
 
-def prf(truth: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
-    tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t and p)
+def prior_weight(labels: Sequence[bool], prior: float) -> float:
+    """The weight on positives that makes `labels` count as if `prior` of them were positive."""
+    positives = sum(labels)
+    odds = positives / max(1, len(labels) - positives)
+    return (prior / (1 - prior)) / odds if odds else 1.0
+
+
+def prf(
+    truth: Sequence[bool], predicted: Sequence[bool], positive_weight: float = 1.0
+) -> tuple[float, float, float]:
+    """Precision, recall and F1; `positive_weight` counts each positive that many times
+    (a prior shift: precision as it would be with more or fewer positives)."""
+    tp = positive_weight * sum(1 for t, p in zip(truth, predicted, strict=True) if t and p)
     fp = sum(1 for t, p in zip(truth, predicted, strict=True) if not t and p)
-    fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t and not p)
+    fn = positive_weight * sum(1 for t, p in zip(truth, predicted, strict=True) if t and not p)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -112,13 +123,15 @@ def best_f1_threshold(truth: Sequence[bool], scores: Sequence[float]) -> float:
     return best_t
 
 
-def precision_floor_threshold(floor: float) -> Chooser:
-    """The threshold with the best F1 among those whose precision reaches `floor`."""
+def precision_floor_threshold(floor: float, prior: float | None = None) -> Chooser:
+    """The threshold with the best F1 among those whose precision reaches `floor`,
+    both measured as if `prior` of the examples were positive (None: as they are)."""
 
     def choose(truth: Sequence[bool], scores: Sequence[float]) -> float:
         best, best_t = -1.0, 0.5
+        weight = prior_weight(truth, prior) if prior is not None else 1.0
         for t in np.linspace(0.05, 0.95, 91):
-            p, _, f1 = prf(truth, [s >= t for s in scores])
+            p, _, f1 = prf(truth, [s >= t for s in scores], weight)
             if p >= floor and f1 > best:
                 best, best_t = f1, float(t)
         return best_t
@@ -146,12 +159,14 @@ def cross_validate(
     *,
     k: int = 5,
     veto: Sequence[bool] = (),
+    prior: float | None = None,
     **fit_args: float,
 ) -> dict[str, float]:
     """Honest k-fold figures: each fold scored by a model and threshold that never saw it.
 
     `veto` marks examples the runtime rejects whatever the model says (boilerplate), so
-    the figures are those of the decision the daemon makes.
+    the figures are those of the decision the daemon makes. With `prior`, precision and
+    F1 are also given as if that share of the examples were positive.
     """
     predicted = [False] * len(examples)
     for fold in folds(labels, k):
@@ -167,4 +182,14 @@ def cross_validate(
         for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
             predicted[i] = s >= threshold and not (veto and veto[i])
     p, r, f1 = prf(labels, predicted)
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "n": len(labels)}
+    result = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
+    if prior is not None:
+        p, r, f1 = prf(labels, predicted, prior_weight(labels, prior))
+        result.update(
+            {
+                f"precision_at_prior_{prior}": round(p, 4),
+                f"f1_at_prior_{prior}": round(f1, 4),
+            }
+        )
+    result["n"] = len(labels)
+    return result

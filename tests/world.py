@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nurture.app import App, ApplyReport
+from nurture.app import App
+from nurture.apply import ApplyReport
 
 USER = "alex@brightpath.example"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -34,11 +35,11 @@ class World:
         """One full cycle: every mail account, then the calendar."""
         app = self.app()
         try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
+            done = app.sync_all(now)
         finally:
             app.close()
+        assert done.calendar is not None and not done.problems, done.problems
+        return done.calendar
 
     def ledger(self) -> dict[str, str]:
         """Suggestion key → ledger state."""

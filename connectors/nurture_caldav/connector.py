@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import caldav
@@ -54,16 +54,11 @@ class CalDavConnector(Connector):
 
     _store: CalDavStore | None = None
 
-    def _option(self, name: str) -> Any:
-        if name in self.context.options:
-            return self.context.options[name]
-        return next(o.default for o in self.options if o.name == name)
-
     def _dav(self) -> Dav:
-        url = str(self._option("url"))
+        url = str(self.option("url"))
         parts = urlsplit(url)
         if parts.scheme != "https" and not (
-            self._option("tls") == "none" or is_loopback(parts.hostname or "")
+            self.option("tls") == "none" or is_loopback(parts.hostname or "")
         ):
             raise UserError(
                 f"{url} is not https; nurture will not send a password in plain text",
@@ -76,20 +71,20 @@ class CalDavConnector(Connector):
                             command=self.auth_command())  # fmt: skip
         client = caldav.DAVClient(
             url,
-            username=str(self._option("user")),
+            username=str(self.option("user")),
             password=password,
             timeout=TIMEOUT,
-            ssl_verify_cert=str(self._option("ca_file") or "") or True,
+            ssl_verify_cert=str(self.option("ca_file") or "") or True,
         )
         return Dav(client, self.auth_command())
 
     def calendar(self) -> CalendarStore:
         if self._store is None:
-            read = tuple(str(c) for c in (self._option("calendars") or []))
+            read = tuple(str(c) for c in (self.option("calendars") or []))
             self._store = CalDavStore(
                 self._dav,
-                Choice(write=str(self._option("calendar") or ""), read=read),
-                zone_named(str(self._option("timezone") or "")),
+                Choice(write=str(self.option("calendar") or ""), read=read),
+                zone_named(str(self.option("timezone") or "")),
             )
         return self._store
 

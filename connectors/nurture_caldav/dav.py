@@ -19,7 +19,6 @@ from urllib.parse import urljoin
 import caldav
 import caldav.lib.error as caldav_error
 import requests
-from lxml import etree
 
 from nurture.errors import AuthError, ConnectorError, TransientError
 
@@ -227,7 +226,3 @@ def _path(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path
-
-
-def xml_text(tree: Any) -> str:
-    return etree.tostring(tree).decode() if tree is not None else ""

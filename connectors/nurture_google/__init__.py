@@ -115,18 +115,13 @@ class GoogleConnector(Connector):
 
     # -- options ----------------------------------------------------------
 
-    def _option(self, name: str) -> Any:
-        if name in self.context.options:
-            return self.context.options[name]
-        return next(o.default for o in self.options if o.name == name)
-
     @property
     def dedicated(self) -> bool:
-        return bool(self._option("calendar") == "nurture")
+        return bool(self.option("calendar") == "nurture")
 
     def scopes(self) -> list[str]:
         return auth.scopes(
-            bool(self._option("mail")), bool(self._option("calendar_enabled")), self.dedicated
+            bool(self.option("mail")), bool(self.option("calendar_enabled")), self.dedicated
         )
 
     # -- clients ----------------------------------------------------------
@@ -140,7 +135,7 @@ class GoogleConnector(Connector):
                     command=self.auth_command(),
                 )
             creds = auth.credentials(
-                self._option("client_id"),
+                self.option("client_id"),
                 self.context.secret("client_secret"),
                 refresh_token,
                 self.scopes(),
@@ -161,14 +156,14 @@ class GoogleConnector(Connector):
         return self._services[api]
 
     def mail(self) -> GmailSource | None:
-        if not self._option("mail"):
+        if not self.option("mail"):
             return None
         if self._source is None:
             self._source = self._build_mail()
         return self._source
 
     def _build_mail(self) -> GmailSource:
-        months = int(self._option("window_months"))
+        months = int(self.option("window_months"))
         return GmailSource(
             self.service("gmail"),
             self.caller,
@@ -178,7 +173,7 @@ class GoogleConnector(Connector):
         )
 
     def calendar(self) -> GoogleCalendar | None:
-        if not self._option("calendar_enabled"):
+        if not self.option("calendar_enabled"):
             return None
         if self._store is None:
             self._store = self._build_calendar()
@@ -186,9 +181,9 @@ class GoogleConnector(Connector):
 
     def _build_calendar(self) -> GoogleCalendar:
         service = self.service("calendar")
-        window = Window(back=timedelta(days=30 * int(self._option("window_months"))))
+        window = Window(back=timedelta(days=30 * int(self.option("window_months"))))
         cache = self.context.cache_dir
-        busy = list(self._option("read_calendars"))
+        busy = list(self.option("read_calendars"))
         if self.dedicated:
             calendar_id = self._dedicated_calendar(service)
             tasks = Mirror(
@@ -264,10 +259,10 @@ class GoogleConnector(Connector):
         if not interactive:
             raise UserError("signing in to Google needs a browser; run this interactively")
         token = auth.run_flow(
-            self._option("client_id"),
+            self.option("client_id"),
             client_secret,
             self.scopes(),
-            int(self._option("auth_port")),
+            int(self.option("auth_port")),
             lambda text: print(text, file=sys.stderr),
         )
         self.context.store_secret("refresh_token", token)

@@ -60,34 +60,29 @@ class ImapConnector(Connector):
 
     _source: ImapMailSource | None = None
 
-    def _option(self, name: str) -> object:
-        if name in self.context.options:
-            return self.context.options[name]
-        return next(o.default for o in self.options if o.name == name)
-
     def settings(self) -> Settings:
-        host, port = split_host(str(self._option("host")), int(self._option("port") or 0))  # type: ignore[call-overload]
+        host, port = split_host(str(self.option("host")), int(self.option("port") or 0))
         return Settings(
             account=self.context.account,
             host=host,
             port=port,
-            user=str(self._option("user")),
-            tls=str(self._option("tls")),
-            ca_file=str(self._option("ca_file") or ""),
-            auth=str(self._option("auth")),
+            user=str(self.option("user")),
+            tls=str(self.option("tls")),
+            ca_file=str(self.option("ca_file") or ""),
+            auth=str(self.option("auth")),
         )
 
     def mail(self) -> MailSource:
         if self._source is None:
-            extra = self._option("folders") or []
+            extra = self.option("folders") or []
             self._source = ImapMailSource(
                 self.settings(),
                 self.context.secret,
                 self.auth_command(),
                 FolderConfig(
-                    sent=str(self._option("sent_folder") or ""),
-                    archive=str(self._option("archive_folder") or ""),
-                    extra=tuple(str(f) for f in extra),  # type: ignore[attr-defined]
+                    sent=str(self.option("sent_folder") or ""),
+                    archive=str(self.option("archive_folder") or ""),
+                    extra=tuple(str(f) for f in extra),
                 ),
             )
         return self._source

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import click
 from platformdirs import user_data_dir
+from rich.markup import escape
 from rich.table import Table
 
 from ..app import App
 from ..config import load_config
 from ..errors import NurtureError
+from ..health import AccountHealth
 from ..model import UTC
 from ..rules import check_rules
 from .common import app_from, console, errors, fail
@@ -57,28 +60,33 @@ def status(ctx: click.Context) -> None:
         table = Table()
         for column in ("account", "connector", "messages", "last sync", "last ok", "problem"):
             table.add_column(column, overflow="fold")
-        known = {s.name: s for s in app.state.account_status()}
+        messages = app.state.message_counts()
+        healths: dict[str, list[AccountHealth]] = {}
+        for health in app.state.healths():
+            healths.setdefault(health.account, []).append(health)
         for account in app.config.accounts:
-            s = known.get(account.name)
-            fmt = "%Y-%m-%d %H:%M"
-            table.add_row(
-                account.name,
-                account.connector,
-                str(s.messages if s else 0),
-                s.last_sync.strftime(fmt) if s and s.last_sync else "never",
-                s.last_ok.strftime(fmt) if s and s.last_ok else "never",
-                ("[red]paused: [/]" if s and s.paused else "") + (s.error if s else ""),
-            )
+            roles = healths.get(account.name) or [AccountHealth(account.name)]
+            for health in roles:
+                name = account.name if len(roles) == 1 else f"{account.name} ({health.role})"
+                table.add_row(
+                    name,
+                    account.connector,
+                    str(messages.get(account.name, 0)),
+                    _when(health.last_try),
+                    _when(health.last_ok),
+                    ("[red]paused: [/]" if health.paused else "") + escape(health.problem),
+                )
         console.print(table)
-        ledger = app.state.ledger().values()
-        counts: dict[str, int] = {}
-        for e in ledger:
-            counts[e.state] = counts.get(e.state, 0) + 1
+        counts = Counter(e.state.value for e in app.state.ledger().values())
         console.print(
             "suggestions: "
             + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet")
         )
         console.print(f"state: {app.state.path}  rules: {app.config.rules_dir}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
 def demo_root() -> Path:

@@ -9,32 +9,32 @@ once and it is stored by the secrets layer (real keyring, or a 0600 file).
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import click
+import tomlkit
 
 from .. import connector as registry
 from ..config import default_config_path, default_state_dir
 from ..connector import Capability, Connector, Option
 from ..errors import Problem, UserError
 from ..files import write_private
+from ..rules import default_rules_dir
 from ..secrets import Secrets
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
+
+EXAMPLES = "examples"  # rule sets for common roles, copied beside the rules (and not read)
 
 HEADER = """\
 # nurture configuration, written by `nurture init`.
@@ -66,65 +66,45 @@ class AccountDraft:
 # -- TOML output --------------------------------------------------------------
 
 
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    """One TOML value. JSON's string escapes are all valid TOML basic-string escapes."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to config.toml")
-
-
 def render_config(name: str, addresses: Sequence[str], accounts: Sequence[AccountDraft]) -> str:
-    """The text of config.toml for this user and these accounts."""
-    lines = [HEADER, "[user]", f"name = {_toml_value(name)}"]
-    lines.append(f"addresses = {_toml_value(list(addresses))}")
+    """The text of config.toml for this user and these accounts, below `HEADER`."""
+    doc = tomlkit.parse(HEADER)
+    user = tomlkit.table()
+    user["name"] = name
+    user["addresses"] = list(addresses)
+    doc["user"] = user
+    tables = tomlkit.table(is_super_table=True)
     for account in accounts:
-        lines += ["", f"[accounts.{_toml_key(account.name)}]"]
-        lines.append(f"connector = {_toml_value(account.connector.name)}")
+        table = tomlkit.table()
+        table["connector"] = account.connector.name
         for key, value in account.options.items():
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+            table[key] = value
+        tables[account.name] = table
+    doc["accounts"] = tables
+    return tomlkit.dumps(doc)
 
 
 # -- rule files ---------------------------------------------------------------
 
 
-def default_rule_files() -> list[Traversable]:
-    """Every .toml file shipped in nurture/data/rules, by name."""
-    folder = files("nurture").joinpath("data", "rules")
-    if not folder.is_dir():
-        return []
-    return sorted(
-        (f for f in folder.iterdir() if f.is_file() and f.name.endswith(".toml")),
-        key=lambda f: f.name,
-    )
+def default_rule_files() -> list[Path]:
+    """The default rule files, by name: what `nurture init` puts in the rules folder."""
+    return sorted(default_rules_dir().glob("*.toml"), key=lambda f: f.name)
+
+
+def example_rule_files() -> list[Path]:
+    """The example rule sets (`rules/examples/ROLE/*.toml`), as paths under examples/."""
+    return sorted((default_rules_dir() / EXAMPLES).glob("*/*.toml"))
 
 
 def _set_key(text: str, table: str, key: str, value: Any) -> str:
-    """Set `key` in `[table]` of a rule file's text, keeping its comments and layout."""
-    out: list[str] = []
-    current = ""
-    done = False
-    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
-    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for line in text.splitlines(keepends=True):
-        found = header.match(line)
-        if found:
-            current = found.group(1).strip()
-        elif current == table and not done and assignment.match(line):
-            line = f"{key} = {_toml_value(value)}\n"
-            done = True
-        out.append(line)
-    return "".join(out)
+    """Set `key` in `[table]` of a rule file's text where the file has it, keeping its
+    comments and layout."""
+    doc = tomlkit.parse(text)
+    section = doc.get(table)
+    if isinstance(section, dict) and key in section:
+        section[key] = value
+    return tomlkit.dumps(doc)
 
 
 # -- guesses for defaults -----------------------------------------------------
@@ -600,6 +580,13 @@ def _init(
         path = rules_dir / template.name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    examples = default_rules_dir() / EXAMPLES
+    for example in example_rule_files():
+        path = rules_dir / EXAMPLES / example.relative_to(examples)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    if example_rule_files():
+        written.append(rules_dir / EXAMPLES)
     config_path.parent.mkdir(parents=True, exist_ok=True)
     write_private(config_path, render_config(name_, addresses_, accounts))
     written.insert(0, config_path)

@@ -53,7 +53,6 @@ def report(
     Shows names, addresses, dates and subjects only — never message text.
     """
     from ..report import make, to_json
-    from ..report.fill import fill_signals
     from ..report.render_html import render as render_html
     from ..report.render_text import render as render_text
 
@@ -71,8 +70,7 @@ def report(
                 )
             )
         if not no_analyse:
-            fill_signals(
-                app,
+            app.analyse_period(
                 now - span,
                 now,
                 lambda n: errors.print(f"reading {n} messages of the period once (not stored) …"),

@@ -8,11 +8,10 @@ from datetime import datetime
 import click
 from rich.table import Table
 
-from ..app import App, ApplyReport
-from ..errors import AuthError, TransientError
-from ..model import UTC
+from ..app import App
+from ..apply import ApplyReport
+from ..model import UTC, LedgerState
 from ..plan import Op
-from ..state import signals_from_json
 from .common import app_from, console, errors, parse_now, progress_bar
 
 log = logging.getLogger(__name__)
@@ -20,19 +19,14 @@ log = logging.getLogger(__name__)
 
 def run_sync(app: App, now: datetime, dry_run: bool) -> tuple[ApplyReport, list[str]]:
     """Sync every mail account, then reconcile; account failures are reported, not fatal."""
-    problems = []
-    for account in app.mail_accounts():
-        with progress_bar(f"reading {account}") as update:
-            app.progress = update
-            try:
-                app.sync_mail(account, now)
-            except AuthError as exc:
-                problems.append(f"{account}: {exc}")
-            except TransientError as exc:
-                problems.append(f"{account}: temporarily unavailable ({exc}); try again later")
-            finally:
-                app.progress = lambda _d, _t: None
-    return app.reconcile(now, dry_run=dry_run), problems
+    done = app.sync_all(
+        now, dry_run=dry_run, progress=lambda account: progress_bar(f"reading {account}")
+    )
+    for synced in done.mail:
+        if synced.health.unexpected:
+            log.debug("%s: mail sync failed", synced.account, exc_info=synced.error)
+    assert done.calendar is not None
+    return done.calendar, done.problems
 
 
 def placements_table(report: ApplyReport, zone: object) -> Table:
@@ -45,11 +39,7 @@ def placements_table(report: ApplyReport, zone: object) -> Table:
     for p in report.placements:
         s = p.suggestion
         when = p.start.astimezone(zone).strftime("%a %d %b %H:%M")  # type: ignore[arg-type]
-        label = (
-            s.key.split(":", 1)[0]
-            if s.key.split(":", 1)[0] in ("promise", "recap")
-            else (s.kind.value)
-        )
+        label = s.key.origin.value  # what found it: "promise" and "recap" say more than kind
         why = s.title.split(" — ", 1)[-1]  # the title without "Reply to Dana Lee"
         table.add_row(label, s.contact.display(), why, when + (" (snoozed)" if p.pinned else ""))
     return table
@@ -97,7 +87,7 @@ def list_(ctx: click.Context, show_all: bool) -> None:
     """Show pending suggestions (the tasks on your calendar)."""
     with app_from(ctx) as app:
         ledger = app.state.ledger()
-        rows = [e for e in ledger.values() if show_all or e.state == "active"]
+        rows = [e for e in ledger.values() if show_all or e.state is LedgerState.ACTIVE]
         if not rows:
             console.print("No pending suggestions." if not show_all else "Nothing recorded yet.")
             return
@@ -139,11 +129,8 @@ def explain(ctx: click.Context, key: str) -> None:
             console.print(f"evidence: “{d['evidence']}”")
         mid = d.get("message_id")
         if mid:
-            row = app.state.db.execute(
-                "SELECT version, data FROM signals WHERE message_id = ?", (mid,)
-            ).fetchone()
-            if row:
-                s = signals_from_json(row[1], row[0])
+            s = app.state.signals_of(mid)
+            if s is not None:
                 console.print("signals:")
                 for ask in s.asks:
                     console.print(f"  asks ({ask.score:.2f}): {ask.sentence or '(cleared)'}")

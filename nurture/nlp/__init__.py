@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
-from nurture.nlp import dates, signals
+from nurture.nlp import dates, signals, tone
 from nurture.nlp.headers import body_verdict, bulk_footer, header_verdict
 from nurture.nlp.text import body_text, newest_lines, newest_text, quote_marks
 from nurture.threads import normalise_subject
@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-9"
+ANALYSER_VERSION = "nlp-10"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -164,34 +164,49 @@ def _doc_sentences(doc: object) -> list[_Sentence]:
 
 
 def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
-    """Sentences of each text, from one batched `nlp.pipe`; a punctuation split on failure."""
+    """Sentences of each text, in order, from one batched `nlp.pipe`.
+
+    When spaCy fails (it cannot load, or raises part-way through a batch), the texts it
+    has not yet handed back get a punctuation split: exactly one result per text, so
+    the caller's pairing of texts and results never shifts.
+    """
+    done = 0
     try:
         from nurture.nlp import pipeline
 
         nlp = pipeline.load(model)
         for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
             yield _doc_sentences(doc)
+            done += 1
         return
     except Exception:
-        log.warning("spaCy pipeline unavailable; using a plain sentence split", exc_info=True)
-    for text in texts:
+        log.warning(
+            "spaCy pipeline failed after %d of %d texts; using a plain sentence split",
+            done,
+            len(texts),
+            exc_info=True,
+        )
+    for text in texts[done:]:
         yield _fallback_sentences(text)
 
 
 def _signals_for(
-    message: Message, lines: list[str], concern: float, sentences: list[_Sentence], reader: Reader
+    message: Message,
+    lines: list[str],
+    concern: float,
+    sentences: list[_Sentence],
+    reader: Reader,
+    subject: str,
 ) -> Signals:
     asks: list[Ask] = []
     commitments: list[Commitment] = []
-    tones: list[float] = []
-    upset_sentence = ""
-    best_evidence = 0.0
     zone = None
+    patch = carries_patch(lines)
     for sentence in sentences:
         text = sentence.text
         # A lone word ("Thanks", "Sam") asks nothing unless it is a question ("Thoughts?").
         if len(sentence.words) > 1 or "?" in text:
-            score = signals.ask_score(text, sentence.tags, sentence.words)
+            score = signals.ask_score(text, sentence.tags, sentence.words, patch=patch)
             if score >= ASK_THRESHOLD:
                 asks.append(Ask(_trim(text), round(score, 3)))
         promise = signals.promise_score(text)
@@ -200,23 +215,29 @@ def _signals_for(
                 zone = dates.message_zone(message.headers.get("date", ""), reader.timezone)
             due = dates.resolve(text, message.date, zone)
             commitments.append(Commitment(_trim(text), due, round(promise, 3)))
-        tone = signals.upset_score(text)
-        tones.append(tone)
-        # The sentence to show: the strongest tone, concern words breaking ties.
-        evidence = tone + 0.1 * signals.concern_count(text)
-        if evidence > best_evidence:
-            best_evidence, upset_sentence = evidence, text
-    message_upset = signals.message_upset(tones, concern)
+    found = tone.message_tone([(s.text, s.words) for s in sentences], subject, concern)
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,
         asks=tuple(asks),
         commitments=tuple(commitments),
-        upset=round(message_upset, 3),
-        upset_sentence=_trim(upset_sentence) if message_upset >= UPSET_THRESHOLD else "",
+        upset=round(found.upset, 3),
+        upset_sentence=_trim(found.sentence) if found.upset >= UPSET_THRESHOLD else "",
+        chaser=found.chaser,
         greets_user=signals.greets(first_lines, reader.names or _names_from(reader.addresses)),
         version=ANALYSER_VERSION,
     )
+
+
+_PATCH_LINE = re.compile(
+    r"^(?:diff --git |--- a/|\+\+\+ b/|@@ -\d|index [0-9a-f]{7,}\.\.|"
+    r"(?:Signed-off-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Co-developed-by|Fixes):\s)"
+)
+
+
+def carries_patch(lines: Sequence[str]) -> bool:
+    """Whether a message's text carries a patch (a diff, or a commit's trailer lines)."""
+    return any(_PATCH_LINE.match(line) for line in lines)
 
 
 def _names_from(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -247,7 +268,7 @@ def analyse(
     re-raises instead, for the evaluation runner and tests that count such failures.
     """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
-    candidates: list[tuple[int, list[str], str, float]] = []
+    candidates: list[tuple[int, list[str], str, float, str]] = []
     for index, (message, body) in enumerate(items):
         verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:
@@ -269,26 +290,25 @@ def analyse(
                 raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
-        concern = signals.message_concern(
-            text, clip(whole), normalise_subject(message.subject or "")
-        )
+        subject = normalise_subject(message.subject or "")
+        concern = tone.message_concern(text, clip(whole), subject)
         if text.strip():
-            candidates.append((index, lines, text, concern))
+            candidates.append((index, lines, text, concern, subject))
         elif concern:
             # A bare forward: nothing of the writer's own to read, but what it passes
             # on has a tone (no model needed: no sentence of theirs to show).
             results[index] = Signals(
-                upset=round(signals.message_upset((), concern), 3), version=ANALYSER_VERSION
+                upset=round(tone.concern_score(concern), 3), version=ANALYSER_VERSION
             )
     if not candidates:
         return results
-    texts = [text for _, _, text, _ in candidates]
-    for (index, lines, _, concern), sentences in zip(
-        candidates, _sentences(texts, reader.model), strict=False
+    texts = [text for _, _, text, _, _ in candidates]
+    for (index, lines, _, concern, subject), sentences in zip(
+        candidates, _sentences(texts, reader.model), strict=True
     ):
         message = items[index][0]
         try:
-            results[index] = _signals_for(message, lines, concern, sentences, reader)
+            results[index] = _signals_for(message, lines, concern, sentences, reader, subject)
         except Exception:
             if strict:
                 raise

@@ -7,6 +7,7 @@ score in 0..1. They are deliberately plain: every rule is a named pattern that
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
@@ -51,6 +52,39 @@ _ATTACHED_ONLY = re.compile(
     r"|^\s*attached\s+(?:please\s+)?find\b(?:(?!\band\b|\bthen\b|\?).){0,200}$",
     re.IGNORECASE,
 )
+# Sentences that inform rather than ask, though they open with "please" or an imperative:
+# a pointer ("Please see the notes below:", "Please find my answers inline"), a notice
+# ("Please note that the room changed"), a retraction ("Please ignore my last mail"), a
+# forecast ("We can expect a call from them").
+_INFORMS = _fast(
+    r"(?:^|\b)(?:please |pls |kindly )?(?:"
+    r"see (?:below|above|inline|here|attached|enclosed|the (?:following|attached|enclosed|"
+    r"below|above|link|links|article|articles|notes?|comments?|email|e-mail|message|report|"
+    r"list|thread|details|summary|document|minutes|chart|table|excerpt)|my |our |his |her |"
+    r"their |(?:the )?(?:two|three|four|five|\d+) )"
+    r"|note(?: that\b|:| -| –| —|,| the following| also| again| there| this| we| our| i )"
+    r"|find (?:below|above|inline|here|enclosed|attached|my |our |the (?:following|enclosed|"
+    r"attached|below|link|answers?|responses?|comments?|notes?|report|details|summary|"
+    r"minutes|documents?|file|files|draft|updated|revised|latest|new))"
+    r"|(?:ignore|disregard|discard|delete) (?:this|that|the|my|our|his|her|it|previous|"
+    r"earlier|last|above|below)"
+    r")"
+    r"|\b(?:we|you|they|i) (?:can|could|should|may|might|will|would) (?:also )?expect\b",
+    initials="pknsfidwytc",
+)
+# A writer's own intention ("I'll ask him next time", "We will check with legal") is a
+# promise to act, not an ask of the reader, unless it also asks ("I'll need you to ...").
+_OWN_INTENT = re.compile(
+    r"^\s*(?:(?:and|so|then|ok|okay|sure|fine)[,\s]+)?(?:i|we)(?:'ll| will| shall|'m going to|"
+    r" am going to|'re going to| are going to| plan to| intend to)\b",
+    re.IGNORECASE,
+)
+# A change described in a commit message: code-like words ("apply()", "gpio_read",
+# "drivers/pwm", "parser.c") beside an opening imperative verb that asks no one.
+_CODE_TOKEN = re.compile(
+    r"\w\(\)|\b[a-z]+_[a-z_]+\b|\b\w+/\w+/|\b\w+\.(?:c|h|py|rs|go|js|ts|java|rb|sh|txt|md|"
+    r"rst|yaml|yml|json|toml|cfg|ini|xml|html|css)\b|\b[a-z]+[A-Z]\w*\b"
+)
 _REQUEST = _fast(
     r"(?:^|\b)(?:please|pls|plz|kindly)\b"
     r"|\b(?:could|can|would|will|won'?t|wouldn'?t|couldn'?t) (?:you|u|we|someone|somebody|anyone)\b"
@@ -84,24 +118,42 @@ _IMPERATIVE = frozenset(
 )
 
 
-def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
+def ask_score(
+    sentence: str, tags: Sequence[str] = (), words: Sequence[str] = (), *, patch: bool = False
+) -> float:
     """How strongly a sentence asks something of the reader, 0..1 (>= 0.5: it asks).
 
     The shipped classifier decides when it is installed; the rules otherwise. Polite
-    boilerplate ("let me know if you have any questions") never counts.
+    boilerplate ("let me know if you have any questions"), pointers and notices, the
+    writer's own intentions and described changes never count. `patch`: the message
+    carries a patch, so an imperative that asks no one ("Add support for the sensor") is
+    its commit message describing the change.
     """
     text = sentence.strip()
     if not text or len(text) > 1000:
         return 0.0
     cues = _cues(text, tags, words)
+    if patch and cues.imperative and not cues.asks_reader:
+        cues = dataclasses.replace(cues, describes_change=True)
     model = classifier.load("asks")
     if model is None:
         return _rule_score(cues)
     probability = model.score(ask_features(text, tags, words, cues=cues))
     score = _rescale(probability, model.threshold)
-    if cues.boilerplate or cues.attached_only:
+    if _vetoed(cues):
         score = min(score, 0.2)
     return score
+
+
+def _vetoed(cues: _Cues) -> bool:
+    """Whether the rules say the sentence does not ask, whatever the words suggest."""
+    return (
+        cues.boilerplate
+        or cues.attached_only
+        or cues.informs
+        or cues.own_intent
+        or (cues.describes_change)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +166,10 @@ class _Cues:
     boilerplate: bool
     attached_only: bool
     imperative: bool
+    informs: bool = False
+    own_intent: bool = False
+    describes_change: bool = False
+    asks_reader: bool = False
 
 
 def _cues(text: str, tags: Sequence[str], words: Sequence[str]) -> _Cues:
@@ -126,14 +182,28 @@ def _cues(text: str, tags: Sequence[str], words: Sequence[str]) -> _Cues:
                 first == "let" and len(words) > 1 and words[1].lower() not in {"me", "us"}
             )
     low = text.lower()
+    question = text.rstrip(" )\"'").endswith("?")
+    request = bool(_REQUEST.search(low))
+    asks_reader = question or _ASKS_READER.search(low) is not None
     return _Cues(
-        question=text.rstrip(" )\"'").endswith("?"),
-        request=bool(_REQUEST.search(low)),
+        question=question,
+        request=request,
         wh_start=bool(_WH_START.match(text)),
         boilerplate=bool(_BOILERPLATE.search(low)),
         attached_only=bool(_ATTACHED_ONLY.match(text)),
         imperative=imperative,
+        informs=bool(_INFORMS.search(low)) and not question,
+        own_intent=bool(_OWN_INTENT.match(text)) and not asks_reader,
+        describes_change=imperative and not asks_reader and bool(_CODE_TOKEN.search(text)),
+        asks_reader=asks_reader,
     )
+
+
+# What makes a sentence ask the reader even inside a promise or a change description.
+_ASKS_READER = _fast(
+    r"\b(?:you|your|u)\b|\bplease\b|\bpls\b|\bkindly\b|\blet (?:me|us) know\b",
+    initials="yupkl",
+)
 
 
 def _rule_score(cues: _Cues) -> float:
@@ -146,14 +216,16 @@ def _rule_score(cues: _Cues) -> float:
         score = max(score, 0.65)
     if cues.question and cues.request:
         score = max(score, 0.85)
-    if cues.boilerplate or cues.attached_only:
+    if _vetoed(cues):
         score = min(score, 0.2)
     return score
 
 
-def is_boilerplate(text: str) -> bool:
-    """Polite formulas that never ask: "let me know if you have any questions", ..."""
-    return bool(_BOILERPLATE.search(text.lower()) or _ATTACHED_ONLY.match(text))
+def is_boilerplate(text: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> bool:
+    """Sentences the rules say never ask: polite formulas ("let me know if you have any
+    questions"), pointers and notices ("please see below"), the writer's own intentions
+    ("I'll ask him"), and changes described in a commit message."""
+    return _vetoed(_cues(text.strip(), tags, words))
 
 
 def _rescale(probability: float, threshold: float) -> float:
@@ -177,6 +249,10 @@ def _norm_token(word: str) -> tuple[str, bool]:
     if _TOKEN_NUMBER.match(low) and any(c.isdigit() for c in low):
         return "<num>", True  # the placeholder counts as a word
     return low, any(c.isalpha() for c in low)
+
+
+# Rule flags the classifier sees as features named "r:<flag>".
+_FLAG_FEATURES = ("request", "wh_start", "boilerplate", "informs", "own_intent", "describes_change")
 
 
 def ask_features(
@@ -215,25 +291,12 @@ def ask_features(
         feats.append("r:inner_question")
     if text.rstrip(" )\"'").endswith("!"):
         feats.append("r:exclaim")
-    if cues.request:
-        feats.append("r:request")
-    if cues.wh_start:
-        feats.append("r:wh_start")
-    if cues.boilerplate:
-        feats.append("r:boilerplate")
+    feats.extend(f"r:{flag}" for flag in _FLAG_FEATURES if getattr(cues, flag))
     if _rule_score(cues) >= 0.5:
         feats.append("r:rules_say_ask")
     n = len(alpha)
     feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
     return feats
-
-
-def rule_ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
-    """The hand-written ask rules alone, 0..1."""
-    text = sentence.strip()
-    if not text or len(text) > 1000:
-        return 0.0
-    return _rule_score(_cues(text, tags, words))
 
 
 # --------------------------------------------------------------------------- promises
@@ -281,132 +344,6 @@ def promise_score(sentence: str) -> float:
 
 # Verbs that name a plan as often as an undertaking to the reader.
 _VAGUE_VERBS = frozenset({"have", "do", "take", "make", "come", "put", "run", "talk", "speak"})
-
-
-# --------------------------------------------------------------------------- tone
-
-_UPSET = {
-    # word or phrase -> weight; stems match word starts.
-    r"disappoint": 0.6,
-    r"frustrat": 0.7,
-    r"unacceptable": 0.8,
-    r"upset": 0.6,
-    r"angry|anger|furious|livid|outraged?": 0.8,
-    r"annoy": 0.6,
-    r"ridiculous|absurd|outrageous|insane": 0.6,
-    r"complain": 0.5,
-    r"not happy|unhappy": 0.6,
-    r"waste of (?:time|money)": 0.6,
-    r"terrible|awful|horrible|pathetic|disgust": 0.6,
-    r"inexcusable|unprofessional|incompetent": 0.8,
-    r"still (?:haven'?t|have not|hasn'?t|has not|not|waiting|no)": 0.5,
-    r"yet again|once again|for the (?:third|fourth|last) time|again\?": 0.4,
-    r"why (?:hasn'?t|haven'?t|didn'?t|wasn'?t|weren'?t|isn'?t|aren'?t|is(?:n'?t)? it|did)": 0.4,
-    r"(?:i|we) (?:am|are|'m|'re) (?:very |quite |really |extremely )?(?:concerned|worried)": 0.6,
-    r"concern(?:ed|ing|s)?": 0.3,
-    r"worr(?:y|ied|ies|ying)": 0.35,
-    r"problem|issue": 0.15,
-    r"mistake|error|wrong": 0.2,
-    r"fault|blame": 0.45,
-    r"sorry to (?:say|hear)|unfortunately": 0.25,
-    r"(?:sad|shame|ashamed|hated?|hates|dislike[ds]?|sick of|fed up|tired of)\b": 0.5,
-    r"urgent|immediately|asap": 0.2,
-}
-_UPSET_WEIGHTS = {f"u{i}": weight for i, weight in enumerate(_UPSET.values())}
-# All patterns in one pass; each match names the pattern (group) that matched.
-_UPSET_ALL = _fast(r"\b(?:" + "|".join(f"(?P<u{i}>{p})" for i, p in enumerate(_UPSET)) + ")")
-_CAPS_RUN = re.compile(r"[A-Z]{4}")
-_PERSONAL = _fast(r"\b(?:i|i'm|i've|i'd|i'll|me|my|we|we're|we've|us|our|you|you're|your)\b")
-NARRATIVE_WORDS = 20
-NARRATIVE_DISCOUNT = 0.6
-_INTERROBANG = re.compile(r"\?\s*!|!\s*\?")
-
-
-def upset_score(sentence: str) -> float:
-    """How upset, frustrated or complaining a sentence sounds, 0..1 (keyword rules)."""
-    text = sentence[:2000]
-    total = 0.0
-    low = text.lower()
-    matched = {m.lastgroup for m in _UPSET_ALL.finditer(low)}
-    total += sum(_UPSET_WEIGHTS[name] for name in matched if name)
-    if "!" in text and ("!!" in text or _INTERROBANG.search(text)):
-        total += 0.2
-    if _CAPS_RUN.search(text):
-        letters = sum(map(str.isalpha, text))
-        if letters > 12 and sum(map(str.isupper, text)) / letters > 0.7:
-            total += 0.3
-    if total and not _PERSONAL.search(low) and len(_WORD.findall(low)) >= NARRATIVE_WORDS:
-        # A long sentence with no I, we or you in it tells of others ("lawmakers were
-        # angry", an article pasted in): it is not the writer speaking to the reader.
-        total *= NARRATIVE_DISCOUNT
-    return min(1.0, total)
-
-
-# Words of concern and argument. Worried or concerned business mail rarely uses strong
-# words: it argues. It weighs risks and problems, says what "we need to" do, what
-# "should" happen, what the writer "can't" accept, "however" the other side sees it.
-# The message-level tone counts these words per square root of the text's length, so
-# a long mail is not upset merely for being long and one line can still count.
-# The lexicon and the length normalisation are hand-written; the decision density and
-# the covering-note settings below were chosen on the Berkeley Enron categories
-# (scripts/tune_upset.py prints the figures and a 5-fold cross-validation). Emotional
-# words are left to the sentence rules above, which name the writer's own feelings.
-_CONCERN = _fast(
-    r"\b(?:need to|needs to|should(?:n't)?|must|have to|believe|i think|we think|not sure|"
-    r"don't think|however|but|unless|although|afraid|can't|cannot|won't|concern\w*|worr\w*|"
-    r"risk\w*|problem\w*|issue\w*|critical|serious\w*|important|strongly|really|clearly|"
-    r"obviously|fact|unfortunately|difficult\w*|trouble\w*|fail\w*|wrong|mistake\w*|"
-    r"threat\w*|hurt\w*|damag\w*|los[se]\w*|lost|bad|worse|worst)\b",
-)
-_WORD = re.compile(r"[a-z']+")
-# Concern words per sqrt(words + 10) at which a message counts as concerned (score 0.5).
-CONCERN_DENSITY_AT_HALF = 0.47
-# A covering note ("What do you make of this?") over a forwarded or quoted message
-# takes its tone from what it passes on, at a discount: those are others' words.
-COVER_NOTE_WORDS = 50
-PASSED_ON_WEIGHT = 0.75
-# Concern alone never reaches a recover nudge (detect.UPSET_MIN is 0.7): an argued,
-# worried mail is worth knowing about, a call to an upset contact needs their words.
-CONCERN_CEILING = 0.65
-
-
-def _words_of(text: str) -> str:
-    return text.lower().replace("\u2019", "'")
-
-
-def concern_count(text: str) -> int:
-    """How many words of concern or argument a text uses."""
-    return len(_CONCERN.findall(_words_of(text)))
-
-
-def concern_density(text: str) -> float:
-    """Concern words per square root of the text's length in words (plus 10)."""
-    low = _words_of(text)
-    return len(_CONCERN.findall(low)) / (len(_WORD.findall(low)) + 10) ** 0.5
-
-
-def message_concern(
-    newest: str,
-    whole: str,
-    subject: str = "",
-    *,
-    note_words: int = COVER_NOTE_WORDS,
-    weight: float = PASSED_ON_WEIGHT,
-) -> float:
-    """The concern density of a message: of its subject and newest text or, for a
-    covering note of fewer than `note_words` words, of the whole body (the note and what
-    it forwards or quotes) times `weight`, whichever is higher."""
-    density = concern_density(f"{subject}.\n\n{newest}" if subject else newest)
-    if len(_WORD.findall(_words_of(newest))) < note_words:
-        density = max(density, weight * concern_density(whole))
-    return density
-
-
-def message_upset(sentence_scores: Sequence[float], density: float) -> float:
-    """A message's upset score from its sentences' scores and its concern density."""
-    strongest = max(sentence_scores, default=0.0)
-    concern = min(CONCERN_CEILING, 0.5 * density / CONCERN_DENSITY_AT_HALF)
-    return min(1.0, max(strongest, concern))
 
 
 # --------------------------------------------------------------------------- greeting

@@ -2,7 +2,9 @@
 
 `metrics` computes the figures from plain data; `render_text` and
 `render_html` show them; `schema.json` documents the ``--json`` output.
-`gather` reads what the figures need from the state store.
+`gather` reads what the figures need from the state store. The package only
+reads and renders: reading mail for the report's signals is the application's
+(`nurture.analysis`), and nothing here imports it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,14 @@ from nurture_local import LocalConnector
 
 from nurture import connector as registry
 from nurture.config import load_config
-from nurture.rules import load_rules
+from nurture.rules import default_rules_dir, load_rules
 from nurture.secrets import Secrets
 
 from .conftest import FakeCalDav, FakeImap, FakeOAuth, StrictImap, mode, read_toml, run
 
 
 def shipped_rule_files() -> set[str]:
-    folder = files("nurture").joinpath("data", "rules")
-    return {f.name for f in folder.iterdir() if f.name.endswith(".toml")}
+    return {f.name for f in default_rules_dir().glob("*.toml")}
 
 
 def scripted(config: Path, *extra: str) -> list[str]:
@@ -77,8 +75,10 @@ def test_interactive_local_account(private_home: Path) -> None:
     loaded = load_config(config)
     assert [a.name for a in loaded.accounts] == ["home"]
     assert loaded.rules_dir == folder / "rules"
-    names = {p.name for p in (folder / "rules").iterdir()}
+    names = {p.name for p in (folder / "rules").glob("*.toml")}
     assert names == shipped_rule_files() and names
+    examples = {p.parent.name for p in (folder / "rules" / "examples").glob("*/*.toml")}
+    assert examples == {"account-manager", "support-lead", "founder-investors"}
     work = read_toml(folder / "rules" / "work.toml")
     assert work["work"]["timezone"] == "America/New_York"
     assert work["tasks"]["calendar"] == "home"
@@ -95,7 +95,7 @@ def test_rule_files_keep_their_comments(private_home: Path, tmp_path: Path) -> N
     config = tmp_path / "cfg" / "config.toml"
     assert run(scripted(config)).exit_code == 0
     for name in shipped_rule_files():
-        shipped = files("nurture").joinpath("data", "rules", name).read_text(encoding="utf-8")
+        shipped = (default_rules_dir() / name).read_text(encoding="utf-8")
         written = (config.parent / "rules" / name).read_text(encoding="utf-8")
         shipped_comments = [line for line in shipped.splitlines() if line.startswith("#")]
         assert [line for line in written.splitlines() if line.startswith("#")] == shipped_comments

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from nurture.app import ApplyReport
+from nurture.apply import ApplyReport
 from nurture.model import Kind
 
 from .conftest import NOW, USER, Setup

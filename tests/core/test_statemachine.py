@@ -66,7 +66,7 @@ class CalendarLoop(RuleBasedStateMachine):
     def _run(self, crash_after_write: bool = False) -> None:
         app = App.load(self.setup.root / "config.toml")
         try:
-            app.sync_mail("mail", self.now)
+            app.sync_all(self.now, reconcile=False)
             if crash_after_write:
                 original = app.state.put_ledger
                 calls = {"n": 0}

@@ -5,15 +5,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from nurture.app import AccountSync, SyncReport
+from nurture.apply import ApplyReport as Report
 from nurture.daemon import Daemon, Settings
 from nurture.errors import Problem
+from nurture.health import AccountHealth
 from nurture.jobs import Clock
 from nurture.notify import Notifier
 
@@ -31,17 +34,6 @@ def wait_for(condition: Callable[[], object], timeout: float = WAIT, what: str =
 
 
 @dataclass
-class Report:
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-
-    def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.removed} removed"
-
-
-@dataclass
 class FakeApp:
     """Stands in for nurture.app.App: records every call and the thread it came on."""
 
@@ -51,7 +43,9 @@ class FakeApp:
     changes: int = 0
     calls: list[tuple[str, str]] = field(default_factory=list)
     threads: set[str] = field(default_factory=set)
+    # every health the App would keep for `nurture status`, as (account, ok, problem, paused)
     statuses: list[tuple[str, bool, str, bool]] = field(default_factory=list)
+    health: dict[str, AccountHealth] = field(default_factory=dict)
     reconciles: list[datetime] = field(default_factory=list)
     sync_times: list[tuple[str, datetime]] = field(default_factory=list)
     rules_dirty: bool = False
@@ -76,7 +70,40 @@ class FakeApp:
         self._note("mail_accounts")
         return list(self.accounts)
 
-    def sync_mail(self, account: str, now: datetime) -> int:
+    def sync_all(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        accounts: Sequence[str] | None = None,
+        reconcile: bool = True,
+    ) -> SyncReport:
+        """As `App.sync_all`: each account judged into its health, kept unless a dry run."""
+        assert now is not None
+        synced = []
+        for account in self.accounts if accounts is None else accounts:
+            before = self.health.get(account) or AccountHealth(account)
+            error: Exception | None = None
+            changes = 0
+            try:
+                changes = self._sync(account, now)
+            except Exception as exc:
+                error = exc
+                after = before.failed(exc, now, command=self._auth_command(account))
+            else:
+                after = before.succeeded(now)
+            self.health[account] = after
+            if not dry_run:
+                self._note("status", account)
+                self.statuses.append((account, after.ok, after.problem, after.paused))
+            synced.append(AccountSync(account, changes, before, after, error))
+        return SyncReport(tuple(synced), self.reconcile(now) if reconcile else None)  # type: ignore[arg-type]
+
+    def _auth_command(self, account: str) -> str:
+        connector = getattr(self, "connector", None)
+        return connector(account).auth_command() if connector else ""
+
+    def _sync(self, account: str, now: datetime) -> int:
         self._note("sync", account)
         self.sync_times.append((account, now))
         if self.block is not None:
@@ -115,12 +142,6 @@ class FakeApp:
     def rules_changed(self) -> bool:
         self._note("rules_changed")
         return self.rules_dirty
-
-    def record_account_status(
-        self, account: str, *, ok: bool, error: str = "", paused: bool = False
-    ) -> None:
-        self._note("status", account)
-        self.statuses.append((account, ok, error, paused))
 
     def close(self) -> None:
         self._note("close")

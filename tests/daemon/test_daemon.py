@@ -12,6 +12,7 @@ import pytest
 
 from nurture.daemon import Daemon, Settings, settings_from_app
 from nurture.errors import AuthError, Problem, TransientError, UserError
+from nurture.health import AccountHealth
 from nurture.jobs import GridTrigger
 
 from .conftest import FAST, FakeApp, NotifyListener, OffsetClock, Report, wait_for
@@ -94,14 +95,17 @@ def test_repeated_transient_errors_log_once_then_recover(
 
 def test_backoff_grows_with_jitter_and_respects_the_cap() -> None:
     settings = Settings(backoff_first=timedelta(seconds=10), backoff_max=timedelta(seconds=100))
-    daemon = Daemon(lambda: FakeApp(), settings)
-    delays = [daemon._delay(n, None).total_seconds() for n in range(1, 8)]
-    for n, delay in enumerate(delays, start=1):
+    backoff = settings.backoff
+    for n in range(1, 8):
         ceiling = min(100, 10 * 2 ** (n - 1))
-        assert ceiling / 2 <= delay <= ceiling
-    assert daemon._delay(1, 500).total_seconds() == 500
-    spread = {round(daemon._delay(3, None).total_seconds(), 6) for _ in range(20)}
-    assert len(spread) > 1  # jitter: not every client retries at the same instant
+        assert backoff.delay(n, 0.5).total_seconds() == ceiling / 2
+        assert backoff.delay(n, 1.0).total_seconds() == ceiling
+    assert backoff.delay(1, 0.5, retry_after=500).total_seconds() == 500
+    # the daemon draws the jitter: not every client retries at the same instant
+    daemon = Daemon(lambda: FakeApp(), settings)
+    failing = AccountHealth("work", failures=3, error="down")
+    spread = {failing.delay(backoff, daemon._rng.uniform(0.5, 1.0)) for _ in range(20)}
+    assert len(spread) > 1
 
 
 def test_auth_error_pauses_only_that_account_with_one_line_naming_the_command(
@@ -321,7 +325,7 @@ def test_reconcile_transient_error_is_retried_soon(
     with caplog.at_level(logging.INFO, logger="nurture"):
         daemon.start()
         wait_for(lambda: app.count("reconcile") >= 2, what="retried reconcile")
-        wait_for(lambda: any("2 created" in r.message for r in caplog.records), what="INFO line")
+        wait_for(lambda: any("created 2" in r.message for r in caplog.records), what="INFO line")
     assert sum("calendar busy" in r.message for r in caplog.records) == 1
 
 
@@ -335,6 +339,19 @@ def test_quiet_info_logs_nothing_for_an_idle_cycle(
         wait_for(lambda: app.count("reconcile") >= 1 and app.count("rules_changed") >= 3)
     ours = [r for r in caplog.records if r.name.startswith("nurture")]
     assert [r.message for r in ours if r.levelno >= logging.INFO] == []
+
+
+def test_a_reconcile_that_only_dismissed_or_finished_tasks_is_logged_as_a_change(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The user deleting or completing a task is a change worth its log line too."""
+    app = FakeApp(accounts=["work"], changes=0, reconcile_script=[Report(dismissed=1, done=1)])
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.INFO, logger="nurture"):
+        daemon.start()
+        wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the reconcile")
+    said = [r.message for r in caplog.records if r.levelno == logging.INFO]
+    assert said == ["created 0, updated 0, removed 0, unchanged 0"]
 
 
 def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(
@@ -376,7 +393,10 @@ def test_auth_error_without_a_command_asks_the_connector_for_it(
     with caplog.at_level(logging.ERROR, logger="nurture"):
         daemon.start()
         wait_for(lambda: any(s[3] for s in app.statuses), what="the paused status")
-    assert any("`nurture auth google work`" in r.message for r in caplog.records)
+        wait_for(
+            lambda: any("`nurture auth google work`" in r.message for r in caplog.records),
+            what="the log line naming the command",
+        )
     assert ("work", False, "invalid_grant — run `nurture auth google work`", True) in app.statuses
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from nurture.app import App, ApplyReport
+from nurture.app import App
+from nurture.apply import ApplyReport
 from nurture.connector import task_uid
 from nurture.demo import generate
 from nurture.model import Kind
@@ -90,11 +91,11 @@ class World:
     def sync(self, now: datetime = ANCHOR, config: Path | None = None) -> ApplyReport:
         app = App.load(config or self.config)
         try:
-            for account in app.mail_accounts():
-                app.sync_mail(account, now)
-            return app.reconcile(now)
+            done = app.sync_all(now)
         finally:
             app.close()
+        assert done.calendar is not None and not done.problems, done.problems
+        return done.calendar
 
     def tasks(self) -> dict[str, icalendar.Component]:
         """nurture's objects on Radicale: UID → component."""

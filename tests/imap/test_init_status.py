@@ -59,3 +59,7 @@ def test_init_then_status_is_healthy(
     assert status.returncode == 0, status.stderr
     mail_row = next(line for line in status.stdout.splitlines() if line.startswith("│ mail "))
     assert "never" not in mail_row and "trouble" not in status.stdout, status.stdout
+    calendar_row = next(
+        line for line in status.stdout.splitlines() if line.startswith("│ calendar ")
+    )
+    assert "never" not in calendar_row, status.stdout  # the calendar's syncs count too

@@ -83,6 +83,15 @@ def _write_corpus(root: Path) -> None:
     (cats / "1.cats").write_text("1,1,1\n4,16,1\n")
     (cats / "2.txt").write_text("From: b@example.org\nSubject: z\n\nLunch is at noon.\n")
     (cats / "2.cats").write_text("1,4,1\n")
+    tone = root / "tone"
+    tone.mkdir()
+    (tone / "mine.tsv").write_text(
+        "Yes\tThis is the third time I write and my refund still hasn't arrived!\n"
+        "No\tThanks, the parcel came today.\\nAll good.\n"
+        "Yes\tI am furious, you ruined the whole weekend.\n"
+        "No\tCan you tell me when the shop opens?\n"
+        "bad line without a label\n"
+    )
     (root / "mime").mkdir()
     (root / "mime" / "broken.eml").write_bytes(b"\xff\xfe Content-Type: multipart/x\r\n\r\n--")
 
@@ -93,13 +102,39 @@ def test_json_report_has_the_documented_schema(
     _write_corpus(tmp_path)
     assert runner.main(["--corpus", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"asks", "newest_text", "upset", "robustness"}
-    assert set(report["asks"]) == {"precision", "recall", "f1", "n"}
+    assert set(report) == {"asks", "newest_text", "upset", "tone", "robustness"}
+    assert set(report["asks"]) == {"precision", "recall", "f1", "n", "files"}
     assert report["asks"]["n"] == 4
+    assert set(report["asks"]["files"]["mini.tsv"]) == {
+        "precision",
+        "recall",
+        "f1",
+        "auc",
+        "positives",
+        "n",
+        "trained_on",
+    }
+    assert report["asks"]["files"]["mini.tsv"]["trained_on"] is False
     assert set(report["newest_text"]["mini"]) == {"accuracy", "f1", "baseline_accuracy", "n"}
     assert report["newest_text"]["mini"]["accuracy"] == 1.0
-    assert set(report["upset"]) == {"precision", "recall", "f1", "baseline_f1", "n"}
+    tone_keys = {
+        "precision",
+        "recall",
+        "f1",
+        "auc",
+        "recover",
+        "vader_auc",
+        "vader_best_f1",
+        "n",
+        "trained_on",
+    }
+    assert set(report["upset"]) == tone_keys | {"baseline_f1"}
     assert report["upset"]["n"] == 2
+    mine = report["tone"]["mine.tsv"]
+    assert set(mine) == tone_keys
+    assert set(mine["recover"]) == {"precision", "recall", "f1"}
+    assert mine["n"] == 4 and mine["trained_on"] is False
+    assert mine["auc"] == 1.0  # both complaints outscore both calm notes
     assert report["robustness"] == {"files": 1, "errors": 0}
 
 
@@ -109,5 +144,19 @@ def test_table_names_every_section(
     _write_corpus(tmp_path)
     assert runner.main(["--corpus", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for label in ("asks (sentences)", "newest text: mini", "upset tone", "robustness"):
+    for label in ("asks (sentences)", "newest text: mini", "upset tone", "mine.tsv", "robustness"):
         assert label in out
+
+
+def test_tone_files_read_escapes(runner: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("Yes\tone\\ntwo \\\\n three\nNo\tplain\n")
+    texts, truth = runner._read_labelled(path)
+    assert texts == ["one\ntwo \\n three", "plain"]
+    assert truth == [True, False]
+
+
+def test_roc_auc_counts_ties_half(runner: ModuleType) -> None:
+    assert runner.roc_auc([True, False], [0.9, 0.1]) == 1.0
+    assert runner.roc_auc([True, False], [0.5, 0.5]) == 0.5
+    assert runner.roc_auc([True, False, True, False], [0.8, 0.6, 0.4, 0.2]) == 0.75

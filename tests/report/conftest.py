@@ -13,7 +13,6 @@ import pytest
 from nurture.app import App
 from nurture.demo.generator import DemoPaths, generate
 from nurture.report import gather
-from nurture.report.fill import fill_signals
 from nurture.report.metrics import Inputs
 
 ANCHOR = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -38,9 +37,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             f.write('\n[paths]\nstate = "state"\n')
     app = App.load(paths.config)
     try:
-        for account in app.mail_accounts():
-            app.sync_mail(account, ANCHOR)
-        applied = app.reconcile(ANCHOR)
+        applied = app.sync_all(ANCHOR).calendar
+        assert applied is not None
         placed = {p.suggestion.key: p.suggestion.kind.value for p in applied.placements}
         # The user deletes two nudges: the first reconnect and the first reply, by key order.
         dismissed = {}
@@ -50,7 +48,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 p.suggestion.rule for p in applied.placements if p.suggestion.key == key
             )
             app.dismiss(key, ANCHOR)
-        fill_signals(app, ANCHOR - PERIOD, ANCHOR)
+        app.analyse_period(ANCHOR - PERIOD, ANCHOR)
         inputs = gather(app.state, app.rules, app.config.addresses)
     finally:
         app.close()

@@ -270,34 +270,16 @@ def test_the_report_holds_no_message_text(demo: Demo, real: Report) -> None:
         assert row["text"] not in text
 
 
-def test_touches_follow_the_contacts_module(demo: Demo) -> None:
-    """The report's cached touch list is exactly `contacts.interactions` (the detectors')."""
-    from nurture.contacts import interactions
-    from nurture.detect import ignore_reason
-    from nurture.report.metrics import touches
-
-    inputs = demo.inputs
-    skip = {
-        m.message_id
-        for m in inputs.messages
-        if ignore_reason(m, inputs.signals.get(m.message_id), inputs.rules)
-    }
-    theirs = interactions(inputs.messages, inputs.meetings, inputs.identity, skip, ANCHOR)
-    ours = touches(inputs.messages, inputs.meetings, inputs.identity, skip, ANCHOR)
-    assert len(ours) > 20
-    assert ours == {a: [(i.at, i.kind) for i in items] for a, items in theirs.items()}
-
-
 def test_filling_again_reads_nothing_new(demo: Demo) -> None:
     """The period was analysed once; a second report reads no mail again, and what the
     report stored holds scores and dates only."""
+    from nurture.analysis import REPORT_VERSION
     from nurture.app import App
-    from nurture.report.fill import VERSION, fill_signals
 
     app = App.load(demo.paths.config)
     try:
-        assert fill_signals(app, SINCE, ANCHOR) == 0
-        ours = [s for s in app.state.signals().values() if s.version == VERSION]
+        assert app.analyse_period(SINCE, ANCHOR) == 0
+        ours = [s for s in app.state.signals().values() if s.version == REPORT_VERSION]
     finally:
         app.close()
     assert len(ours) > 100

@@ -5,20 +5,32 @@ from __future__ import annotations
 import io
 import itertools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
 
 from nurture.contacts import Identity
-from nurture.model import Address, Ask, Automated, CalendarEvent, Commitment, Message, Signals
-from nurture.report.metrics import Inputs, compute, median, percentile, weeks
+from nurture.model import (
+    Address,
+    Ask,
+    Automated,
+    CalendarEvent,
+    Commitment,
+    LedgerEntry,
+    LedgerState,
+    Message,
+    Signals,
+)
+from nurture.report.metrics import Inputs, compute
 from nurture.report.records import to_json
 from nurture.report.render_html import render as render_html
 from nurture.report.render_text import render as render_text
 from nurture.report.render_text import sparkline
+from nurture.report.stats import median, percentile
+from nurture.report.trend import weeks
 from nurture.rules import ContactRule, Rulebook, Tier
-from nurture.state import LedgerEntry
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday
 ME = "me@home.example"
@@ -60,7 +72,7 @@ class Box:
     ) -> Message:
         n = len(self.messages) + 1
         m = Message(
-            id=f"acct\x1f{n}",
+            id=str(n),
             message_id=f"m{n}@x",
             date=at,
             sender=Address(sender, sender.split("@")[0].title()),
@@ -133,21 +145,11 @@ def test_one_debt_per_thread_and_a_handled_nudge_is_no_debt() -> None:
     first = box.ask(BOB, ME, NOW - 6 * D)
     box.ask(BOB, ME, NOW - 5 * D, parent=first)
     other = box.ask(KEY, ME, NOW - 4 * D, subject="Handled by phone")
-    box.ledger["reply:" + other.message_id] = LedgerEntry(
-        "reply:" + other.message_id,
-        "reply",
-        KEY,
-        "uid",
-        "done",
-        "",
-        None,
-        None,
-        "",
-        "",
-        "",
-        {"message_id": other.message_id},
-        NOW - 3 * D,
-        NOW - 2 * D,
+    box.ledger["reply:" + other.message_id] = replace(
+        LedgerEntry.new("reply:" + other.message_id, "uid", NOW - 3 * D, contact=KEY),
+        state=LedgerState.DONE,
+        detail={"message_id": other.message_id},
+        updated=NOW - 2 * D,
     )
     report = compute(box.inputs(), NOW, timedelta(days=30))
     assert report.overall.asked == 3
@@ -219,11 +221,9 @@ def test_keep_in_touch_states_new_and_gone_quiet() -> None:
 
 
 def dismissed(key: str, who: str, detail: dict[str, str], *, at: datetime) -> LedgerEntry:
-    """A ledger entry the user dismissed at `at` (the kind is the key's prefix)."""
-    kind = key.partition(":")[0]
-    return LedgerEntry(
-        key, kind, who, "uid", "dismissed", "", None, None, "", "", "", detail, at - 4 * D, at
-    )
+    """A ledger entry the user dismissed at `at` (the kind is the key's)."""
+    entry = LedgerEntry.new(key, "uid", at - 4 * D, contact=who, state=LedgerState.DISMISSED)
+    return replace(entry, detail=detail, updated=at)
 
 
 def test_nurture_record_and_dismissal_causes() -> None:

@@ -8,8 +8,10 @@ folder: ``reports/latest.html`` and one copy per review day
 (``reports/2026-11-27.html``), mode 0600 in a 0700 folder, because the report
 names people, addresses and subjects. The report is made again only when a
 day has passed since it was made, when the review time has come, or when the
-rules changed its period; otherwise the files are left alone, so a rerun
-writes nothing.
+rules changed its period (`stale`); otherwise the files are left alone, so a
+rerun writes nothing. The files are read and written by `nurture.publish`, in
+the application layer; this module is pure: rules, time and ledger in, the
+week's slot, task and plan out.
 
 And it wants ONE calendar task for the week's review, keyed ``report:<ISO
 week>`` (``report:2026-W48``). That task goes through the same plan, ledger
@@ -34,51 +36,37 @@ never message text — and a ``file://`` link, also set as the event's URL.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .connector import task_uid
-from .files import write_private
-from .model import UTC, CalendarTask, Kind, TaskRecord
+from .model import UTC, CalendarTask, Kind, LedgerEntry, LedgerState, NudgeKey, Origin, TaskRecord
 from .rules import Rulebook
-from .state import LedgerEntry
 
-if TYPE_CHECKING:
-    from .app import App
-
-log = logging.getLogger(__name__)
-
-PREFIX = "report:"
 TITLE = "nurture: weekly relationship report"
-FOLDER = "reports"
-LATEST = "latest.html"
-META = "latest.json"
 
 Interval = tuple[datetime, datetime]
 
 
 def is_weekly(key: str) -> bool:
     """Whether `key` names a weekly report event (not a nudge)."""
-    return key.startswith(PREFIX)
+    return key.startswith(f"{Origin.REPORT.value}:")
 
 
-def week_key(day: date) -> str:
+def week_key(day: date) -> NudgeKey:
     """The task key for the ISO week that holds `day`: one event, one decision, per week."""
     iso = day.isocalendar()
-    return f"{PREFIX}{iso.year}-W{iso.week:02d}"
+    return NudgeKey(Origin.REPORT, f"{iso.year}-W{iso.week:02d}")
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
     """One week's review: its key and its time (UTC)."""
 
-    key: str
+    key: NudgeKey
     start: datetime
     end: datetime
 
@@ -108,33 +96,16 @@ def slot(rules: Rulebook, now: datetime) -> Slot | None:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """The report on disk: its one-line summary, when it was made, and where it is."""
+    """The report on disk: its one-line summary, when it was made, and where it is.
+
+    `nurture.publish` reads and writes the files; this module only decides with it.
+    """
 
     summary: str
     made: datetime
     since: timedelta
     latest: Path
     copy: Path
-
-
-def folder(state_dir: Path) -> Path:
-    return state_dir / FOLDER
-
-
-def published(where: Path) -> Published | None:
-    """What the last run wrote, or None when there is no complete report to link."""
-    try:
-        meta = json.loads((where / META).read_text(encoding="utf-8"))
-        result = Published(
-            summary=str(meta["summary"]),
-            made=datetime.fromisoformat(meta["made"]).astimezone(UTC),
-            since=timedelta(seconds=float(meta["since"])),
-            latest=where / LATEST,
-            copy=where / str(meta["copy"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return result if result.latest.is_file() else None
 
 
 def stale(pub: Published, rules: Rulebook, now: datetime, current: Slot) -> bool:
@@ -149,70 +120,13 @@ def stale(pub: Published, rules: Rulebook, now: datetime, current: Slot) -> bool
         or pub.made > now
         or pub.made.astimezone(zone).date() < now.astimezone(zone).date()
         or (current.start <= now and pub.made < current.start)
-        or pub.copy.name != _copy_name(current, rules)
+        or pub.copy.name != copy_name(current, rules)
     )
 
 
-def _copy_name(current: Slot, rules: Rulebook) -> str:
+def copy_name(current: Slot, rules: Rulebook) -> str:
+    """The file name of the week's copy: the review day, in the user's time zone."""
     return f"{current.start.astimezone(rules.work.zone).date().isoformat()}.html"
-
-
-def publish(
-    where: Path, html: str, summary: str, made: datetime, since: timedelta, copy_name: str
-) -> Published:
-    """Write the report (the week's copy and latest.html), then its summary, owner-only."""
-    where.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(where, 0o700)
-    copy = where / copy_name
-    write_private(copy, html)
-    write_private(where / LATEST, html)
-    meta = {
-        "summary": summary,
-        "made": made.astimezone(UTC).isoformat(),
-        "since": since.total_seconds(),
-        "copy": copy_name,
-    }
-    write_private(where / META, json.dumps(meta, ensure_ascii=False))  # last: the pair is complete
-    return Published(summary, made.astimezone(UTC), since, where / LATEST, copy)
-
-
-def refresh(app: App, now: datetime, current: Slot, *, write: bool) -> Published | None:
-    """The report to link this week: the files on disk, made again when stale.
-
-    With `write` False (a dry run) nothing is analysed or written: a missing
-    report is computed in memory only, to show what the event would say.
-    A report that cannot be made does not stop the nudges: the last one is
-    linked, and the next reconcile tries again.
-    """
-    from .report import make
-    from .report.render_html import render
-
-    where = folder(app.config.state_dir.resolve())
-    pub = published(where)
-    if pub is not None and not stale(pub, app.rules, now, current):
-        return pub
-    since = app.rules.report.since
-    name = _copy_name(current, app.rules)
-    try:
-        if not write:
-            if pub is not None:
-                return pub
-            result = make(app.state, app.rules, app.config.addresses, now, since)
-            return Published(result.summary, now, since, where / LATEST, where / name)
-        from .report.fill import fill_signals
-
-        app.analyse(now)  # nudge candidates first, with their sentences; then the rest
-        fill_signals(app, now - since, now)
-        result = make(app.state, app.rules, app.config.addresses, now, since)
-        html = render(result, app.rules.work.zone)
-        return publish(where, html, result.summary, now, since, name)
-    except Exception as exc:  # a connector or disk failure; the calendar goes on without it
-        log.warning(
-            "weekly report: could not make it (%s); %s",
-            exc,
-            "linking the last one" if pub else "no event until it can be made",
-        )
-        return pub
 
 
 # ---- the calendar task --------------------------------------------------------------
@@ -275,7 +189,7 @@ def weekly_plan(
 ) -> WeeklyPlan:
     """What the weekly report wants of this reconcile. Pure: reads nothing, writes nothing."""
     ours = sorted(k for k in {*ledger, *records} if is_weekly(k))
-    active = {k: ledger[k] for k in ours if k in ledger and ledger[k].state == "active"}
+    active = {k: e for k in ours if (e := ledger.get(k)) and e.state is LedgerState.ACTIVE}
     retire = []
     for key, entry in active.items():
         record = records.get(key)
@@ -286,14 +200,12 @@ def weekly_plan(
     if current is None:
         return WeeklyPlan(retire=tuple(retire))
     this_week = ledger.get(current.key)
-    settled = current.key in retire or (
-        this_week is not None and this_week.state in ("dismissed", "done")
-    )
+    settled = current.key in retire or (this_week is not None and this_week.state.final)
     busy = () if settled else ((current.start, current.end),)
     if pub is None:
         hold = tuple(k for k in ours if k not in retire)
         return WeeklyPlan(retire=tuple(retire), hold=hold, busy=busy)
-    wanted = {current.key: (current.start, current.end)}
+    wanted: dict[str, Interval] = {current.key: (current.start, current.end)}
     for key, entry in active.items():
         record = records.get(key)
         moved = record is not None and (
@@ -324,4 +236,4 @@ def weekly_plan(
 
 def retired(entry: LedgerEntry, now: datetime) -> LedgerEntry:
     """A past week's entry: done, so the plan leaves its event on the calendar."""
-    return replace(entry, state="done", updated=now)
+    return replace(entry, state=LedgerState.DONE, updated=now)

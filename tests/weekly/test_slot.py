@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from nurture.digest import slot, week_key
 from nurture.rules import ReportRules, Rulebook, Tier, Weekly, Work
+from nurture.weekly import slot, week_key
 
 
 def book(day: int, at: time, zone: str = "Europe/London", minutes: int = 30) -> Rulebook:

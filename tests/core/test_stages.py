@@ -1,0 +1,292 @@
+"""The pure stages called directly: detect(), place() and plan(), and the apply handlers,
+against an in-memory calendar (tests/memory.py) instead of a whole sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from nurture.apply import ApplyReport, Writer, apply, count
+from nurture.connector import task_uid
+from nurture.contacts import Identity
+from nurture.detect import Inputs, detect
+from nurture.model import (
+    Address,
+    Ask,
+    CalendarEvent,
+    CalendarTask,
+    Kind,
+    LedgerEntry,
+    LedgerState,
+    Message,
+    NudgeKey,
+    Origin,
+    Signals,
+    Suggestion,
+)
+from nurture.plan import Action, Op, plan
+from nurture.rules import ContactRule, Rulebook, Tasks, Tier, Work
+from nurture.schedule import busy_intervals, place
+from nurture.state import State
+from nurture.tasks import desired
+from tests.memory import MemoryCalendar
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
+D = timedelta(days=1)
+ME = Address("alex@brightpath.example", "Alex Morgan")
+DANA = Address("dana@client.example", "Dana Lee")
+SAM = Address("sam@other.example", "Sam Ortiz")
+RULES = Rulebook(
+    tiers={
+        "client": Tier("client", weight=2.0, reply_within=2 * D, follow_up_after=4 * D),
+        "default": Tier("default", reply_within=3 * D, follow_up_after=7 * D),
+    },
+    contacts=(ContactRule(("*@client.example",), "client", where="contacts.toml:1"),),
+    work=Work(timezone="UTC"),
+)
+IDENTITY = Identity((ME.email,), ("Alex Morgan", "Alex"))
+ASKS = Signals(asks=(Ask("Could you send the renewal pricing?", 0.9),))
+
+
+def mail(
+    n: int, sender: Address, to: Address, at: datetime, *, reply_to: str = "", subject: str = "Q"
+) -> Message:
+    return Message(
+        id=str(n),
+        message_id=f"m{n}@test.example",
+        date=at,
+        sender=sender,
+        to=(to,),
+        subject=subject,
+        in_reply_to=reply_to,
+        references=(reply_to,) if reply_to else (),
+        account="mail",
+    )
+
+
+def inputs(
+    messages: list[Message],
+    signals: dict[str, Signals],
+    *,
+    rules: Rulebook = RULES,
+    meetings: tuple[CalendarEvent, ...] = (),
+    now: datetime = NOW,
+) -> Inputs:
+    return Inputs(messages, signals, meetings, rules, IDENTITY, now)
+
+
+# ---- detect ------------------------------------------------------------------------
+
+
+def test_detect_finds_an_unanswered_ask_past_its_window_and_keys_it_by_message() -> None:
+    ask = mail(1, DANA, ME, NOW - 3 * D)
+    found = detect(inputs([ask], {ask.message_id: ASKS}))
+    assert [s.key for s in found] == [f"reply:{ask.message_id}"]
+    (s,) = found
+    assert s.key.origin is Origin.REPLY and s.key.ref == ask.message_id
+    assert s.kind is Kind.REPLY and s.tier == "client"
+    assert s.due == ask.date + 2 * D
+    assert s.evidence == "Could you send the renewal pricing?"
+
+
+def test_detect_waits_for_the_window_and_drops_an_answered_ask() -> None:
+    fresh = mail(1, DANA, ME, NOW - D)  # inside the client tier's two days
+    assert detect(inputs([fresh], {fresh.message_id: ASKS})) == []
+    ask = mail(2, DANA, ME, NOW - 3 * D)
+    answer = mail(3, ME, DANA, NOW - 2 * D, reply_to=ask.message_id)
+    assert detect(inputs([ask, answer], {ask.message_id: ASKS})) == []
+
+
+def test_detect_follows_up_the_users_own_unanswered_question() -> None:
+    asked = mail(1, ME, SAM, NOW - 8 * D)
+    (s,) = detect(inputs([asked], {asked.message_id: ASKS}))
+    assert s.key == NudgeKey(Origin.FOLLOW_UP, asked.message_id)
+    assert s.contact == SAM and s.kind is Kind.FOLLOW_UP
+
+
+def _touches(who: Address, days: list[int]) -> list[Message]:
+    """Mail both ways with `who`, `days` days before NOW (a conversation each)."""
+    found = []
+    for n, ago in enumerate(days):
+        found.append(mail(100 + 2 * n, who, ME, NOW - ago * D))
+        found.append(mail(101 + 2 * n, ME, who, NOW - ago * D + timedelta(hours=2)))
+    return found
+
+
+def test_a_cadence_a_contact_rule_set_is_said_to_come_from_that_rule() -> None:
+    rules = Rulebook(
+        tiers=RULES.tiers,
+        contacts=(
+            ContactRule(("dana@*",), "client", cadence=14 * D, where="rules/contacts.toml:4"),
+        ),
+        work=RULES.work,
+    )
+    (s,) = detect(inputs(_touches(DANA, [120, 90, 60, 40]), {}, rules=rules))
+    assert s.key.origin is Origin.RECONNECT
+    assert "set by the contacts rule rules/contacts.toml:4" in s.why
+    assert "set by client" not in s.why
+
+
+def test_a_cadence_of_the_tier_is_said_to_come_from_the_tier() -> None:
+    rules = Rulebook(
+        tiers={**RULES.tiers, "client": Tier("client", cadence=14 * D)},
+        contacts=(ContactRule(("*@client.example",), "client", where="contacts.toml:1"),),
+        work=RULES.work,
+    )
+    (s,) = detect(inputs(_touches(DANA, [120, 90, 60, 40]), {}, rules=rules))
+    assert "set by tier client" in s.why
+
+
+# ---- place -------------------------------------------------------------------------
+
+
+def _suggestions() -> list[Suggestion]:
+    asks = [mail(n, DANA, ME, NOW - (3 + n) * D, subject=f"Q{n}") for n in range(3)]
+    return detect(inputs(asks, {m.message_id: ASKS for m in asks}))
+
+
+def test_place_goes_around_the_calendars_busy_time_within_working_hours() -> None:
+    calendar = MemoryCalendar(
+        [CalendarEvent("standup", NOW + timedelta(hours=1), NOW + timedelta(hours=3))]
+    )
+    spans = [(e.start, e.end, e.busy) for e in calendar.events(NOW, NOW + 14 * D)]
+    placed = place(_suggestions(), busy_intervals(spans), RULES, NOW)
+    assert len(placed) == 3
+    for p in placed:
+        assert p.start >= NOW + timedelta(hours=3)  # 09:00–11:00 is the stand-up
+        assert RULES.work.start <= p.start.time() and p.end.time() <= RULES.work.end
+    starts = sorted(p.start for p in placed)
+    assert all(b >= a + RULES.tasks.length for a, b in pairwise(starts))
+
+
+def test_place_keeps_the_users_time_and_respects_the_daily_budget() -> None:
+    found = _suggestions()
+    mine = (NOW + 2 * D, NOW + 2 * D + timedelta(minutes=20))
+    tight = Rulebook(
+        tiers=RULES.tiers, contacts=RULES.contacts, work=RULES.work, tasks=Tasks(daily_budget=1)
+    )
+    placed = place(found, [], tight, NOW, pinned={found[0].key: mine})
+    by_key = {p.suggestion.key: p for p in placed}
+    assert (by_key[found[0].key].start, by_key[found[0].key].end) == mine
+    assert by_key[found[0].key].pinned
+    days = [p.start.date() for p in placed]
+    assert len(days) == len(set(days))  # one a day
+
+
+# ---- plan and the apply handlers ----------------------------------------------------
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[State]:
+    opened = State.open(tmp_path)
+    yield opened
+    opened.close()
+
+
+def _wanted() -> dict[str, CalendarTask]:
+    return desired(place(_suggestions(), [], RULES, NOW), RULES)
+
+
+def _run(
+    state: State, calendar: MemoryCalendar, wanted: dict[str, CalendarTask], now: datetime = NOW
+) -> tuple[list[Action], ApplyReport]:
+    ledger = state.ledger()
+    actions = plan(wanted, ledger, {r.key: r for r in calendar.tasks()})
+    report = ApplyReport()
+    apply(actions, Writer(state, calendar, now), "cal", ledger, {}, {}, report)
+    return actions, report
+
+
+def test_plan_creates_what_is_missing_and_a_rerun_changes_nothing(state: State) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    actions, report = _run(state, calendar, wanted)
+    assert {a.op for a in actions} == {Op.CREATE} and report.created == 3
+    assert set(calendar.held) == set(wanted)
+    assert {e.state for e in state.ledger().values()} == {LedgerState.ACTIVE}
+    actions, report = _run(state, calendar, wanted)
+    assert {a.op for a in actions} == {Op.KEEP} and report.summary().startswith("created 0")
+
+
+def test_plan_lets_the_user_win_delete_move_and_complete(state: State) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    _run(state, calendar, wanted)
+    deleted, moved, completed = sorted(wanted)
+    calendar.user_deletes(deleted)
+    calendar.user_moves(moved, 2 * D)
+    calendar.user_completes(completed)
+    actions, report = _run(state, calendar, wanted)
+    ops = {a.key: a for a in actions}
+    assert ops[deleted].op is Op.DISMISS
+    assert ops[moved].op is Op.KEEP and ops[moved].snoozed
+    assert ops[completed].op is Op.DONE
+    ledger = state.ledger()
+    assert ledger[deleted].state is LedgerState.DISMISSED
+    assert ledger[completed].state is LedgerState.DONE
+    assert ledger[moved].detail["pinned"] is True
+    assert [h[4] for h in state.history() if h[1] == moved] == ["placed", "snoozed"]
+    # the decisions stand: nothing is planned again for the dismissed or done keys
+    actions, _ = _run(state, calendar, wanted)
+    assert {a.key for a in actions} == {moved}
+
+
+def test_plan_removes_a_task_whose_reason_went_away(state: State) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    _run(state, calendar, wanted)
+    gone = sorted(wanted)[0]
+    actions, report = _run(state, calendar, {k: t for k, t in wanted.items() if k != gone})
+    assert [a.op for a in actions if a.key == gone] == [Op.DELETE]
+    assert report.removed == 1 and gone not in calendar.held
+    assert state.ledger()[gone].state is LedgerState.RESOLVED
+
+
+def test_plan_adopts_a_task_written_before_a_crash_instead_of_writing_it_twice(
+    state: State,
+) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    key = sorted(wanted)[0]
+    calendar.create_task(wanted[key])  # the calendar write happened; the ledger never heard
+    entry = LedgerEntry.new(key, task_uid(key), NOW, calendar="cal")
+    state.put_ledger(entry, None, NOW)  # the write-ahead "creating" entry
+    actions, report = _run(state, calendar, wanted)
+    assert [a.op for a in actions if a.key == key] == [Op.ADOPT]
+    assert report.created == 2 and len(calendar.held) == 3
+    assert state.ledger()[key].state is LedgerState.ACTIVE
+    assert [h[4] for h in state.history() if h[1] == key] == []  # placed before the crash
+
+
+def test_a_dry_run_counts_with_the_same_handlers_and_writes_nothing(state: State) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    actions = plan(wanted, state.ledger(), {})
+    report = ApplyReport()
+    count(report, actions)
+    assert report.created == 3 and calendar.held == {} and state.ledger() == {}
+
+
+def test_a_task_the_user_changed_while_nurture_wrote_it_is_read_again_next_run(
+    state: State,
+) -> None:
+    calendar = MemoryCalendar()
+    wanted = _wanted()
+    _run(state, calendar, wanted)
+    key = sorted(wanted)[0]
+    changed = {**wanted, key: CalendarTask(**{**_fields(wanted[key]), "title": "New words"})}
+    ledger = state.ledger()
+    actions = plan(changed, ledger, {r.key: r for r in calendar.tasks()})
+    calendar.user_moves(key, D)  # between nurture's read and its write
+    report = ApplyReport()
+    apply(actions, Writer(state, calendar, NOW), "cal", ledger, {}, {}, report)
+    assert report.conflicts == 1 and report.updated == 0
+    assert state.ledger()[key].state is LedgerState.ACTIVE  # the next run reads it again
+
+
+def _fields(task: CalendarTask) -> dict[str, object]:
+    return {name: getattr(task, name) for name in task.__dataclass_fields__}

@@ -1,0 +1,83 @@
+"""Sentences that inform rather than ask, and the writer's own intentions (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nurture.model import Body
+from nurture.nlp import Reader, analyse, ask_scores, carries_patch, signals
+
+from .conftest import make_message
+
+
+def asks_in(text: str, reader: Reader) -> list[str]:
+    [signals] = analyse([(make_message(), Body(text=text))], reader)
+    return [a.sentence for a in signals.asks]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # pointers to what follows or what is attached
+        "Please see the three reports listed below:",
+        "Please see my notes on the budget further down.",
+        "Please find my answers inline.",
+        "Please find our comments in the shared document.",
+        # notices
+        "Please note that the meeting room has moved to 4B.",
+        "Please note - the deadline slipped by one day.",
+        # forecasts
+        "We can expect a call from their counsel next week.",
+        "You can expect the revised figures on Monday.",
+        # retractions
+        "Please ignore my previous email.",
+        "Please disregard the earlier version of the plan.",
+        # the writer's own intentions
+        "I'll ask Maria about it when I see her on Friday.",
+        "I will raise it with him next time we talk.",
+        "We'll check with legal before we sign.",
+    ],
+)
+def test_sentences_that_inform_are_not_asks(sentence: str, reader: Reader) -> None:
+    assert asks_in(f"Hi Alex,\n\n{sentence}\n\nSam", reader) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Please see me after the board meeting.",
+        "Please see that the contract is signed today.",
+        "Please note your hours in the sheet by Friday.",
+        "Can we expect the figures by Monday?",
+        "I'll need you to sign the form before Friday.",
+        "Please find a room for twelve people on Tuesday.",
+    ],
+)
+def test_the_same_openings_still_ask_when_they_ask(sentence: str, reader: Reader) -> None:
+    assert asks_in(f"Hi Alex,\n\n{sentence}\n\nSam", reader) == [sentence]
+
+
+def test_commit_message_lines_in_a_patch_describe_a_change(reader: Reader) -> None:
+    commit = "Check the timeout handling in the upload client.\n\nDrop the old timeout flag."
+    question = "Could you test it on your board before Friday?"
+    patch = (
+        f"{commit}\n\n{question}\n\nSigned-off-by: Sam Lee <sam@example.org>\n---\n"
+        " src/upload.c | 12 ++++++------\n\n"
+        "diff --git a/src/upload.c b/src/upload.c\n"
+    )
+    assert carries_patch(patch.splitlines())
+    assert not carries_patch(commit.splitlines())
+    assert asks_in(patch, reader) == [question]
+    opening = "Check the timeout handling in the upload client."
+    assert (
+        signals.ask_score(opening, ("VB", "DT", "NN"), ("Check", "the", "timeout"), patch=True)
+        <= 0.2
+    )
+    assert signals.ask_score(opening, ("VB", "DT", "NN"), ("Check", "the", "timeout")) > 0.2
+
+
+def test_code_words_mark_a_described_change() -> None:
+    described, asked = ask_scores(
+        ["Implement the flush() hook for the gpio driver", "Implement the new hook, please."]
+    )
+    assert described < 0.5 <= asked
