@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from e2e_mailbox import Mail, Mailbox, normalise_subject
+from e2e_mailbox import FALLBACK_WINDOW, Mail, Mailbox, normalise_subject
 from e2e_score import roc_auc
 
 if TYPE_CHECKING:
@@ -45,46 +45,37 @@ def spaced(cutoffs: Sequence[datetime], gap: timedelta) -> list[datetime]:
 
 
 class Threads:
-    """Threads of the mail before a cutoff: References/In-Reply-To, else subject+people."""
+    """Threads of the mail before a cutoff, as the mailbox README defines them.
+
+    A thread is named by the first Message-ID in References, else by the root of the
+    message In-Reply-To names; mail with neither joins the thread of the latest earlier
+    message of the same normalised subject that shares a participant (within
+    `FALLBACK_WINDOW`, as a person links a bare "RE: contract").
+    """
 
     def __init__(self, mails: Sequence[Mail]) -> None:
-        self.parent: dict[str, str] = {}
-        recent: dict[str, list[Mail]] = {}
-        for m in mails:
-            self.find(m.message_id)
-            for ref in (*m.references, *m.in_reply_to):
-                self.union(ref, m.message_id)
+        self.root: dict[str, str] = {}
+        recent: dict[str, list[Mail]] = defaultdict(list)
+        for m in mails:  # oldest first, so a parent's root is known before its replies
             key = normalise_subject(m.subject)
-            if not m.threaded and key:
+            top = m.references[0] if m.references else m.parent
+            if not top and key:
                 people = {m.sender, *m.recipients}
-                for earlier in reversed(recent.get(key, [])):
-                    if m.date - earlier.date > timedelta(days=60):
+                for earlier in reversed(recent[key]):
+                    if m.date - earlier.date > FALLBACK_WINDOW:
                         break
                     if people & {earlier.sender, *earlier.recipients}:
-                        self.union(earlier.message_id, m.message_id)
+                        top = earlier.message_id
                         break
+            self.root[m.message_id] = self.root.get(top, top) if top else m.message_id
             if key:
-                recent.setdefault(key, []).append(m)
+                recent[key].append(m)
         self.members: dict[str, list[Mail]] = defaultdict(list)
         for m in mails:
-            self.members[self.find(m.message_id)].append(m)
-
-    def find(self, x: str) -> str:
-        parent = self.parent
-        root = parent.setdefault(x, x)
-        while root != parent[root]:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
+            self.members[self.root[m.message_id]].append(m)
 
     def of(self, mail: Mail) -> list[Mail]:
-        return self.members[self.find(mail.message_id)]
+        return self.members[self.root[mail.message_id]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,28 +188,8 @@ def feature_aucs(box: Mailbox, result: Replay) -> dict[str, Any]:
                 roc_auc([r.values[name] for r in passed], [r.positive for r in passed])
             ),
         }
-    scores, truth, window = forward_model(table, names)
-    model = {
-        "all": _round(roc_auc(scores, truth)),
-        "window_passed": _round(
-            roc_auc(
-                [s for s, w in zip(scores, window, strict=True) if w],
-                [t for t, w in zip(truth, window, strict=True) if w],
-            )
-        ),
-        "rows_scored": len(scores),
-    }
-    without = [n for n in names if n != "recency"]
-    scores2, truth2, window2 = forward_model(table, without)
-    model_no_recency = {
-        "all": _round(roc_auc(scores2, truth2)),
-        "window_passed": _round(
-            roc_auc(
-                [s for s, w in zip(scores2, window2, strict=True) if w],
-                [t for t, w in zip(truth2, window2, strict=True) if w],
-            )
-        ),
-    }
+    model = _forward_auc(table, names)
+    model_no_recency = _forward_auc(table, [n for n in names if n != "recency"])
     return {
         "rows": len(table),
         "positives": sum(r.positive for r in table),
@@ -227,6 +198,17 @@ def feature_aucs(box: Mailbox, result: Replay) -> dict[str, Any]:
         "auc": aucs,
         "forward_model": model,
         "forward_model_without_recency": model_no_recency,
+    }
+
+
+def _forward_auc(table: Sequence[Row], names: Sequence[str]) -> dict[str, Any]:
+    """ROC AUC of `forward_model` over its scored rows, and once the window has passed."""
+    scores, truth, window = forward_model(table, names)
+    later = [(s, t) for s, t, w in zip(scores, truth, window, strict=True) if w]
+    return {
+        "all": _round(roc_auc(scores, truth)),
+        "window_passed": _round(roc_auc([s for s, _ in later], [t for _, t in later])),
+        "rows_scored": len(scores),
     }
 
 

@@ -2,7 +2,8 @@
 
 Reads a folder laid out like ``../shared/corpora/mailboxes/NAME/``: raw messages in
 ``m/*.eml`` and ``person.json`` (name, addresses, bots, cutoff_range). It knows three
-things, independently of nurture (so the instrument does not share nurture's bugs):
+things, decided here and not by nurture, so the instrument does not share nurture's
+mistakes (only the decoding of header values is nurture's, `nurture.headers`):
 
 - **the ground truth**: when the person answered each message. A message is answered
   by the person's message whose In-Reply-To or References holds it; In-Reply-To chains
@@ -29,21 +30,20 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.header import decode_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
+
+from nurture.headers import addresses, decode, message_ids, parse_date
 
 FALLBACK_WINDOW = timedelta(days=60)
 HEAD_LIMIT = 256 * 1024  # header blocks longer than this are cut (never seen in real mail)
 
 _PARSER = BytesHeaderParser(policy=compat32)
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|sv|vs|antw|wg|tr|r|rif|res)\s*(?:\[\d+\])?\s*:\s*)+", re.I
 )
-_EMAIL = re.compile(r"[\w.+=-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+=-]+@[\w-]+(?:\.[\w-]+)+")  # in list headers' raw values
 _MACHINE = re.compile(
     r"^(?:mailer-daemon|postmaster|mail-daemon|no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:[-_.+].*)?@",
     re.I,
@@ -61,58 +61,15 @@ def normalise_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}" if local else address.strip().lower()
 
 
-def _text(value: object) -> str:
-    """A header value as text: RFC 2047 words decoded, never raising."""
-    if value is None:
-        return ""
-    raw = str(value)
-    if "=?" in raw:
-        try:
-            parts = []
-            for chunk, charset in decode_header(raw):
-                if isinstance(chunk, bytes):
-                    try:
-                        parts.append(chunk.decode(charset or "ascii", "replace"))
-                    except LookupError:
-                        parts.append(chunk.decode("latin-1"))
-                else:
-                    parts.append(chunk)
-            raw = "".join(parts)
-        except Exception:  # a broken encoded word keeps its raw text
-            pass
-    return " ".join(raw.split())
-
-
 def _addresses(values: Sequence[object]) -> tuple[str, ...]:
-    texts = [str(v) for v in values if v is not None]
-    try:
-        pairs = getaddresses(texts)
-        found = [normalise_address(a) for _, a in pairs if "@" in a]
-    except (RecursionError, ValueError, IndexError):
-        found = [normalise_address(a) for t in texts for a in _EMAIL.findall(t)]
+    found = (normalise_address(a.email) for a in addresses([str(v) for v in values]))
     return tuple(dict.fromkeys(found))
 
 
-def _ids(value: object) -> tuple[str, ...]:
-    if not value:
-        return ()
-    ids = _MSGID.findall(str(value))
-    if ids:
-        return tuple(ids)
-    bare = str(value).strip()
-    return (bare,) if bare and " " not in bare else ()
-
-
 def _date(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed.tzinfo is None:  # "-0000": UTC with the local zone unknown
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    missing = datetime.min.replace(tzinfo=UTC)
+    when = parse_date(value, missing)
+    return None if when is missing else when
 
 
 def head_and_body(raw: bytes) -> tuple[bytes, bytes, bytes]:
@@ -178,11 +135,11 @@ def read_mail(path: Path) -> Mail | None:
     if when is None:
         return None
     senders = _addresses(msg.get_all("from", []) or msg.get_all("sender", []) or [])
-    own = _ids(msg.get("message-id"))
+    own = message_ids(msg.get("message-id"))
     listed = ""
     for name in ("list-id", "x-mailing-list", "mailing-list", "list-post"):
         if msg.get(name):
-            listed = _text(msg.get(name))
+            listed = decode(msg.get(name))
             break
     return Mail(
         path=path,
@@ -191,10 +148,10 @@ def read_mail(path: Path) -> Mail | None:
         sender=senders[0] if senders else "unknown@invalid",
         to=_addresses(msg.get_all("to", [])),
         cc=_addresses(msg.get_all("cc", [])),
-        subject=_text(msg.get("subject")),
-        in_reply_to=_ids(msg.get("in-reply-to")),
-        references=_ids(msg.get("references")),
-        auto_submitted=_text(msg.get("auto-submitted")).lower(),
+        subject=decode(msg.get("subject")),
+        in_reply_to=message_ids(msg.get("in-reply-to")),
+        references=message_ids(msg.get("references")),
+        auto_submitted=decode(msg.get("auto-submitted")).lower(),
         list_id=listed,
         own_id=bool(own),
         body_hash=hashlib.blake2b(b" ".join(body.split()), digest_size=8).hexdigest(),
@@ -477,7 +434,7 @@ def _list_tags(fields: Sequence[tuple[str, bytes]]) -> tuple[str, ...]:
     for name, raw in fields:
         if name == "list-id":
             value = _value(raw)
-            inner = _MSGID.findall(value)
+            inner = message_ids(value)
             ident = inner[0] if inner else value
             label = ident.split(".", 1)[0].strip()
             if label:

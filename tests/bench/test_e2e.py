@@ -436,3 +436,27 @@ def test_figures_score_nurture_and_the_baseline_on_the_same_labels(bench: dict) 
     assert split["younger_than_reply_window"]["n"] == 1
     assert split["reply_window_passed"]["positives"] == 1
     assert out["with_why"] == 0.0 and out["nudges_per_week"]["reply"]["mean"] == 0.25
+
+
+def test_threads_follow_references_reply_chains_and_bare_subjects(bench: dict) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import e2e_features
+    finally:
+        sys.path.remove(str(BENCH))
+    mb = bench["mailbox"]
+    day = timedelta(days=1)
+    dana, pat = "dana@client.example", "pat@ops.example"
+    mails = [
+        mb.Mail(Path("a"), "a", T, dana, (ALEX,), (), "Pricing"),
+        mb.Mail(Path("b"), "b", T + day, ALEX, (dana,), (), "Re: Pricing", ("a",)),
+        mb.Mail(Path("c"), "c", T + 2 * day, dana, (ALEX,), (), "Re: Pricing", ("b",)),
+        mb.Mail(Path("d"), "d", T + 3 * day, pat, (ALEX,), (), "Re: Pricing", (), ("a", "c")),
+        mb.Mail(Path("e"), "e", T + 4 * day, ALEX, (dana,), (), "RE: pricing"),  # bare reply
+        mb.Mail(
+            Path("f"), "f", T + 5 * day, "kim@x.example", ("lee@y.example",), (), "RE: pricing"
+        ),
+    ]
+    threads = e2e_features.Threads(mails)
+    assert [m.message_id for m in threads.of(mails[2])] == ["a", "b", "c", "d", "e"]
+    assert [m.message_id for m in threads.of(mails[5])] == ["f"]  # nobody in common
