@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import connector as registry
-from . import digest, nlp
+from . import digest, nlp, twins
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
@@ -274,7 +274,7 @@ class App:
         now = now or _now()
         calendar_name, store = self.target()
         busy = self._read_calendars(now)
-        records = {r.key: r for r in store.tasks()}
+        records, held = twins.by_key(store.tasks(), calendar_name)  # held: 2+ objects, one key
         ledger = self.state.ledger()
         weekly = self._weekly(now, ledger, records, dry_run)
         busy = sorted([*busy, *weekly.busy])
@@ -299,8 +299,8 @@ class App:
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = {**self._tasks(placements), **weekly.tasks}
         actions = plan(
-            desired,
-            {k: e for k, e in ledger.items() if k not in weekly.hold},
+            {k: t for k, t in desired.items() if k not in held},
+            {k: e for k, e in ledger.items() if k not in weekly.hold and k not in held},
             {k: r for k, r in records.items() if k not in weekly.hold},
         )
         report = ApplyReport(

@@ -427,7 +427,7 @@ class FakeEWS:
     def occurrences(self, start: datetime, end: datetime) -> list[tuple[Item, dict[str, Any]]]:
         found: list[tuple[Item, dict[str, Any]]] = []
         for item in self.items.values():
-            if item.kind != "CalendarItem":
+            if item.kind != "CalendarItem" or "calendar:Start" not in item.values:
                 continue
             first, last = item.values["calendar:Start"], item.values["calendar:End"]
             length = last - first

@@ -403,6 +403,8 @@ class FakeGraph:
         """Every instance overlapping [start, end): id -> (version, event resource)."""
         found: dict[str, tuple[int, dict[str, Any]]] = {}
         for eid, stored in self.events.items():
+            if not stored.data.get("start"):
+                continue  # an event without a start shows in no calendar view
             first = _from_dtz(stored.data["start"])
             length = _from_dtz(stored.data["end"]) - first
             if stored.rrule is None:
@@ -533,6 +535,7 @@ class FakeGraph:
             iCalUId="040000008200E00074C5B7101A82E00800000000" + eid[-8:].encode().hex(),
             isAllDay=False,
             isCancelled=False,
+            isOrganizer=True,
             attendees=[],
             organizer=None,
         )
@@ -590,6 +593,7 @@ class FakeGraph:
                 "showAs": "busy",
                 "categories": [],
                 "type": "seriesMaster" if rrule else "singleInstance",
+                "isOrganizer": True,
                 "organizer": _recipient("Alex Morgan", "alex@brightpath.example"),
                 "attendees": [{"type": "required", **_recipient("", a)} for a in attendees],
             },
