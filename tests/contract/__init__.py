@@ -184,6 +184,36 @@ class MailSourceContract:
         assert "weekly.list.example" in message.headers.get("list-id", "")
         assert message.headers.get("precedence", "").lower() == "bulk"
 
+    def test_raw_utf8_headers_are_read_as_text(self, mail_harness: Any, source: MailSource) -> None:
+        """RFC 6532: 8-bit UTF-8 header text, as modern clients send it, is not mangled."""
+        raw = (
+            "From: José Müller <jose@client.example>\r\n"
+            "To: Alex Morgan <alex@brightpath.example>\r\n"
+            "Subject: Réunion café — prix ?\r\n"
+            "Message-ID: <utf8@client.example>\r\n"
+            "Date: Mon, 02 Nov 2026 09:30:00 +0000\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            "Pourriez-vous m'envoyer le prix ?\r\n"
+        ).encode()
+        mail_harness.deliver(raw)
+        message = by_message_id(drain(source, None)[0])["utf8@client.example"]
+        assert message.subject == "Réunion café — prix ?"
+        assert message.sender.name == "José Müller"
+
+    def test_a_display_name_naming_another_address_is_not_shown(
+        self, mail_harness: Any, source: MailSource
+    ) -> None:
+        mail_harness.deliver(
+            make_message(
+                message_id="disguise@evil.example",
+                sender='"alex@brightpath.example" <mallory@evil.example>',
+            )
+        )
+        message = by_message_id(drain(source, None)[0])["disguise@evil.example"]
+        assert message.sender.email == "mallory@evil.example"
+        assert "alex@brightpath.example" not in message.sender.name
+
     def test_bodies_are_fetched_for_the_ids_asked(
         self, mail_harness: Any, source: MailSource
     ) -> None:

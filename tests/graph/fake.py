@@ -350,7 +350,8 @@ class FakeGraph:
 
     def add_message(self, raw: bytes, folder: str) -> str:
         """Store `raw` as Exchange Online would after delivery (or after sending)."""
-        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # The server reads headers as a modern client does: RFC 2047 and raw UTF-8 decoded.
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
         header_block = raw.split(b"\n\n", 1)[0].decode("utf-8", "replace")
         when = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else datetime.now(UTC)
         mid = self._new_id("msg")
