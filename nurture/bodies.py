@@ -29,40 +29,82 @@ MAX_HEAD = 256 * 1024
 MAX_SKELETON = 1024 * 1024
 TEXT_BUDGET = 256 * 1024
 # Lines are read in pieces of at most this much: a 20 MB base64 line without a
-# newline is read past in bounded pieces too.
+# newline is read past in bounded pieces too. A boundary line (at most 72 bytes,
+# RFC 2046) always fits in one piece.
 _PIECE = 64 * 1024
+_BLOCK = 1024 * 1024
 _KEPT_TYPES = ("text/plain", "text/html")
 _PARSER = BytesHeaderParser(policy=compat32)
 
 
 class _Lines:
-    """A stream's lines in pieces of at most `_PIECE` bytes, with one piece of push-back."""
+    """A stream read in 1 MB blocks, as lines (pieces of at most `_PIECE` bytes), with a
+    fast way past a body: `skip` finds the next boundary line by searching whole blocks.
+    """
 
     def __init__(self, stream: BinaryIO, limit: int | None) -> None:
         self._stream = stream
         self._left = limit
-        self._back: tuple[bytes, bool] | None = None
+        self._buf = b""
+        self._pos = 0
         self._at_start = True
+
+    def _fill(self) -> bool:
+        size = _BLOCK if self._left is None else min(_BLOCK, self._left)
+        data = self._stream.read(size) if size > 0 else b""
+        if not data:
+            return False
+        if self._left is not None:
+            self._left -= len(data)
+        self._buf = self._buf[self._pos :] + data
+        self._pos = 0
+        return True
 
     def __iter__(self) -> Iterator[tuple[bytes, bool]]:
         return self
 
     def __next__(self) -> tuple[bytes, bool]:
         """(piece, whether the piece starts a line)."""
-        if self._back is not None:
-            piece, self._back = self._back, None
-            return piece
-        size = _PIECE if self._left is None else min(_PIECE, self._left)
-        chunk = self._stream.readline(size) if size > 0 else b""
-        if not chunk:
-            raise StopIteration
-        if self._left is not None:
-            self._left -= len(chunk)
-        starts, self._at_start = self._at_start, chunk.endswith(b"\n")
-        return chunk, starts
+        while True:
+            newline = self._buf.find(b"\n", self._pos, self._pos + _PIECE)
+            if newline != -1:
+                end = newline + 1
+                break
+            if len(self._buf) - self._pos >= _PIECE:
+                end = self._pos + _PIECE
+                break
+            if not self._fill():
+                if self._pos >= len(self._buf):
+                    raise StopIteration
+                end = len(self._buf)
+                break
+        piece = self._buf[self._pos : end]
+        self._pos = end
+        starts, self._at_start = self._at_start, piece.endswith(b"\n")
+        return piece, starts
 
-    def push(self, piece: tuple[bytes, bool]) -> None:
-        self._back = piece
+    def skip(self, marks: tuple[bytes, ...]) -> tuple[bytes, bool] | None:
+        """Read past everything before the next line that starts with one of `marks`.
+
+        Returns that line (as `__next__` would), or None at the end. Nothing
+        read past is kept: memory stays at one block however long the body.
+        """
+        longest = max((len(m) for m in marks), default=0) + 1
+        while True:
+            if self._at_start and any(self._buf.startswith(m, self._pos) for m in marks):
+                return next(self)
+            found = [i for i in (self._buf.find(b"\n" + m, self._pos) for m in marks) if i != -1]
+            if found:
+                self._pos = min(found) + 1
+                self._at_start = True
+                return next(self)
+            keep = max(self._pos, len(self._buf) - longest)
+            if keep > self._pos:
+                self._at_start = self._buf[keep - 1 : keep] == b"\n"
+                self._pos = keep
+            if not self._fill():
+                self._pos = len(self._buf)
+                return None
 
 
 class _Compactor:
@@ -127,13 +169,20 @@ class _Compactor:
         return None
 
     def body(self, boundaries: tuple[bytes, ...], keep: bool) -> bytes | None:
-        for piece, starts in self.lines:
+        """Copy (or, not kept, read past) a body; returns the boundary line that ended it."""
+        while keep and self.text < TEXT_BUDGET:
+            try:
+                piece, starts = next(self.lines)
+            except StopIteration:
+                return None
             if self._is_boundary(piece, starts, boundaries):
                 return piece
-            if keep and self.text < TEXT_BUDGET:
-                self.out += piece
-                self.text += len(piece)
-        return None
+            self.out += piece
+            self.text += len(piece)
+        if not boundaries:  # the last body of the message: nothing after it matters
+            return None
+        found = self.lines.skip(boundaries)
+        return found[0] if found else None
 
 
 def compact_message(stream: BinaryIO, length: int | None = None) -> bytes:

