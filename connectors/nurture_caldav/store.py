@@ -1,7 +1,8 @@
 """The CalDAV calendar store: busy time from the chosen calendars, tasks on one of them.
 
-Tasks live at ``<calendar>/<quoted UID>.ics``; nurture finds its own objects
-by the X-NURTURE-KEY property and never writes anything else. Every write is
+Tasks live at ``<calendar>/<quoted UID>.ics``; an object is nurture's when it
+carries the X-NURTURE-KEY property and the UID made from it
+(`nurture.ical.is_task`), and nurture never writes anything else. Every write is
 conditional: a create sends ``If-None-Match: *`` (so a second create of the
 same UID reads the existing task back instead of overwriting), an update or
 delete sends ``If-Match: <etag read>`` (a 412 means the user edited it since:

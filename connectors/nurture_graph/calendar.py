@@ -11,8 +11,10 @@ series and cached.
 Tasks: ordinary events carrying nurture's MAPI named property ``NurtureKey``
 (and ``NurtureDigest``) in the property set shared with the Exchange connector,
 the category ``nurture`` and free/busy Free. They are listed by category and
-told apart by the key property; created with ``transactionId`` so a retried
-POST after a lost response creates no second event; updated with ``If-Match``.
+told apart by the key property on an event the user organises with no attendees
+(Graph lets no app choose an event's UID); created with ``transactionId`` so a
+retried POST after a lost response creates no second event; updated with
+``If-Match``.
 """
 
 from __future__ import annotations
