@@ -114,9 +114,10 @@ def split_mbox(data: bytes) -> list[bytes]:
     return [m for m in messages if m.strip()]
 
 
-def _key(path: Path, head: bytes, index: int) -> str:
-    ids = message_ids(_message_id_header(head))
-    basis = ids[0] if ids else f"{index}:{hashlib.sha1(head[:4096]).hexdigest()}"
+def _key(path: Path, raw: bytes, index: int) -> str:
+    """A message's id: its file and Message-ID (or, without one, its place and first 4 KB)."""
+    ids = message_ids(_message_id_header(raw))
+    basis = ids[0] if ids else f"{index}:{hashlib.sha1(raw[:4096]).hexdigest()}"
     return hashlib.blake2b(f"{path}\0{basis}".encode(), digest_size=8).hexdigest()
 
 
@@ -165,10 +166,11 @@ class MboxSource(MailSource):
         with open(path, "rb") as fh:
             for span in spans:
                 fh.seek(span.start)
-                head = header_block(fh.read(min(MAX_HEAD, span.end - span.start)))
+                start = fh.read(min(MAX_HEAD, span.end - span.start))
+                head = header_block(start)
                 if not head.strip():
                     continue
-                key = _key(path, head, span.index)
+                key = _key(path, start, span.index)
                 self._where[key] = (path, span)
                 yield key, span, head
 

@@ -7,8 +7,6 @@ argument to 300 characters, which end before a message's MIME content.
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ pytest.importorskip("exchangelib")
 
 import requests_mock  # noqa: E402
 
-from nurture import logsetup  # noqa: E402
 from tests.contract import drain, make_message  # noqa: E402
 from tests.exchange.fake import ENDPOINT, FakeEWS  # noqa: E402
 from tests.exchange.test_contract import exchange_connector  # noqa: E402
@@ -25,23 +22,8 @@ from tests.exchange.test_contract import exchange_connector  # noqa: E402
 SECRET_LINE = "The acquisition price is forty-two million"
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (root.level, list(root.handlers))
-    names = ("nurture", *logsetup._QUIET_LIBRARIES, *logsetup._PAYLOAD_TRACES)
-    levels = {n: logging.getLogger(n).level for n in names}
-    stream = io.StringIO()
-    logsetup.setup(2, stream=stream)
-    yield stream
-    root.handlers[:] = saved[1]
-    root.setLevel(saved[0])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-
-
 def test_bodies_fetched_at_the_highest_verbosity_are_not_logged(
-    tmp_path: Path, captured: io.StringIO
+    tmp_path: Path, verbose_log: io.StringIO
 ) -> None:
     server = FakeEWS()
     with requests_mock.Mocker() as mock:
@@ -51,7 +33,7 @@ def test_bodies_fetched_at_the_highest_verbosity_are_not_logged(
         (message,) = [m for b in drain(source, None)[0] for m in b.messages]
         ((_, body),) = list(source.bodies([message.id]))
     assert SECRET_LINE.encode() in (body.raw or b"")
-    log = captured.getvalue()
+    log = verbose_log.getvalue()
     assert "exchangelib" in log or "GetItem" in log or "DEBUG" in log, "nothing logged"
     assert "forty-two million" not in log
     assert "VGhlIGFjcXVpc2l0aW9u" not in log  # the same line, base64 as EWS sends MIME

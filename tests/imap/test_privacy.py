@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from nurture import logsetup
 from tests.contract import SINCE, make_message
 from tests.servers.dovecot import DovecotHarness, DovecotServer
 
@@ -18,25 +15,8 @@ pytestmark = pytest.mark.server
 SECRET_LINE = "The launch code for the merger is tangerine-falcon-42"
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (root.level, list(root.handlers))
-    levels = {
-        n: logging.getLogger(n).level
-        for n in ("nurture", *logsetup._QUIET_LIBRARIES, *logsetup._PAYLOAD_TRACES)
-    }
-    stream = io.StringIO()
-    logsetup.setup(2, stream=stream)
-    yield stream
-    root.handlers[:] = saved[1]
-    root.setLevel(saved[0])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-
-
 def test_bodies_fetched_at_the_highest_verbosity_are_not_logged(
-    dovecot: DovecotServer, tmp_path: Path, captured: io.StringIO
+    dovecot: DovecotServer, tmp_path: Path, verbose_log: io.StringIO
 ) -> None:
     harness = DovecotHarness(dovecot, tmp_path)
     subject = "Merger timeline " + "x" * 10
@@ -50,6 +30,6 @@ def test_bodies_fetched_at_the_highest_verbosity_are_not_logged(
     finally:
         connector.close()
     assert SECRET_LINE.encode() in next(iter(bodies.values())).raw
-    log = captured.getvalue()
+    log = verbose_log.getvalue()
     assert "UNSELECT" in log, "the protocol is logged at this verbosity: the test can fail"
     assert "tangerine-falcon" not in log
