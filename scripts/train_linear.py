@@ -21,6 +21,7 @@ class Fitted:
     weights: dict[str, float]
     bias: float
     dense: tuple[float, ...] = ()
+    norm: float = 0.0
 
 
 def fit(
@@ -96,7 +97,7 @@ def fit(
     weights = {f: round(float(w[i]), 4) for f, i in index.items() if abs(w[i]) >= 1e-3}
     raw = u / scale
     bias = b - float(raw @ mean)
-    return Fitted(weights, round(float(bias), 4), tuple(round(float(v), 5) for v in raw))
+    return Fitted(weights, round(float(bias), 4), tuple(round(float(v), 5) for v in raw), norm)
 
 
 def predict(
@@ -105,7 +106,9 @@ def predict(
     out = []
     extra = dense @ np.asarray(model.dense) if model.dense and dense is not None else None
     for i, ex in enumerate(examples):
-        z = model.bias + sum(model.weights.get(f, 0.0) for f in set(ex))
+        distinct = set(ex)
+        z = sum(model.weights.get(f, 0.0) for f in distinct)
+        z = model.bias + (z / max(1, len(distinct)) ** model.norm if model.norm else z)
         if extra is not None:
             z += float(extra[i])
         out.append(float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))))

@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-10"
+ANALYSER_VERSION = "nlp-11"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -215,7 +215,7 @@ def _signals_for(
                 zone = dates.message_zone(message.headers.get("date", ""), reader.timezone)
             due = dates.resolve(text, message.date, zone)
             commitments.append(Commitment(_trim(text), due, round(promise, 3)))
-    found = tone.message_tone([(s.text, s.words) for s in sentences], subject, concern)
+    found = tone.message_tone([(s.text, s.words, s.tags) for s in sentences], subject, concern)
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,

@@ -26,19 +26,29 @@ _cache: dict[str, LinearModel | None] = {}
 
 @dataclass(frozen=True, slots=True)
 class LinearModel:
-    """Weights by feature name, a bias and the decision threshold chosen in training."""
+    """Weights by feature name, a bias and the decision threshold chosen in training.
+
+    `norm`: each feature of an example counts 1 / (the example's count of distinct
+    features) ** norm; 0.5 gives every example's vector unit length, as a tf-idf model
+    normalises it, so a long text does not score high merely for having many words.
+    """
 
     name: str
     weights: dict[str, float]
     bias: float
     threshold: float
     meta: dict[str, Any]
+    norm: float = 0.0
 
     def score(self, features: Iterable[str]) -> float:
         """The probability that the features describe a positive example."""
-        total = self.bias
-        for feature in features:
-            total += self.weights.get(feature, 0.0)
+        get = self.weights.get
+        if self.norm:
+            distinct = set(features)
+            total = sum(get(f, 0.0) for f in distinct) / max(1, len(distinct)) ** self.norm
+        else:
+            total = sum(get(f, 0.0) for f in features)
+        total += self.bias
         if total >= 0:
             return 1.0 / (1.0 + math.exp(-total))
         z = math.exp(total)
@@ -50,6 +60,7 @@ class LinearModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "meta": self.meta,
+            "norm": self.norm,
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -73,6 +84,7 @@ def load(name: str) -> LinearModel | None:
                 bias=float(data["bias"]),
                 threshold=float(data["threshold"]),
                 meta=dict(data.get("meta", {})),
+                norm=float(data.get("norm", 0.0)),
             )
         except FileNotFoundError:
             log.info("no shipped %s model; using rules", name)
