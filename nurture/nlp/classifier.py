@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,13 @@ class LinearModel:
     def score(self, features: Iterable[str]) -> float:
         """The probability that the features describe a positive example."""
         get = self.weights.get
+        # map() with a second iterable calls get(feature, 0.0) in C: twice as fast as a
+        # generator on the hundred features of a window.
         if self.norm:
-            distinct = set(features)
-            total = sum(get(f, 0.0) for f in distinct) / max(1, len(distinct)) ** self.norm
+            distinct = features if isinstance(features, set | frozenset) else set(features)
+            total = sum(map(get, distinct, repeat(0.0))) / max(1, len(distinct)) ** self.norm
         else:
-            total = sum(get(f, 0.0) for f in features)
+            total = sum(map(get, features, repeat(0.0)))
         total += self.bias
         if total >= 0:
             return 1.0 / (1.0 + math.exp(-total))

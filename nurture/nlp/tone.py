@@ -372,6 +372,7 @@ class _Part:
     features: frozenset[str]
     words: int  # tokens with a letter
     groups: tuple[tuple[str, int], ...]
+    narrative: bool  # see `_narrative`
 
 
 @functools.lru_cache(maxsize=8192)
@@ -391,6 +392,7 @@ def _sentence_parts(text: str, words: tuple[str, ...]) -> _Part:
         frozenset(own),
         len(alpha),
         _group_counts_of(text),
+        _narrative(words),
     )
 
 
@@ -413,6 +415,13 @@ def features(sentences: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
     feats.update(f"lex2:{g}" for g, c in counts.items() if c >= 2)
     feats.add("len:" + ("1-5" if n <= 5 else "6-15" if n <= 15 else "16-40" if n <= 40 else "41+"))
     return list(feats)
+
+
+def clear_caches() -> None:
+    """Empty the per-sentence caches (see `nurture.nlp.clear_caches`)."""
+    _group_counts_of.cache_clear()
+    _sentence_parts.cache_clear()
+    _voiced.cache_clear()
 
 
 # --------------------------------------------------------------------------- concern
@@ -585,12 +594,19 @@ def complaint_cues(
         return 0
     if "positive" in last and not last & _DISSATISFIED:
         return 0  # "Thanks for the quick refund": money, but no complaint
-    lowered = {w.lower().replace("\u2019", "'") for ws in words for w in ws}
-    addressed = any(ws and ws[0].startswith("@") and len(ws[0]) > 1 for ws in words)
+    voiced = any(_voiced(tuple(ws)) for ws in words)
     implied_i = any(t and t[0] in _PAST_VERB for t in tags)
-    if not (lowered & _VOICES or groups & _VOICE_GROUPS or addressed or implied_i):
+    if not (voiced or groups & _VOICE_GROUPS or implied_i):
         return 0
     return len(kinds)
+
+
+@functools.lru_cache(maxsize=8192)
+def _voiced(words: tuple[str, ...]) -> bool:
+    """Whether a sentence speaks as I or to you, or opens on an @handle (addresses one)."""
+    if words and words[0].startswith("@") and len(words[0]) > 1:
+        return True
+    return any(w.lower().replace("\u2019", "'") in _VOICES for w in words)
 
 
 def complaint_level(cues: int) -> float:
@@ -665,7 +681,7 @@ def span_scores(
         probability = 0.0
         if i >= first_whole:
             probability = model.score(features(pairs[max(0, i - WINDOW + 1) : i + 1]))
-            if _narrative(words):
+            if _sentence_parts(text, tuple(words or text.split())).narrative:
                 probability *= NARRATIVE_DISCOUNT
         out.append(SpanScore(text, probability, cues, chases))
     return out
