@@ -20,6 +20,7 @@ message it cannot read gets empty signals, so one odd message cannot stop a sync
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -316,12 +317,10 @@ def analyse(
         concern = tone.message_concern(text, clip(whole), subject)
         if text.strip():
             candidates.append((index, lines, text, concern, subject))
-        elif concern:
-            # A bare forward: nothing of the writer's own to read, but what it passes
-            # on has a tone (no model needed: no sentence of theirs to show).
-            results[index] = Signals(
-                upset=round(tone.concern_score(concern), 3), version=ANALYSER_VERSION
-            )
+        elif whole.strip():
+            # A bare forward or quote: nothing of the writer's own, but what it passes on
+            # has a tone, read below with no asks or promises (they are not the writer's).
+            candidates.append((index, [], passed_on_text(whole), concern, subject))
     if not candidates:
         return results
     texts = [text for _, _, text, _, _ in candidates]
@@ -330,12 +329,33 @@ def analyse(
     ):
         message = items[index][0]
         try:
-            results[index] = _signals_for(message, lines, concern, sentences, reader, subject)
+            if lines:
+                found = _signals_for(message, lines, concern, sentences, reader, subject)
+            else:
+                found = Signals(upset=_passed_on_tone(sentences, subject, concern))
+            results[index] = dataclasses.replace(found, version=ANALYSER_VERSION)
         except Exception:
             if strict:
                 raise
             log.debug("signals failed for %s", message.id, exc_info=True)
     return results
+
+
+_QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+")
+
+
+def passed_on_text(whole: str) -> str:
+    """The text a bare forward or quote passes on, its quote marks removed, for the model."""
+    return clip("\n".join(_QUOTE_MARK.sub("", line) for line in whole.splitlines()).strip())
+
+
+def _passed_on_tone(sentences: list[_Sentence], subject: str, concern: float) -> float:
+    """The tone a message takes from what it only passes on: the passed-on text's own
+    tone times `tone.PASSED_ON_WEIGHT` (others' words), never past the recover line
+    (a call to an upset contact needs their own words), or its concern if higher."""
+    found = tone.message_tone([(s.text, s.words, s.tags) for s in sentences], subject)
+    passed = min(tone.CONCERN_CEILING, tone.PASSED_ON_WEIGHT * found.upset)
+    return round(max(passed, tone.concern_score(concern)), 3)
 
 
 def clear_caches() -> None:
