@@ -6,8 +6,9 @@ words of unmet expectations more than in words of emotion ("I still haven't rece
 my order", "this is the third time I've written", "I was charged twice"), so the
 features are of three kinds:
 
-- the words and word pairs of the text, with the words inside a negation's scope
-  marked ("not happy" is not "happy"), as a bag-of-words model has them;
+- the words, their first letters and word pairs of the text, with the words inside a
+  negation's scope marked ("not happy" is not "happy"), as a bag-of-words model has
+  them;
 - groups of a hand-written general lexicon (`LEXICON`): emotions, insults, harsh
   judgements, and the phrases of unmet expectations, repeated contact, waiting,
   money and service, reproach and demands; each group is one named feature, so what
@@ -17,10 +18,13 @@ features are of three kinds:
   harsh words about others or about oneself ("I'm so dumb").
 
 The weights are learned (`scripts/train_upset.py`, a logistic regression shipped as
-`nurture/data/nlp/upset.json`). A message is read as windows of up to `WINDOW`
-sentences, the length of the training texts, and its score is the strongest window's;
-worried, argued mail that uses no harsh words is found by its density of concern words
-(`message_concern`), which never reaches the recover line on its own.
+`nurture/data/nlp/upset.json`). A message is read as whole windows of `WINDOW`
+sentences, the length of the training texts, and its score is the strongest window's.
+Complaint cues (`complaint_cues`: an unmet expectation with time or repetition, money,
+a verdict, in the writer's own voice) put a window on the lines by their meaning, as
+no corpus here labels complaints. Worried, argued mail that uses no harsh words is
+found by its density of concern words (`message_concern`), which never reaches the
+recover line on its own.
 """
 
 from __future__ import annotations
@@ -293,26 +297,35 @@ def lexicon_groups(text: str) -> frozenset[str]:
     return frozenset(group for group, _ in _group_counts_of(text))
 
 
-def _marked_tokens(words: Sequence[str]) -> list[str]:
-    """Normalised tokens, those inside a negation's scope prefixed with "not_"."""
-    out: list[str] = []
+def _marked_tokens(words: Sequence[str]) -> list[tuple[str, bool]]:
+    """Normalised tokens, those inside a negation's scope prefixed with "not_", each with
+    whether it has a letter (a marked one always does)."""
+    out: list[tuple[str, bool]] = []
     left = 0
     for word in words:
-        token, _ = _norm_token(word)
-        if token in _CLAUSE_END or not any(c.isalnum() for c in token):
+        token, letter = _norm_token(word)
+        if token in _CLAUSE_END or not _ALNUM.search(token):
             left = 0
-            out.append(token)
+            out.append((token, letter))
             continue
         if token in _NEGATORS:
             left = NEGATION_SPAN
-            out.append(token)
+            out.append((token, letter))
             continue
         if left:
             left -= 1
-            out.append("not_" + token)
+            out.append(("not_" + token, True))
         else:
-            out.append(token)
+            out.append((token, letter))
     return out
+
+
+_ALNUM = re.compile(r"[^\W_]")  # a letter or digit: any(c.isalnum() for c in ...)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _has_letter(word: str) -> bool:
+    return any(c.isalpha() for c in word)
 
 
 _SMILE = re.compile(
@@ -379,8 +392,9 @@ class _Part:
 def _sentence_parts(text: str, words: tuple[str, ...]) -> _Part:
     """One sentence's features that do not cross sentences (cached: each sentence is read
     in up to `WINDOW` windows, and its words, prefixes and pairs are the same in each)."""
-    marked = _marked_tokens(words)
-    alpha = [t for t in marked if any(c.isalpha() for c in t)]
+    pairs = _marked_tokens(words)
+    marked = [t for t, _ in pairs]
+    alpha = [t for t, letter in pairs if letter]
     own = {f"w:{t}" for t in alpha}
     own.update(f"p:{t[:PREFIX]}" for t in alpha if len(t) > PREFIX)
     own.update(f"b:{a}_{b}" for a, b in itertools.pairwise(marked))
@@ -422,6 +436,7 @@ def clear_caches() -> None:
     _group_counts_of.cache_clear()
     _sentence_parts.cache_clear()
     _voiced.cache_clear()
+    _has_letter.cache_clear()
 
 
 # --------------------------------------------------------------------------- concern
@@ -639,9 +654,9 @@ _PERSONAL = _SECOND | _FIRST | {"we", "our", "us", "i've", "i'd", "i'll", "we're
 
 
 def _narrative(words: Sequence[str]) -> bool:
-    lowered = [w.lower().replace("\u2019", "'") for w in words]
-    wordlike = [w for w in lowered if any(c.isalpha() for c in w)]
-    return len(wordlike) >= NARRATIVE_WORDS and not set(lowered) & _PERSONAL
+    if sum(map(_has_letter, words)) < NARRATIVE_WORDS:
+        return False
+    return not {w.lower().replace("\u2019", "'") for w in words} & _PERSONAL
 
 
 @dataclass(frozen=True, slots=True)
