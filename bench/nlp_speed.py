@@ -24,7 +24,9 @@
 
 The messages are generated here from a fixed seed (no corpus needed) and shaped like
 real candidates: mostly short replies of two to four sentences over a quoted message,
-one in eight a longer mail of several paragraphs.
+one in eight a longer mail of several paragraphs, their sentences filled in from
+templates so that few repeat. The per-sentence caches are cleared before each timed
+run of `analyse`: the daemon reads each message once.
 """
 
 from __future__ import annotations
