@@ -20,6 +20,8 @@ import numpy as np
 class Fitted:
     weights: dict[str, float]
     bias: float
+    dense: tuple[float, ...] = ()
+    norm: float = 0.0
 
 
 def fit(
@@ -30,8 +32,16 @@ def fit(
     steps: int = 400,
     min_count: int = 2,
     positive_weight: float = 1.0,
+    dense: np.ndarray | None = None,
+    dense_l2: float | None = None,
+    norm: float = 0.0,
 ) -> Fitted:
-    """Logistic regression weights for features seen at least `min_count` times."""
+    """Logistic regression weights for features seen at least `min_count` times.
+
+    `dense` (one row per example) adds real-valued columns beside the named features;
+    they are standardised while fitting (L2 `dense_l2`, default `l2`) and their weights
+    are returned on the raw scale, the standardisation folded into them and the bias.
+    """
     counts = Counter(f for ex in examples for f in set(ex))
     vocab = sorted(f for f, c in counts.items() if c >= min_count)
     index = {f: i for i, f in enumerate(vocab)}
@@ -44,38 +54,83 @@ def fit(
                 rows.append(r)
                 cols.append(j)
     row_arr = np.asarray(rows, dtype=np.int64)
+    # `norm`: each named feature of an example counts 1 / (its feature count) ** norm
+    # (0.5: the example's vector has unit length, as tf-idf models normalise).
+    sizes = np.asarray([max(1, len(set(ex))) for ex in examples], dtype=np.float64)
+    value = (sizes**-norm)[row_arr] if norm else np.ones(len(row_arr))
     col_arr = np.asarray(cols, dtype=np.int64)
     y = np.asarray(labels, dtype=np.float64)
     sample_w = np.where(y > 0, positive_weight, 1.0)
     n = len(examples)
+    if dense is None:
+        dense = np.zeros((n, 0))
+    mean = dense.mean(axis=0) if len(dense) else np.zeros(dense.shape[1])
+    scale = dense.std(axis=0) + 1e-6 if len(dense) else np.ones(dense.shape[1])
+    x = ((dense - mean) / scale).astype(np.float64)
+    d_l2 = l2 if dense_l2 is None else dense_l2
     w = np.zeros(len(vocab))
+    u = np.zeros(x.shape[1])
     b = 0.0
     m_w = np.zeros_like(w)
     v_w = np.zeros_like(w)
+    m_u = np.zeros_like(u)
+    v_u = np.zeros_like(u)
     m_b = v_b = 0.0
     lr, beta1, beta2, eps = 0.05, 0.9, 0.999, 1e-8
     for t in range(1, steps + 1):
-        z = np.bincount(row_arr, weights=w[col_arr], minlength=n) + b
+        z = np.bincount(row_arr, weights=w[col_arr] * value, minlength=n) + x @ u + b
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
         err = (p - y) * sample_w
-        g_w = np.bincount(col_arr, weights=err[row_arr], minlength=len(vocab)) / n + l2 * w / n
+        g_w = np.bincount(col_arr, weights=err[row_arr] * value, minlength=len(vocab)) / n
+        g_w += l2 * w / n
+        g_u = x.T @ err / n + d_l2 * u / n
         g_b = float(err.mean())
         m_w = beta1 * m_w + (1 - beta1) * g_w
         v_w = beta2 * v_w + (1 - beta2) * g_w**2
+        m_u = beta1 * m_u + (1 - beta1) * g_u
+        v_u = beta2 * v_u + (1 - beta2) * g_u**2
         m_b = beta1 * m_b + (1 - beta1) * g_b
         v_b = beta2 * v_b + (1 - beta2) * g_b**2
         w -= lr * (m_w / (1 - beta1**t)) / (np.sqrt(v_w / (1 - beta2**t)) + eps)
+        u -= lr * (m_u / (1 - beta1**t)) / (np.sqrt(v_u / (1 - beta2**t)) + eps)
         b -= lr * (m_b / (1 - beta1**t)) / (np.sqrt(v_b / (1 - beta2**t)) + eps)
     weights = {f: round(float(w[i]), 4) for f, i in index.items() if abs(w[i]) >= 1e-3}
-    return Fitted(weights, round(float(b), 4))
+    raw = u / scale
+    bias = b - float(raw @ mean)
+    return Fitted(weights, round(float(bias), 4), tuple(round(float(v), 5) for v in raw), norm)
 
 
-def predict(model: Fitted, examples: Sequence[Sequence[str]]) -> list[float]:
+def predict(
+    model: Fitted, examples: Sequence[Sequence[str]], dense: np.ndarray | None = None
+) -> list[float]:
     out = []
-    for ex in examples:
-        z = model.bias + sum(model.weights.get(f, 0.0) for f in set(ex))
+    extra = dense @ np.asarray(model.dense) if model.dense and dense is not None else None
+    for i, ex in enumerate(examples):
+        distinct = set(ex)
+        z = sum(model.weights.get(f, 0.0) for f in distinct)
+        z = model.bias + (z / max(1, len(distinct)) ** model.norm if model.norm else z)
+        if extra is not None:
+            z += float(extra[i])
         out.append(float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))))
     return out
+
+
+def auc(truth: Sequence[bool], scores: Sequence[float]) -> float:
+    """ROC AUC with ties counted half (the Mann-Whitney statistic)."""
+    y = np.asarray(truth, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    pos = int(y.sum())
+    neg = len(y) - pos
+    if not pos or not neg:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    sorted_s = s[order]
+    # Tied scores share the mean of their ranks.
+    starts = np.flatnonzero(np.r_[True, sorted_s[1:] != sorted_s[:-1]])
+    ends = np.r_[starts[1:], len(s)]
+    ranks = np.empty(len(s))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
 def folds(labels: Sequence[bool], k: int, seed: int = 13) -> list[list[int]]:
@@ -139,15 +194,29 @@ def precision_floor_threshold(floor: float, prior: float | None = None) -> Choos
     return choose
 
 
+def _rows(dense: np.ndarray | None, rows: Sequence[int]) -> np.ndarray | None:
+    return None if dense is None else dense[np.asarray(rows, dtype=np.int64)]
+
+
 def out_of_fold(
-    examples: Sequence[Sequence[str]], labels: Sequence[bool], k: int, **fit_args: float
+    examples: Sequence[Sequence[str]],
+    labels: Sequence[bool],
+    k: int,
+    dense: np.ndarray | None = None,
+    **fit_args: float,
 ) -> list[float]:
     scores = [0.0] * len(examples)
     for fold in folds(labels, k):
         held = set(fold)
         train = [i for i in range(len(examples)) if i not in held]
-        model = fit([examples[i] for i in train], [labels[i] for i in train], **fit_args)  # type: ignore[arg-type]
-        for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
+        model = fit(
+            [examples[i] for i in train],
+            [labels[i] for i in train],
+            dense=_rows(dense, train),
+            **fit_args,  # type: ignore[arg-type]
+        )
+        found = predict(model, [examples[i] for i in fold], _rows(dense, fold))
+        for i, s in zip(fold, found, strict=True):
             scores[i] = s
     return scores
 
@@ -160,6 +229,7 @@ def cross_validate(
     k: int = 5,
     veto: Sequence[bool] = (),
     prior: float | None = None,
+    dense: np.ndarray | None = None,
     **fit_args: float,
 ) -> dict[str, float]:
     """Honest k-fold figures: each fold scored by a model and threshold that never saw it.
@@ -169,20 +239,26 @@ def cross_validate(
     F1 are also given as if that share of the examples were positive.
     """
     predicted = [False] * len(examples)
+    scores = [0.0] * len(examples)
     for fold in folds(labels, k):
         held = set(fold)
         train = [i for i in range(len(examples)) if i not in held]
         tr_x = [examples[i] for i in train]
         tr_y = [labels[i] for i in train]
-        inner = out_of_fold(tr_x, tr_y, 3, **fit_args)
+        tr_d = _rows(dense, train)
+        inner = out_of_fold(tr_x, tr_y, 3, tr_d, **fit_args)
         if veto:
             inner = [0.0 if veto[i] else s for i, s in zip(train, inner, strict=True)]
         threshold = choose(tr_y, inner)
-        model = fit(tr_x, tr_y, **fit_args)  # type: ignore[arg-type]
-        for i, s in zip(fold, predict(model, [examples[i] for i in fold]), strict=True):
+        model = fit(tr_x, tr_y, dense=tr_d, **fit_args)  # type: ignore[arg-type]
+        found = predict(model, [examples[i] for i in fold], _rows(dense, fold))
+        for i, s in zip(fold, found, strict=True):
+            scores[i] = s
             predicted[i] = s >= threshold and not (veto and veto[i])
     p, r, f1 = prf(labels, predicted)
     result = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
+    vetoed = [0.0 if veto and veto[i] else s for i, s in enumerate(scores)]
+    result["auc"] = round(auc(labels, vetoed), 4)
     if prior is not None:
         p, r, f1 = prf(labels, predicted, prior_weight(labels, prior))
         result.update(

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -26,19 +27,31 @@ _cache: dict[str, LinearModel | None] = {}
 
 @dataclass(frozen=True, slots=True)
 class LinearModel:
-    """Weights by feature name, a bias and the decision threshold chosen in training."""
+    """Weights by feature name, a bias and the decision threshold chosen in training.
+
+    `norm`: each feature of an example counts 1 / (the example's count of distinct
+    features) ** norm; 0.5 gives every example's vector unit length, as a tf-idf model
+    normalises it, so a long text does not score high merely for having many words.
+    """
 
     name: str
     weights: dict[str, float]
     bias: float
     threshold: float
     meta: dict[str, Any]
+    norm: float = 0.0
 
     def score(self, features: Iterable[str]) -> float:
         """The probability that the features describe a positive example."""
-        total = self.bias
-        for feature in features:
-            total += self.weights.get(feature, 0.0)
+        get = self.weights.get
+        # map() with a second iterable calls get(feature, 0.0) in C: twice as fast as a
+        # generator on the hundred features of a window.
+        if self.norm:
+            distinct = features if isinstance(features, set | frozenset) else set(features)
+            total = sum(map(get, distinct, repeat(0.0))) / max(1, len(distinct)) ** self.norm
+        else:
+            total = sum(map(get, features, repeat(0.0)))
+        total += self.bias
         if total >= 0:
             return 1.0 / (1.0 + math.exp(-total))
         z = math.exp(total)
@@ -50,6 +63,7 @@ class LinearModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "meta": self.meta,
+            "norm": self.norm,
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -73,6 +87,7 @@ def load(name: str) -> LinearModel | None:
                 bias=float(data["bias"]),
                 threshold=float(data["threshold"]),
                 meta=dict(data.get("meta", {})),
+                norm=float(data.get("norm", 0.0)),
             )
         except FileNotFoundError:
             log.info("no shipped %s model; using rules", name)

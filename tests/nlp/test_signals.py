@@ -327,3 +327,14 @@ def test_the_subject_is_the_writers_words_too(reader: Reader) -> None:
     worried = one(body, reader, subject="Re: Serious problem - we can't accept the risk")
     plain = one(body, reader, subject="Re: Renewal")
     assert plain.upset < 0.5 <= worried.upset  # type: ignore[attr-defined]
+
+
+def test_a_bare_quote_passes_on_its_tone_below_the_recover_line(reader: Reader) -> None:
+    quoted = (
+        "> You promised me a refund three weeks ago and nobody has answered my emails.\n"
+        "> This is unacceptable. Can you tell me when it will be paid?\n"
+    )
+    signals = one(quoted, reader)
+    assert 0.5 <= signals.upset < 0.7  # type: ignore[attr-defined]
+    assert signals.asks == () and signals.upset_sentence == ""  # type: ignore[attr-defined]
+    assert one("> The offsite is booked; lunch is at noon.\n", reader).upset < 0.5  # type: ignore[attr-defined]
