@@ -177,6 +177,36 @@ def test_place_keeps_the_users_time_and_respects_the_daily_budget() -> None:
     assert len(days) == len(set(days))  # one a day
 
 
+def test_a_snooze_into_a_full_day_moves_no_other_task() -> None:
+    # One nudge a day: Mon, Tue, Wed. The user moves Monday's into Wednesday, which
+    # is then over the budget by the user's choice; Wednesday's own task still fits
+    # where it is and keeps its slot (it used to jump into Monday's freed slot).
+    found = _suggestions()
+    tight = Rulebook(
+        tiers=RULES.tiers, contacts=RULES.contacts, work=RULES.work, tasks=Tasks(daily_budget=1)
+    )
+    first = {p.suggestion.key: (p.start, p.end) for p in place(found, [], tight, NOW)}
+    monday, tuesday, wednesday = sorted(first, key=lambda k: first[k])
+    snoozed = (first[wednesday][0] + timedelta(hours=5), first[wednesday][1] + timedelta(hours=5))
+    previous = {k: v for k, v in first.items() if k != monday}
+    again = place(found, [], tight, NOW, pinned={monday: snoozed}, previous=previous)
+    slots = {p.suggestion.key: (p.start, p.end) for p in again}
+    assert slots == {monday: snoozed, tuesday: first[tuesday], wednesday: first[wednesday]}
+
+
+def test_a_new_task_never_takes_the_slot_an_earlier_task_still_holds() -> None:
+    # A task placed on an earlier run holds 09:00; a new, more urgent nudge due at the
+    # same time goes to the next free slot instead of pushing the old one on.
+    found = _suggestions()
+    old, new = found[-1], found[0]
+    assert new.priority >= old.priority and new.key != old.key
+    held = (NOW + timedelta(hours=1), NOW + timedelta(hours=1) + RULES.tasks.length)
+    placed = place([old, new], [], RULES, NOW, previous={old.key: held})
+    slots = {p.suggestion.key: (p.start, p.end) for p in placed}
+    assert slots[old.key] == held
+    assert slots[new.key][0] >= held[1] or slots[new.key][1] <= held[0]
+
+
 # ---- plan and the apply handlers ----------------------------------------------------
 
 
