@@ -220,7 +220,10 @@ def test_the_install_command_exits_non_zero_when_nothing_was_started(
     from nurture.cli import main
 
     config = tmp_path / "config.toml"
-    config.write_text('[user]\nname = "A"\naddresses = ["a@b.example"]\n')
+    config.write_text(
+        '[user]\nname = "A"\naddresses = ["a@b.example"]\n'
+        '[accounts.mail]\nconnector = "local"\nmaildir = "mail"\n'
+    )
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(service, "user_manager_running", lambda *_: (False, "no user bus"))
     result = CliRunner().invoke(main, ["--config", str(config), "service", "install"])
