@@ -18,8 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..durations import days_between
-from ..model import Kind
-from .records import Figures, Report, Week, format_hours, format_share
+from .records import Figures, Report, Week, format_hours, format_share, kind_label
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"within": "green", "due": "yellow", "lapsed": "red", "untracked": "dim"}
@@ -237,7 +236,7 @@ def _nudges(report: Report) -> RenderableType:
     for k in n.kinds:
         _add(
             table,
-            _kind(k.kind),
+            kind_label(k.kind),
             str(k.placed),
             str(k.done),
             str(k.dismissed),
@@ -258,14 +257,6 @@ def _nudges(report: Report) -> RenderableType:
             )
         )
     return Group(*parts)
-
-
-def _kind(value: str) -> str:
-    """A kind as the README names it ("follow up"); an unknown one as recorded."""
-    try:
-        return Kind(value).label
-    except ValueError:
-        return value
 
 
 TREND: tuple[tuple[str, Callable[[Week], float | None], Callable[[float | None], str]], ...] = (
