@@ -196,9 +196,9 @@ class Daemon:
         # Asked of the App before any job is queued, so it is said at once, not after a
         # first sync of a large mailbox.
         accounts, target = self.worker.call(self._describe_app, "describe").result()
-        self.scheduler.start()
-        for line in self._plan_lines(accounts, target):
+        for line in self._plan_lines(accounts, target):  # before any job can log
             log.info("%s", line)
+        self.scheduler.start()
         self.notifier.ready(self.status_text())
         log.debug("nurture is running: %s", self.status_text())
 
@@ -374,7 +374,7 @@ class Daemon:
         each job runs and when next, and where tasks go."""
         s = self.settings
         scan = self.scheduler.get_job("reconnect")
-        scan_next = getattr(scan, "next_run_time", None)
+        scan_next = scan.trigger.get_next_fire_time(None, datetime.now(UTC)) if scan else None
         lines = [
             f"nurture {__version__} started: accounts {accounts or 'none'}",
             f"mail every {human(s.sync_every)} and the calendar every "
