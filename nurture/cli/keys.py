@@ -20,6 +20,10 @@ SHORT = 7  # digits shown at least: unique among thousands of keys, as in git
 TYPED = 4  # digits a typed id needs before it is read as one
 
 
+class Unknown(UserError):
+    """What the user typed names no suggestion nurture knows."""
+
+
 def digits(key: str) -> str:
     """The key's hash as hex digits: its task UID without dashes and domain."""
     return task_uid(key).partition("@")[0].replace("-", "")
@@ -55,7 +59,7 @@ def resolve(typed: str, keys: Collection[str], titles: Mapping[str, str] | None 
     if len(found) == 1:
         return found[0]
     if not found:
-        raise UserError(
+        raise Unknown(
             f"no suggestion {typed!r}",
             [Problem(typed, "matches no id or key", "`nurture list --all` shows them all")],
         )

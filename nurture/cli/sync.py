@@ -18,11 +18,10 @@ from rich.text import Text
 from ..app import App
 from ..apply import ApplyReport
 from ..durations import format_duration, moment
-from ..errors import UserError
 from ..model import UTC, LedgerEntry, LedgerState, NudgeKey, Origin, Suggestion
 from ..plan import Action, Op
 from .common import app_from, console, errors, fail, parse_now, progress_bar
-from .keys import resolve, short_ids
+from .keys import Unknown, resolve, short_ids
 
 log = logging.getLogger(__name__)
 
@@ -349,10 +348,12 @@ def dismiss(ctx: click.Context, key: str) -> None:
         ledger = app.state.ledger()
         try:
             found = resolve(key, ledger, _titles(ledger))
-        except UserError as exc:
+        except Unknown as exc:
             try:
-                found = NudgeKey.parse(key)  # a key not on the calendar yet: dismiss ahead
+                found = NudgeKey.parse(key)  # a whole key not on the calendar yet: dismiss ahead
             except ValueError:
+                found = ""
+            if not found or not NudgeKey.parse(found).ref:
                 fail(exc)
                 return
         known = app.dismiss(found)

@@ -148,3 +148,15 @@ def test_the_demo_says_how_to_go_on_in_lines_that_work_as_printed(tmp_path: Path
     shown = set(ID.findall(result.output))
     assert commands[1].split()[-1] in shown
     assert "follow-up" not in result.output and "follow up" in result.output
+
+
+def test_dismiss_refuses_a_prefix_that_fits_several_and_dismisses_nothing(setup: Setup) -> None:
+    setup.ask(days_ago=5, subject="Renewal pricing")
+    setup.ask(days_ago=4, subject="Contract draft")
+    synced(setup)
+    refused = nurture(setup, "dismiss", "reply:")
+    assert refused.exit_code == 2 and "fits 2 suggestions" in refused.output
+    assert set(setup.ledger().values()) == {"active"}
+    ahead = nurture(setup, "dismiss", "reply:later@client.example")  # not seen yet
+    assert ahead.exit_code == 0 and "not on the calendar" in ahead.output
+    assert setup.ledger()["reply:later@client.example"] == "dismissed"
