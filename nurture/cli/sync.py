@@ -119,7 +119,8 @@ WOULD = {
 def _planned(actions: list[Action], ledger: Mapping[str, LedgerEntry], zone: tzinfo) -> list[str]:
     ids = short_ids([*ledger, *(a.key for a in actions)])
     lines = []
-    for action in actions:
+    latest = datetime.max.replace(tzinfo=UTC)
+    for action in sorted(actions, key=lambda a: (a.task.start if a.task else latest, a.key)):
         if action.op not in WOULD:
             continue
         entry = ledger.get(action.key)
