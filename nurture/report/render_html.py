@@ -34,7 +34,9 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 10px;
   margin-top: 14px; }
 .tile { background: var(--card); border-radius: 6px; padding: 10px 12px; }
-.tile b { display: block; font-size: 22px; } .tile span { color: var(--muted); font-size: 12px; }
+.tile b { display: block; font-size: 22px; white-space: nowrap; }
+.tile b small { font-size: 12px; font-weight: 400; color: var(--muted); }
+.tile span { color: var(--muted); font-size: 12px; }
 .charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; }
 figure { margin: 0; background: var(--card); border-radius: 6px; padding: 10px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
@@ -501,8 +503,9 @@ def render(report: Report, zone: tzinfo) -> str:
     judged = o.promises_on_time + o.promises_late + o.promises_missed
     tiles = [
         (
-            format_hours(o.median_reply_hours),
-            f"median reply (90%: {format_hours(o.p90_reply_hours)})",
+            f"{format_hours(o.median_reply_hours)} "
+            f"<small>90%: {format_hours(o.p90_reply_hours)}</small>",
+            "median reply",
         ),
         (format_share(o.within_share), "answered within window"),
         (str(o.open_debts), "replies owed"),

@@ -172,7 +172,7 @@ def test_the_contact_table_sorts(page: Path, tmp_path: Path, column: str) -> Non
 
 MEASURE = """<script>
 (function () {
-  var out = {fonts: [], rows: {}, wrapped: []};
+  var out = {fonts: [], rows: {}, wrapped: [], width: window.innerWidth};
   document.querySelectorAll("svg text").forEach(function (t) {
     if (getComputedStyle(t).display === "none") { return; }
     out.fonts.push(parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
@@ -199,16 +199,31 @@ MEASURE = """<script>
 
 
 def measured(page: Path, tmp_path: Path, width: int) -> dict[str, Any]:
+    """What MEASURE finds in `page` laid out `width` px wide.
+
+    Headless Chromium lays a window out at least 500 px wide, so the page is shown in
+    a frame of exactly `width` (tall enough to need no scroll bar), and the script in
+    it reports to the outer page, which --dump-dom prints.
+    """
+    inner = page.read_text(encoding="utf-8").replace(
+        "</body>",
+        MEASURE.replace("document.body.appendChild", "parent.document.body.appendChild")
+        + "</body>",
+    )
     probe = tmp_path / f"probe-{width}.html"
     probe.write_text(
-        page.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"),
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe style="width:{width}px;height:20000px;border:0" '
+        f'srcdoc="{html.escape(inner, quote=True)}"></iframe></body></html>',
         encoding="utf-8",
     )
-    done = run_chromium(tmp_path, probe.as_uri(), "--dump-dom", f"--window-size={width},2400")
+    done = run_chromium(tmp_path, probe.as_uri(), "--dump-dom", "--window-size=1400,2400")
     assert done.returncode == 0, done.stderr[-2000:]
     found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
     assert found, done.stdout[-2000:]
-    return dict(json.loads(html.unescape(found.group(1))))
+    seen = dict(json.loads(html.unescape(found.group(1))))
+    assert seen["width"] == width
+    return seen
 
 
 @pytest.mark.parametrize("width", [1280, 390])
