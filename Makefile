@@ -29,6 +29,7 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) bench/eval.py --corpus ../shared/corpora
+	$(PY) bench/e2e.py --mailbox ../shared/corpora/mailboxes/linux-man
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix nurture connectors tests bench

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import connector as registry
-from . import publish, tasks, weekly
+from . import publish, tasks, twins, weekly
 from .analysis import Analysis
 from .apply import ApplyReport, Writer, apply, count
 from .config import Account, Config, load_config
@@ -316,7 +316,8 @@ class App:
         calendar_name, store = self.target()
         busy = self._read_calendars(now, record=not dry_run)
         with self._calendar_io(calendar_name, now, record=not dry_run):
-            records = {r.key: r for r in store.tasks()}
+            # held: two or more objects under one key, reported and left alone
+            records, held = twins.by_key(store.tasks(), calendar_name)
         ledger = self.state.ledger()
         week = self._weekly(now, ledger, records, dry_run)
         busy = sorted([*busy, *week.busy])
@@ -342,8 +343,8 @@ class App:
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = {**tasks.desired(placements, self.rules), **week.tasks}
         actions = plan(
-            desired,
-            {k: e for k, e in ledger.items() if k not in week.hold},
+            {k: t for k, t in desired.items() if k not in held},
+            {k: e for k, e in ledger.items() if k not in week.hold and k not in held},
             {k: r for k, r in records.items() if k not in week.hold},
             wanted={s.key for s in suggestions} & gone,
         )

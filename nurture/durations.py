@@ -3,31 +3,54 @@ and ages and moments as a user reads them (calendar days and times in their zone
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, tzinfo
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+# The longest duration any setting takes: ten years. Longer ones are typos, and
+# far longer ones overflow the date arithmetic every sync does ("3000000d").
+LONGEST = timedelta(days=3653)
 
 
-def parse_duration(value: object) -> timedelta:
-    """Parse "1d", "36h", "1w 2d", "90m"; a bare number is days. ValueError otherwise."""
+def parse_duration(value: object, longest: timedelta = LONGEST) -> timedelta:
+    """Parse "1d", "36h", "1w 2d", "90m"; a bare number is days.
+
+    ValueError, with a message to show, for anything else or anything longer
+    than `longest`.
+    """
     if isinstance(value, bool):
         raise ValueError(f'expected a duration like "3d", got {value!r}')
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f'expected a duration like "3d", got {value!r}')
+        if abs(value) > longest.days:
+            raise ValueError(f"{value!r} days is longer than {_longest(longest)}")
         return timedelta(days=value)
     if not isinstance(value, str):
         raise ValueError(f'expected a duration like "3d", got {value!r}')
     text = value.strip().lower()
-    pos, total = 0, timedelta()
+    if len(text) > 100:
+        raise ValueError(f'{value[:20]!r}… is not a duration (use m, h, d or w, e.g. "3d")')
+    pos, seconds = 0, 0.0
     for match in _PART.finditer(text):
         if text[pos : match.start()].strip():
             break
-        total += timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        seconds += float(match.group(1)) * _SECONDS[match.group(2)]
         pos = match.end()
     if pos == 0 or text[pos:].strip():
         raise ValueError(f'{value!r} is not a duration (use m, h, d or w, e.g. "3d")')
-    return total
+    if seconds > longest.total_seconds():
+        raise ValueError(f"{value!r} is longer than {_longest(longest)}")
+    return timedelta(seconds=seconds)
+
+
+def _longest(delta: timedelta) -> str:
+    years = delta.days / 365.25
+    if years >= 1 and abs(years - round(years)) < 0.01:
+        return "1 year" if round(years) == 1 else f"{round(years)} years"
+    return format_duration(delta)
 
 
 def format_duration(delta: timedelta) -> str:

@@ -5,6 +5,12 @@ so this uses the compat32 header parser (no body, no policy objects) and
 decodes only the fields nurture keeps. Bad input never raises: a broken
 date becomes the fallback date, an unknown charset is decoded with
 replacement characters, and the caller gets a usable `Message`.
+
+Raw 8-bit header text is read as UTF-8 (RFC 6532), as the modern policy
+(`email.policy.default`) reads it; compat32 alone turned "Réunion café" into
+"R��union caf��". The modern policy itself is not used: its structured headers
+made reading a header block 13 times slower (0.89 ms against 0.07 ms, 3,000
+demo messages), which a first sync of 100,000 messages would pay in full.
 """
 
 from __future__ import annotations
@@ -13,12 +19,38 @@ import re
 from datetime import datetime
 from email.header import decode_header
 from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from .model import RULE_HEADERS, UTC, Address, FolderRole, Message
 
-_PARSER = BytesHeaderParser(policy=compat32)
+
+def raw_text(value: str) -> str:
+    """Header text that the parser kept as raw bytes (surrogate escapes) read as UTF-8.
+
+    Legacy 8-bit mail that is not UTF-8 is read as Windows-1252, the usual
+    charset of undeclared 8-bit text.
+    """
+    if value.isascii():
+        return value
+    raw = value.encode("ascii", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
+class _Rfc6532(Compat32):
+    """compat32, but 8-bit header text is UTF-8 (RFC 6532), not "unknown-8bit"."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if not value.isascii():
+            return raw_text(value)
+        return super().header_fetch_parse(name, value)
+
+
+_PARSER = BytesHeaderParser(policy=_Rfc6532())
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _WS = re.compile(r"\s+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -55,6 +87,19 @@ def decode(value: object) -> str:
         return _WS.sub(" ", text).strip()
 
 
+def display_name(name: str, email: str) -> str:
+    """`name` as the name to show for `email`; "" when it is itself another address.
+
+    ``"me@example.org" <attacker@evil.example>`` must not title a task "Reply to
+    me@example.org": a display name that names an address other than the real
+    one is a disguise, and the real address is shown instead.
+    """
+    found = _EMAIL.findall(name)
+    if any(f.lower() != email.strip().lower() for f in found):
+        return ""
+    return name
+
+
 def addresses(values: list[str]) -> tuple[Address, ...]:
     """Addresses from one or more header values, display names decoded."""
     texts = [str(v) for v in values]
@@ -64,7 +109,9 @@ def addresses(values: list[str]) -> tuple[Address, ...]:
         # pathological headers (deeply nested comments) defeat the stdlib parser;
         # the bare addresses are still worth having
         pairs = [("", e) for t in texts for e in _EMAIL.findall(t)]
-    return tuple(Address(email, decode(name)) for name, email in pairs if "@" in email)
+    return tuple(
+        Address(email, display_name(decode(name), email)) for name, email in pairs if "@" in email
+    )
 
 
 def message_ids(value: object) -> tuple[str, ...]:

@@ -10,7 +10,8 @@
 - `PrivacyFilter` sits on the handler, so it sees every record from every
   logger: it masks registered secret values and credential-looking
   assignments, withholds message bodies, and truncates long arguments (a body
-  that slipped into an exception text is still cut short).
+  that slipped into an exception text is still cut short). Library protocol
+  traces that echo message content stay off even at ``-vv``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ _QUIET_LIBRARIES = {
     "msal": logging.WARNING,
     "watchfiles": logging.WARNING,
 }
+
+# Protocol traces that carry message content: never let through, at any verbosity.
+# At -vv imaplib's echo of every FETCH response wrote 2,100 lines of mail text in
+# one sync. (exchangelib's SOAP trace passes: its XML arguments are cut to 300
+# characters, which end before a message's MIME content; tests/exchange checks it.)
+_PAYLOAD_TRACES = ("imapclient.imaplib",)
 
 MAX_ARG_CHARS = 300
 WITHHELD = "<withheld>"
@@ -204,5 +211,7 @@ def setup(verbosity: int = 0, *, stream: TextIO | None = None) -> logging.Handle
     logging.getLogger("nurture").setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
     for name, level in _QUIET_LIBRARIES.items():
         logging.getLogger(name).setLevel(logging.NOTSET if verbosity >= 2 else level)
+    for name in _PAYLOAD_TRACES:
+        logging.getLogger(name).setLevel(logging.INFO)
     logging.captureWarnings(True)
     return handler

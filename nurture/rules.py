@@ -28,12 +28,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .durations import parse_duration
+from .durations import LONGEST, parse_duration
 from .errors import Problem, UserError
 from .model import Address
 from .tomlfile import TomlFile, load
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The longest value each bounded duration takes: past these nothing useful
+# happens, and far past them the date arithmetic of every sync overflows.
+A_YEAR = timedelta(days=366)
+A_DAY = timedelta(days=1)
+MAX_WEIGHT = 1000.0
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -206,12 +211,17 @@ class _Reader:
                 self.problem((*key, name), "unknown key", hint)
 
     def duration(
-        self, table: Mapping[str, Any], name: str, key: tuple[str | int, ...], default: timedelta
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        key: tuple[str | int, ...],
+        default: timedelta,
+        longest: timedelta = LONGEST,
     ) -> timedelta:
         if name not in table:
             return default
         try:
-            value = parse_duration(table[name])
+            value = parse_duration(table[name], longest)
         except ValueError as exc:
             self.problem((*key, name), str(exc), 'write a duration such as "2d" or "36h"')
             return default
@@ -225,8 +235,8 @@ class _Reader:
             return str(value)
         try:
             return parse_duration(value)
-        except ValueError:
-            self.problem(key, f"{value!r} is not a cadence", '"learned", "off" or e.g. "3w"')
+        except ValueError as exc:
+            self.problem(key, f"{exc}: not a cadence", '"learned", "off" or e.g. "3w"')
             return None
 
     def clock(
@@ -335,8 +345,14 @@ def _tiers(reader: _Reader, value: Any, known: Mapping[str, Tier]) -> dict[str, 
         base = known.get(name) or known.get("default") or Tier(name)
         tier = replace(base, name=name, where=reader.toml.where(*key))
         weight = table.get("weight", tier.weight)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            reader.problem((*key, "weight"), f"{weight!r} is not a positive number")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 < weight <= MAX_WEIGHT  # also false for nan
+        ):
+            reader.problem(
+                (*key, "weight"), f"{weight!r} is not a number above 0 and at most {MAX_WEIGHT:g}"
+            )
             weight = tier.weight
         cadence = tier.cadence
         if "cadence" in table:
@@ -348,8 +364,10 @@ def _tiers(reader: _Reader, value: Any, known: Mapping[str, Tier]) -> dict[str, 
         found[name] = replace(
             tier,
             weight=float(weight),
-            reply_within=reader.duration(table, "reply_within", key, tier.reply_within),
-            follow_up_after=reader.duration(table, "follow_up_after", key, tier.follow_up_after),
+            reply_within=reader.duration(table, "reply_within", key, tier.reply_within, A_YEAR),
+            follow_up_after=reader.duration(
+                table, "follow_up_after", key, tier.follow_up_after, A_YEAR
+            ),
             cadence=cadence,
             recover=recover,
         )
@@ -473,12 +491,12 @@ def _tasks(reader: _Reader, value: Any, base: Tasks) -> Tasks:
     digest_at = reader.clock(value, "digest_at", key, base.digest_at)
     return Tasks(
         calendar=calendar,
-        length=reader.duration(value, "length", key, base.length),
+        length=reader.duration(value, "length", key, base.length, A_DAY),
         daily_budget=budget,
         grouping=grouping,
         digest_at=digest_at,
         todo=kind == "todo",
-        horizon=reader.duration(value, "horizon", key, base.horizon),
+        horizon=reader.duration(value, "horizon", key, base.horizon, A_YEAR),
         forget_after=reader.duration(value, "forget_after", key, base.forget_after),
     )
 
@@ -496,7 +514,7 @@ def _report(reader: _Reader, value: Any, base: ReportRules) -> ReportRules:
     if "weekly" in value:
         weekly = _weekly(reader, value["weekly"], (*key, "weekly"), base.weekly)
     length = reader.duration(value, "length", key, base.length)
-    if length > timedelta(days=1):
+    if length > A_DAY:
         reader.problem((*key, "length"), "must be at most a day", 'e.g. "30m" or "1h"')
         length = base.length
     return ReportRules(

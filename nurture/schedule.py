@@ -12,15 +12,22 @@ its slot while that slot is still today or later, free and within hours, so a
 rerun does not shuffle the calendar. Earlier slots are settled before any new
 task is placed, so neither a new nudge nor a snooze ever moves a task that
 still fits where it is.
+
+Working hours are wall-clock times in the user's zone; every computation runs
+on the UTC instants they stand for. (Python adds and compares datetimes of
+one zone by their wall clock: on 28 March 2027, with hours 02:00-03:30 in
+Europe/Berlin, two tasks landed at the same instant and one at 03:40.) A
+working-day edge that the clock skips on a DST change is the moment of the
+jump; one it passes twice is its first pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from .model import Suggestion
+from .model import UTC, Suggestion
 from .rules import Rulebook
 
 Interval = tuple[datetime, datetime]
@@ -45,11 +52,34 @@ def _overlaps(start: datetime, end: datetime, busy: Sequence[Interval]) -> bool:
     return any(b_start < end and start < b_end for b_start, b_end in busy)
 
 
+def instant(day: date, clock: time, zone: tzinfo) -> datetime:
+    """The UTC instant of wall time `clock` on `day` in `zone`.
+
+    A time the clock skips (spring forward) is the instant of the jump, the
+    first existing moment after it; a time it passes twice is its first pass.
+    """
+    wall = datetime.combine(day, clock, zone)  # fold=0: the first pass, or before a jump
+    first = wall.astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
+        return first
+    # Skipped: the jump lies between the two readings of the wall time; find it.
+    low, high = wall.replace(fold=1).astimezone(UTC), first
+    if low > high:
+        low, high = high, low
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+            low = middle
+        else:
+            high = middle
+    return high.replace(second=0, microsecond=0)
+
+
 class _Day:
     def __init__(self, rules: Rulebook, day: date) -> None:
         zone = rules.work.zone
-        self.open = datetime.combine(day, rules.work.start, zone)
-        self.close = datetime.combine(day, rules.work.end, zone)
+        self.open = instant(day, rules.work.start, zone)
+        self.close = instant(day, rules.work.end, zone)
         self.working = day.weekday() in rules.work.days
 
 
@@ -141,10 +171,10 @@ def _first_free(
     zone = rules.work.zone
     day = earliest.astimezone(zone).date()
     ordered = sorted(taken)
-    while datetime.combine(day, time(0), zone) < horizon_end:
+    while instant(day, time(0), zone) < horizon_end:
         hours = _Day(rules, day)
         if hours.working and per_day.get(day, 0) < rules.tasks.daily_budget:
-            start = _round_up(max(hours.open, earliest))
+            start = _round_up(max(hours.open, earliest.astimezone(UTC)))
             while start + length <= hours.close:
                 end = start + length
                 clash = [b for b in ordered if b[0] < end and start < b[1]]

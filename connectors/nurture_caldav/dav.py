@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 import caldav
 import caldav.lib.error as caldav_error
 import requests
+from lxml import etree
 
 from nurture.errors import AuthError, ConnectorError, TransientError
 
@@ -91,8 +92,20 @@ class Dav:
             yield
         except caldav_error.AuthorizationError as exc:
             raise AuthError(f"CalDAV login refused ({what})", command=self.auth_command) from exc
+        except requests.ReadTimeout as exc:
+            raise TransientError(
+                f"CalDAV server did not answer in time ({what}); a server that cannot "
+                "expand a repeating event hangs like this",
+                RETRY_AFTER,
+            ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"CalDAV server unreachable ({what}): {exc}", RETRY_AFTER) from exc
+        except requests.RequestException as exc:  # a connection dropped mid-answer
+            raise TransientError(f"CalDAV answer cut off ({what}): {exc}", RETRY_AFTER) from exc
+        except etree.LxmlError as exc:
+            raise TransientError(
+                f"CalDAV server sent an unreadable answer ({what})", RETRY_AFTER
+            ) from exc
         except caldav_error.DAVError as exc:
             status = str(getattr(exc, "reason", "")) or str(exc)
             if any(code in status for code in ("500", "502", "503", "504", "429")):
@@ -100,6 +113,19 @@ class Dav:
                     f"CalDAV server trouble ({what}): {status}", RETRY_AFTER
                 ) from exc
             raise ConnectorError(f"CalDAV request failed ({what}): {status}") from exc
+
+    @staticmethod
+    @contextlib.contextmanager
+    def naming(where: str) -> Iterator[None]:
+        """Put `where` (which calendar) in front of any failure inside."""
+        try:
+            yield
+        except TransientError as exc:
+            raise TransientError(f"{where}: {exc}", exc.retry_after) from exc
+        except AuthError:
+            raise
+        except ConnectorError as exc:
+            raise ConnectorError(f"{where}: {exc}") from exc
 
     def request(
         self, url: str, method: str, body: str | bytes = "", headers: dict[str, str] | None = None
@@ -117,6 +143,8 @@ class Dav:
     def check(self, response: Any, what: str, ok: Sequence[int] = (200, 201, 204, 207)) -> None:
         if response.status not in ok:
             raise ConnectorError(f"CalDAV {what} failed: HTTP {response.status} {response.reason}")
+        if response.status == 207 and response.tree is None:
+            raise TransientError(f"CalDAV {what}: the server's answer is not XML", RETRY_AFTER)
 
     @staticmethod
     def absolute(base: str, href: str) -> str:

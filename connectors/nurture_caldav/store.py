@@ -1,7 +1,8 @@
 """The CalDAV calendar store: busy time from the chosen calendars, tasks on one of them.
 
-Tasks live at ``<calendar>/<quoted UID>.ics``; nurture finds its own objects
-by the X-NURTURE-KEY property and never writes anything else. Every write is
+Tasks live at ``<calendar>/<quoted UID>.ics``; an object is nurture's when it
+carries the X-NURTURE-KEY property and the UID made from it
+(`nurture.ical.is_task`), and nurture never writes anything else. Every write is
 conditional: a create sends ``If-None-Match: *`` (so a second create of the
 same UID reads the existing task back instead of overwriting), an update or
 delete sends ``If-Match: <etag read>`` (a 412 means the user edited it since:
@@ -26,7 +27,15 @@ import icalendar
 
 from nurture.connector import CalendarStore, task_digest
 from nurture.errors import ConnectorError, Problem, TaskConflict, TaskGone, UserError
-from nurture.ical import expand_events, is_task, record_from_component, task_calendar
+from nurture.ical import (
+    UNREADABLE,
+    Reports,
+    calendar_for,
+    expand_events,
+    is_task,
+    record_from_component,
+    task_calendar,
+)
 from nurture.model import CalendarEvent, CalendarTask, TaskRecord, TaskStatus
 
 from .dav import Collection, Dav, Item
@@ -80,6 +89,7 @@ class CalDavStore(CalendarStore):
         # Incremental reading of our tasks: href → (etag, record or None), and the sync token.
         self._known: dict[str, tuple[str, TaskRecord | None]] = {}
         self._token: str | None = None
+        self._report = Reports()
 
     def close(self) -> None:
         dav, self._dav_client = self._dav_client, None
@@ -139,23 +149,25 @@ class CalDavStore(CalendarStore):
     def events(self, start: datetime, end: datetime) -> Iterator[CalendarEvent]:
         self._discover()
         for collection in self._reads:
-            for item in self._dav.query(collection.url, start, end):
-                try:
-                    calendar = icalendar.Calendar.from_ical(item.data)
-                except ValueError as exc:
-                    log.warning("skipping an unreadable calendar object %s: %s", item.href, exc)
-                    continue
-                yield from expand_events(calendar, start, end, self._zone)
+            where = f"CalDAV calendar {collection.name!r}"
+            with self._dav.naming(where):
+                items = self._dav.query(collection.url, start, end)
+            for item in items:
+                data = item.data.encode("utf-8", "surrogateescape")
+                calendar = calendar_for(data, f"{where} {item.href}", start, end, self._report)
+                if calendar is not None:
+                    yield from expand_events(calendar, start, end, self._zone, where, self._report)
 
     def tasks(self) -> list[TaskRecord]:
         target = self._discover()
-        listing = self._listing(target)
-        stale = [
-            h for h, etag in listing.items() if self._known.get(h, ("",))[0] != etag or not etag
-        ]
-        known = {h: v for h, v in self._known.items() if h in listing and h not in stale}
-        for item in self._dav.multiget(target.url, stale):
-            known[item.href] = (item.etag, self._record(item))
+        with self._dav.naming(f"CalDAV calendar {target.name!r}"):
+            listing = self._listing(target)
+            stale = [
+                h for h, etag in listing.items() if self._known.get(h, ("",))[0] != etag or not etag
+            ]
+            known = {h: v for h, v in self._known.items() if h in listing and h not in stale}
+            for item in self._dav.multiget(target.url, stale):
+                known[item.href] = (item.etag, self._record(item))
         self._known = known
         return sorted((r for _etag, r in known.values() if r is not None), key=lambda r: r.key)
 
@@ -181,15 +193,20 @@ class CalDavStore(CalendarStore):
         return self._dav.etags(target.url)
 
     def _record(self, item: Item) -> TaskRecord | None:
+        """Our task in `item`, or None: not ours, or unreadable (reported and skipped)."""
         try:
             calendar = icalendar.Calendar.from_ical(item.data)
         except ValueError:
             return None
         for component in calendar.walk():
             if component.name in ("VEVENT", "VTODO") and is_task(component):
-                return record_from_component(
-                    component, encode_ref(item.href, item.etag), self._zone
-                )
+                try:
+                    return record_from_component(
+                        component, encode_ref(item.href, item.etag), self._zone
+                    )
+                except UNREADABLE as exc:
+                    self._report(f"CalDAV {item.href}", str(component.get("uid", "")),
+                           f"nurture task unreadable ({exc!r}); skipped")  # fmt: skip
         return None
 
     # -- writing ------------------------------------------------------------

@@ -43,7 +43,7 @@ from exchangelib.services import FindItem
 
 from nurture.connector import CalendarStore, task_digest, task_uid
 from nurture.errors import TaskConflict, TaskGone
-from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, clean_text
+from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, UNREADABLE, Reports, clean_text
 from nurture.model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord
 
 from .ews import Session, to_utc
@@ -64,7 +64,7 @@ VIEW_FIELDS = (
     "nurture_key",
 )
 DETAIL_FIELDS = ("organizer", "required_attendees", "optional_attendees")
-TASK_FIELDS = ("nurture_key", "nurture_digest", "start", "end", "subject")
+TASK_FIELDS = ("nurture_key", "nurture_digest", "start", "end", "subject", "uid")
 PAGE_SIZE = 200
 FREE = ("Free", "WorkingElsewhere")
 CONFLICTS = (ErrorIrresolvableConflict, ErrorInvalidChangeKey)
@@ -87,6 +87,15 @@ def _address(pair: list[str]) -> Address | None:
     return Address(pair[0], pair[1]) if pair and "@" in pair[0] else None
 
 
+def _ours(item: CalendarItem) -> bool:
+    """A task of nurture's: our key AND the UID derived from it (set when we created it).
+
+    A meeting request or a copied item carrying the key has its own UID: it is
+    the user's, read as busy time and never touched.
+    """
+    return bool(item.nurture_key) and str(item.uid or "") == task_uid(str(item.nurture_key))
+
+
 class ExchangeCalendarStore(CalendarStore):
     """The default calendar of one Exchange mailbox."""
 
@@ -94,6 +103,7 @@ class ExchangeCalendarStore(CalendarStore):
         self._session = session
         self._guard = session.guard
         self._path = cache_dir / "attendees.json"
+        self._report = Reports()
 
     @property
     def _account(self) -> Account:
@@ -126,7 +136,7 @@ class ExchangeCalendarStore(CalendarStore):
             end=EWSDateTime.from_datetime(end.astimezone(UTC)),
         )
         items = self._find_items(Q(), VIEW_FIELDS, view)
-        items = [i for i in items if not i.nurture_key and CATEGORY not in (i.categories or ())]
+        items = [i for i in items if not _ours(i)]
         known = self._load()
         details = {
             i.id: known[i.id]
@@ -159,10 +169,16 @@ class ExchangeCalendarStore(CalendarStore):
             self._save(details)
         for item in items:
             info = details.get(item.id, {})
+            try:
+                start, end = _utc(item.start), _utc(item.end)
+            except UNREADABLE as exc:
+                self._report("Exchange calendar", str(item.uid or item.id),
+                       f"unreadable ({exc!r}); skipped")  # fmt: skip
+                continue
             yield CalendarEvent(
                 uid=str(item.uid or item.id),
-                start=_utc(item.start),
-                end=_utc(item.end),
+                start=start,
+                end=end,
                 summary=str(item.subject or ""),
                 all_day=bool(item.is_all_day),
                 busy=str(item.legacy_free_busy_status or "Busy") not in FREE,
@@ -224,11 +240,19 @@ class ExchangeCalendarStore(CalendarStore):
 
     def tasks(self) -> list[TaskRecord]:
         items = self._find_items(Q(nurture_key__exists=True), TASK_FIELDS)
-        records = [self._record(i) for i in items if i.nurture_key]
+        records = []
+        for item in items:
+            if not _ours(item):
+                continue
+            try:
+                records.append(self._record(item))
+            except UNREADABLE as exc:
+                self._report("Exchange calendar", str(item.uid),
+                       f"nurture task unreadable ({exc!r}); skipped")  # fmt: skip
         return sorted(records, key=lambda r: (r.start, r.key))
 
     def _find(self, key: str) -> TaskRecord | None:
-        items = self._find_items(Q(nurture_key=key), TASK_FIELDS)
+        items = [i for i in self._find_items(Q(nurture_key=key), TASK_FIELDS) if _ours(i)]
         return self._record(items[0]) if items else None
 
     @staticmethod

@@ -31,7 +31,7 @@ from exchangelib.services import SyncFolderItems
 
 from nurture.connector import MailBatch, MailSource
 from nurture.errors import CursorExpired
-from nurture.headers import decode, message_ids
+from nurture.headers import decode, display_name, message_ids
 from nurture.model import RULE_HEADERS, UTC, Address, Body, FolderRole
 from nurture.model import Message as Mail
 
@@ -66,7 +66,7 @@ def _listed(call: Callable[[], Iterable[Any]]) -> list[Any]:
 def _address(mailbox: Mailbox | None) -> Address | None:
     if mailbox is None or not mailbox.email_address or "@" not in mailbox.email_address:
         return None
-    return Address(mailbox.email_address, mailbox.name or "")
+    return Address(mailbox.email_address, display_name(mailbox.name or "", mailbox.email_address))
 
 
 def _addresses(mailboxes: Sequence[Mailbox] | None) -> tuple[Address, ...]:

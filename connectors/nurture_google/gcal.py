@@ -36,6 +36,7 @@ from googleapiclient.errors import HttpError
 
 from nurture.connector import CalendarStore, task_digest, task_uid
 from nurture.errors import TaskConflict, TaskGone
+from nurture.ical import UNREADABLE, Reports
 from nurture.model import Address, CalendarEvent, CalendarTask, TaskRecord, TaskStatus
 
 from .calls import Caller, Missing
@@ -85,7 +86,13 @@ def _when(value: dict[str, str], zone: ZoneInfo) -> tuple[datetime, bool]:
 
 
 def _is_task(event: dict[str, Any]) -> bool:
-    return KEY_PROPERTY in event.get("extendedProperties", {}).get("private", {})
+    """Ours: our key in the private properties AND the event id derived from that key.
+
+    A copy of a task (the user's "Duplicate", or the properties set on another
+    event) has another id, so it is the user's event, read as busy time.
+    """
+    key = (event.get("extendedProperties") or {}).get("private", {}).get(KEY_PROPERTY)
+    return bool(key) and event.get("id") == event_id(str(key))
 
 
 def to_event(event: dict[str, Any], zone: ZoneInfo) -> CalendarEvent:
@@ -314,6 +321,7 @@ class GoogleCalendar(CalendarStore):
         self._fresh_for = fresh_for
         self._monotonic = monotonic
         self._refreshed: dict[str, float] = {}
+        self._report = Reports()
 
     def _fresh(self, mirror: Mirror) -> Mirror:
         """Refresh `mirror` unless it was refreshed moments ago (one call per sync)."""
@@ -336,7 +344,12 @@ class GoogleCalendar(CalendarStore):
             for item in items:
                 if _is_task(item) or "start" not in item:
                     continue
-                event = to_event(item, mirror.zone)
+                try:
+                    event = to_event(item, mirror.zone)
+                except UNREADABLE as exc:
+                    self._report(f"Google calendar {mirror.calendar_id}", str(item.get("id", "")),
+                           f"unreadable ({exc!r}); skipped")  # fmt: skip
+                    continue
                 if event.start < end and event.end > start and not event.cancelled:
                     yield event
         if self._busy_ids:
@@ -389,7 +402,16 @@ class GoogleCalendar(CalendarStore):
 
     def tasks(self) -> list[TaskRecord]:
         mirror = self._fresh(self._tasks)
-        return [to_record(e) for e in mirror.events.values() if _is_task(e)]
+        records = []
+        for event in mirror.events.values():
+            if not _is_task(event):
+                continue
+            try:
+                records.append(to_record(event))
+            except UNREADABLE as exc:
+                self._report(f"Google calendar {mirror.calendar_id}", str(event.get("id", "")),
+                       f"nurture task unreadable ({exc!r}); skipped")  # fmt: skip
+        return records
 
     # -- writing ----------------------------------------------------------
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from nurture.connector import MailBatch, MailSource
 from nurture.errors import CursorExpired
+from nurture.headers import display_name
 from nurture.model import RULE_HEADERS, Address, Body, FolderRole, Message
 
 from .calls import Caller, Missing
@@ -88,7 +89,11 @@ def _message_ids(value: str) -> tuple[str, ...]:
 
 
 def _addresses(value: str) -> tuple[Address, ...]:
-    return tuple(Address(email, _decode(name)) for name, email in getaddresses([value]) if email)
+    return tuple(
+        Address(email, display_name(_decode(name), email))
+        for name, email in getaddresses([value])
+        if email
+    )
 
 
 def to_message(data: dict[str, Any]) -> Message | None:

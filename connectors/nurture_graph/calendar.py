@@ -11,8 +11,10 @@ series and cached.
 Tasks: ordinary events carrying nurture's MAPI named property ``NurtureKey``
 (and ``NurtureDigest``) in the property set shared with the Exchange connector,
 the category ``nurture`` and free/busy Free. They are listed by category and
-told apart by the key property; created with ``transactionId`` so a retried
-POST after a lost response creates no second event; updated with ``If-Match``.
+told apart by the key property on an event the user organises with no attendees
+(Graph lets no app choose an event's UID); created with ``transactionId`` so a
+retried POST after a lost response creates no second event; updated with
+``If-Match``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from nurture.connector import CalendarStore, task_digest, task_uid
 from nurture.errors import TaskConflict, TaskGone
-from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, clean_text
+from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, UNREADABLE, Reports, clean_text
 from nurture.model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord
 
 from .client import Gone, GraphClient, NotFound, PreconditionFailed
@@ -43,7 +45,7 @@ SLACK = timedelta(days=7)
 PAGE_SIZE = 200
 STATE_VERSION = 1
 UTC_PREFER = 'outlook.timezone="UTC"'
-TASK_SELECT = "subject,start,end,categories,showAs"
+TASK_SELECT = "subject,start,end,categories,showAs,isOrganizer,attendees"
 TASK_EXPAND = (
     f"singleValueExtendedProperties($filter=id eq '{KEY_PROPERTY}' or id eq '{DIGEST_PROPERTY}')"
 )
@@ -97,7 +99,13 @@ class GraphCalendarStore(CalendarStore):
     def __init__(self, client: GraphClient, cache_dir: Path, page_size: int = PAGE_SIZE) -> None:
         self._client = client
         self._path = cache_dir / "calendar-view.json"
+        self._own_path = cache_dir / "calendar-tasks.json"
         self._page_size = page_size
+        # Ids of our tasks as last listed (kept in the cache folder across runs):
+        # the calendar view cannot return the key property, so an event in our
+        # category is ours only if the task listing found it ours.
+        self._own: set[str] | None = None
+        self._report = Reports()
 
     # -- busy time --------------------------------------------------------
 
@@ -108,13 +116,28 @@ class GraphCalendarStore(CalendarStore):
             return {}
         return state if state.get("v") == STATE_VERSION else {}
 
-    def _save(self, state: dict[str, Any]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_suffix(".tmp")
+    def _save(self, state: dict[str, Any], path: Path | None = None) -> None:
+        path = path or self._path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(state, handle)
-        os.replace(tmp, self._path)
+        os.replace(tmp, path)
+
+    def _own_ids(self) -> set[str]:
+        """Our task ids: as last listed, from the cache folder, or listed now."""
+        if self._own is None:
+            try:
+                self._own = {str(i) for i in json.loads(self._own_path.read_text())["ids"]}
+            except (OSError, ValueError, KeyError, TypeError):
+                self.tasks()
+        return self._own or set()
+
+    def _remember(self, own: set[str]) -> None:
+        if own != self._own:
+            self._save({"ids": sorted(own)}, self._own_path)
+        self._own = own
 
     def _refresh(self, start: datetime, end: datetime) -> dict[str, Any]:
         state = self._load()
@@ -195,9 +218,10 @@ class GraphCalendarStore(CalendarStore):
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         state = self._refresh(start, end)
         masters = state["masters"]
-        rows = sorted(state["events"].values(), key=lambda e: (e["start"], e["uid"]))
-        for row in rows:
-            if row["ours"]:
+        rows = sorted(state["events"].items(), key=lambda e: (e[1]["start"], e[1]["uid"]))
+        own = self._own_ids() if any(row["ours"] for _id, row in rows) else set()
+        for event_id, row in rows:
+            if row["ours"] and event_id in own:
                 continue
             first = datetime.fromisoformat(row["start"])
             last = datetime.fromisoformat(row["end"])
@@ -226,21 +250,37 @@ class GraphCalendarStore(CalendarStore):
         }
         headers = immutable_ids(f"odata.maxpagesize={self._page_size}, {UTC_PREFER}")
         records = []
+        own = set()
         for page in self._client.pages("/me/events", params=params, headers=headers):
             for item in page.get("value", ()):
-                record = self._record(item)
+                try:
+                    record = self._record(item)
+                except UNREADABLE as exc:
+                    self._report("Microsoft 365 calendar", str(item.get("id", "")),
+                           f"nurture task unreadable ({exc!r}); skipped")  # fmt: skip
+                    own.add(str(item.get("id")))  # ours, though unreadable: not busy time
+                    continue
                 if record is not None:
                     records.append(record)
+                    own.add(str(item["id"]))
+        self._remember(own)
         return sorted(records, key=lambda r: (r.start, r.key))
 
     @staticmethod
     def _record(item: dict[str, Any], key: str = "", digest: str = "") -> TaskRecord | None:
+        """Our task in `item`, or None for the user's own event.
+
+        Graph gives an event no UID nurture can choose, so ours means: our key
+        property, organised by the user, with no attendees. An invitation or a
+        meeting the key was copied onto is the user's; a plain copy of a task
+        lists twice under one key, which the core reports and leaves alone.
+        """
         props = {
             str(p.get("id", "")).lower(): str(p.get("value") or "")
             for p in item.get("singleValueExtendedProperties") or ()
         }
         key = props.get(KEY_PROPERTY.lower(), key)
-        if not key:
+        if not key or item.get("isOrganizer") is False or item.get("attendees"):
             return None  # the user's own event in our category: not ours
         return TaskRecord(
             key=key,
@@ -282,8 +322,11 @@ class GraphCalendarStore(CalendarStore):
         response = self._client.request(
             "POST", "/me/events", json=body, headers=immutable_ids(UTC_PREFER)
         )
-        record = self._record(response.json(), task.key, digest)
+        created = response.json()
+        record = self._record(created, task.key, digest)
         assert record is not None
+        if self._own is not None:
+            self._remember(self._own | {str(created["id"])})
         return record
 
     def _update(self, task: CalendarTask, record: TaskRecord) -> TaskRecord:
@@ -313,3 +356,5 @@ class GraphCalendarStore(CalendarStore):
             self._client.request("DELETE", f"/me/events/{ref['id']}", headers=immutable_ids())
         except NotFound:
             log.debug("task %s was already gone", record.key)
+        if self._own is not None:
+            self._remember(self._own - {str(ref["id"])})

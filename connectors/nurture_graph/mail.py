@@ -29,7 +29,7 @@ from typing import Any
 
 from nurture.connector import MailBatch, MailSource
 from nurture.errors import CursorExpired, Problem, UserError
-from nurture.headers import decode, message_ids
+from nurture.headers import decode, display_name, message_ids
 from nurture.model import RULE_HEADERS, UTC, Address, Body, FolderRole, Message
 
 from .client import Gone, GraphClient, GraphError
@@ -92,7 +92,8 @@ def address(value: dict[str, Any] | None) -> Address | None:
     email = ((value or {}).get("emailAddress") or {}).get("address") or ""
     if "@" not in email:
         return None
-    return Address(email, ((value or {}).get("emailAddress") or {}).get("name") or "")
+    name = ((value or {}).get("emailAddress") or {}).get("name") or ""
+    return Address(email, display_name(name, email))
 
 
 def addresses(values: list[dict[str, Any]] | None) -> tuple[Address, ...]:

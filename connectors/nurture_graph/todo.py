@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from nurture.connector import task_uid
 from nurture.errors import TaskConflict, TaskGone
-from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, clean_text
+from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, UNREADABLE, clean_text
 from nurture.model import CalendarTask, TaskRecord, TaskStatus
 
 from .calendar import PAGE_SIZE, GraphCalendarStore, graph_time, parse_time
@@ -98,9 +98,21 @@ class GraphTodoStore(GraphCalendarStore):
         )
 
     def tasks(self) -> list[TaskRecord]:
-        records = super().tasks()
-        records += [r for r in map(self._todo_record, self._todo_items()) if r is not None]
-        return sorted(records, key=lambda r: (r.start, r.key))
+        return sorted(super().tasks() + self._todo_records(), key=lambda r: (r.start, r.key))
+
+    def _todo_records(self) -> list[TaskRecord]:
+        """Our to-dos in the list; one that cannot be read is reported and skipped."""
+        records = []
+        for item in self._todo_items():
+            try:
+                record = self._todo_record(item)
+            except UNREADABLE as exc:
+                self._report(f"Microsoft To Do list {self._list_name!r}", str(item.get("id", "")),
+                       f"nurture task unreadable ({exc!r}); skipped")  # fmt: skip
+                continue
+            if record is not None:
+                records.append(record)
+        return records
 
     @staticmethod
     def _todo_payload(task: CalendarTask) -> dict[str, Any]:
@@ -120,10 +132,9 @@ class GraphTodoStore(GraphCalendarStore):
     def _create(self, task: CalendarTask) -> TaskRecord:
         if not task.todo:
             return super()._create(task)
-        for item in self._todo_items():
-            record = self._todo_record(item)
-            if record is not None and record.key == task.key:
-                return record  # a retry after a lost response: the first one landed
+        for landed in self._todo_records():
+            if landed.key == task.key:
+                return landed  # a retry after a lost response: the first one landed
         body = self._todo_payload(task)
         body["linkedResources"] = [
             {

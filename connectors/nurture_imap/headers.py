@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from nurture.headers import display_name
 from nurture.model import RULE_HEADERS, Address, FolderRole, Message
 
 UTC = UTC
@@ -79,7 +80,11 @@ def addresses(value: str) -> tuple[Address, ...]:
                 pairs.append(("", part.strip()))
     else:
         pairs = email.utils.getaddresses([value])
-    return tuple(Address(addr, decode_words(name).strip()) for name, addr in pairs if "@" in addr)
+    return tuple(
+        Address(addr, display_name(decode_words(name).strip(), addr))
+        for name, addr in pairs
+        if "@" in addr
+    )
 
 
 def message_id(value: str) -> str:

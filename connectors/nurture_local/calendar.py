@@ -2,11 +2,17 @@
 use it) or a single .ics file. Busy time and meetings are read from it; nurture
 writes its tasks into it.
 
-Only objects carrying nurture's marker are ever rewritten or deleted. In a
-single .ics file, every other component is kept byte for byte: the file is
-split into its top-level blocks as text and only nurture's blocks change.
-Writes are atomic (temporary file + rename), and a task is only rewritten if
-it is unchanged since it was read (its content hash is the etag).
+Only nurture's own tasks (`nurture.ical.is_task`: the marker and the UID derived
+from it) are ever rewritten or deleted. A single .ics file is handled as bytes:
+it is cut into its top-level components (`nurture.ical.layout`) and only
+nurture's blocks change, so every other component keeps its bytes, its
+encoding included. Writes are atomic (temporary file + rename), go through a
+symlink to its target and keep the file's mode; a task is only rewritten if it
+is unchanged since it was read (its content hash is the etag).
+
+One odd object never stops a read: an event or task that cannot be read is
+reported (file and UID) and skipped. An unchanged file is not parsed again: its
+parsed events are kept by (inode, size, mtime) for the window they cover.
 """
 
 from __future__ import annotations
@@ -16,51 +22,127 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import icalendar
 
-from nurture.connector import MARKER, CalendarStore, task_digest
-from nurture.errors import TaskConflict
-from nurture.ical import expand_events, record_from_component, task_calendar, task_component
+from nurture.connector import CalendarStore, task_digest
+from nurture.errors import Problem, TaskConflict, UserError
+from nurture.files import read_limited, replace_file, sweep_temporaries
+from nurture.ical import (
+    UNREADABLE,
+    Reports,
+    block_uid,
+    calendar_for,
+    expand_events,
+    is_task,
+    layout,
+    record_from_component,
+    task_calendar,
+    task_component,
+)
 from nurture.model import UTC, CalendarEvent, CalendarTask, TaskRecord
 
 log = logging.getLogger(__name__)
 
-_BLOCK = re.compile(
-    r"^BEGIN:(VEVENT|VTODO|VJOURNAL|VFREEBUSY|VTIMEZONE)\r?\n.*?^END:\1\r?\n?",
-    re.M | re.S,
-)
+# The largest calendar file read. A 100,000-event export is 15 MB.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+# A parsed file serves reads whose window lies inside the one it was parsed for.
+_BEFORE = timedelta(days=1)
+_AFTER = timedelta(days=8)
+_MARKED = re.compile(rb"^X-NURTURE-KEY[;:]", re.M | re.I)
+_TASK_COMPONENTS = ("VEVENT", "VTODO")
+_EMPTY = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//nurture//nurture follow-ups//EN\r\n"
+_END = b"END:VCALENDAR\r\n"
 
 
 def _etag(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nurture-", suffix=".tmp")
+def _read(path: Path, report: Reports) -> bytes | None:
+    """A calendar file's bytes; None (reported) when it is not one nurture will read."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return read_limited(path, MAX_FILE_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        report(str(path), "", f"not read: {exc.strerror or exc}", "fix or remove it")
+        return None
 
 
-def parse_calendar(data: bytes, where: str) -> icalendar.Calendar | None:
-    """Parse one .ics; a broken file is reported (file and reason) and skipped."""
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
     try:
-        return icalendar.Calendar.from_ical(data)
-    except Exception as exc:
-        log.warning("%s: not a valid iCalendar file (%s); skipped — fix or remove it", where, exc)
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    stamp: tuple[int, int, int, int]
+    low: datetime
+    high: datetime
+    calendar: icalendar.Calendar | None
+
+
+class _ParsedFiles:
+    """Parsed calendars by path, reused while a file is unchanged and the window inside."""
+
+    def __init__(self, report: Reports) -> None:
+        self._files: dict[Path, _Parsed] = {}
+        self._report = report
+
+    def get(self, path: Path, start: datetime, end: datetime) -> icalendar.Calendar | None:
+        stamp = _stamp(path)
+        if stamp is None:
+            self._files.pop(path, None)
+            return None
+        cached = self._files.get(path)
+        if cached and cached.stamp == stamp and cached.low <= start and end <= cached.high:
+            return cached.calendar
+        low, high = start - _BEFORE, end + _AFTER
+        data = _read(path, self._report)
+        calendar = calendar_for(data, str(path), low, high, self._report) if data else None
+        self._files[path] = _Parsed(stamp, low, high, calendar)
+        return calendar
+
+    def keep(self, paths: set[Path]) -> None:
+        for gone in set(self._files) - paths:
+            del self._files[gone]
+
+
+def _task_blocks(
+    data: bytes, where: str, report: Reports
+) -> Iterator[tuple[int, int, icalendar.Component]]:
+    """(start, end, component) of each of nurture's tasks among a file's top-level blocks."""
+    for block in layout(data).blocks:
+        if block.name not in _TASK_COMPONENTS:
+            continue
+        raw = data[block.start : block.end]
+        if not _MARKED.search(raw):
+            continue
+        try:
+            comp = icalendar.Component.from_ical(raw)
+        except Exception as exc:
+            report(where, block_uid(raw), f"unreadable ({exc}); left alone")
+            continue
+        if is_task(comp):
+            yield block.start, block.end, comp
+
+
+def _record(
+    comp: icalendar.Component, ref: str, zone: tzinfo, where: str, report: Reports
+) -> TaskRecord | None:
+    try:
+        return record_from_component(comp, ref, zone)
+    except UNREADABLE as exc:
+        report(where, str(comp.get("uid", "")), f"nurture task unreadable ({exc!r}); skipped")
         return None
 
 
@@ -73,56 +155,58 @@ class VdirCalendar(CalendarStore):
         self.path = path
         self.zone = zone
         self.read_only = read_only
+        self._report = Reports()
+        self._parsed = _ParsedFiles(self._report)
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(p for p in self.path.iterdir() if p.suffix == ".ics")
-        except FileNotFoundError:
+            return sorted(
+                Path(e.path)
+                for e in os.scandir(self.path)
+                if e.name.endswith(".ics") and e.is_file() and not e.name.startswith(".")
+            )
+        except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def _read(self) -> Iterator[tuple[Path, bytes, icalendar.Calendar]]:
-        for path in self._files():
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            cal = parse_calendar(data, str(path))
-            if cal is not None:
-                yield path, data, cal
-
     def events(self, start: datetime, end: datetime) -> Iterator[CalendarEvent]:
-        for path, data, cal in self._read():
-            if MARKER.encode() in data and _only_tasks(cal):
-                continue
-            try:
-                yield from expand_events(cal, start, end, self.zone)
-            except Exception as exc:
-                log.warning("%s: cannot expand this event (%s); skipped", path, exc)
+        files = self._files()
+        self._parsed.keep(set(files))
+        for path in files:
+            cal = self._parsed.get(path, start, end)
+            if cal is not None:
+                yield from expand_events(cal, start, end, self.zone, str(path), self._report)
 
     def tasks(self) -> list[TaskRecord]:
         records = []
-        for path, data, cal in self._read():
-            if MARKER.encode() not in data:
+        for path in self._files():
+            data = _read(path, self._report)
+            if not data or not _MARKED.search(data):
                 continue
-            for comp in cal.walk():
-                if comp.name in ("VEVENT", "VTODO") and MARKER in comp:
-                    try:
-                        records.append(
-                            record_from_component(comp, f"{path.name}\t{_etag(data)}", self.zone)
-                        )
-                    except (KeyError, ValueError) as exc:
-                        log.warning("%s: unreadable nurture task (%s); left alone", path, exc)
+            ref = f"{path.name}\t{_etag(data)}"
+            for _start, _end, comp in _task_blocks(data, str(path), self._report):
+                record = _record(comp, ref, self.zone, str(path), self._report)
+                if record is not None:
+                    records.append(record)
         return records
 
     def _path_for(self, uid: str) -> Path:
         safe = re.sub(r"[^A-Za-z0-9@._-]", "_", uid)
         return self.path / f"{safe}.ics"
 
+    def _write(self, path: Path, data: bytes) -> None:
+        sweep_temporaries(self.path)
+        replace_file(path, data)
+
     def _create(self, task: CalendarTask) -> TaskRecord:
         self.path.mkdir(parents=True, exist_ok=True)
         path = self._path_for(task.uid)
+        current = _read(path, self._report)
+        if current is not None:
+            ours = [c for _s, _e, c in _task_blocks(current, str(path), self._report)]
+            if not any(str(c.get("uid")) == task.uid for c in ours):
+                raise TaskConflict(f"{path} holds another object; nurture leaves it alone")
         data = task_calendar(task, task_digest(task), datetime.now(UTC))
-        atomic_write(path, data)
+        self._write(path, data)
         return self._record(path, data)
 
     def _update(self, task: CalendarTask, record: TaskRecord) -> TaskRecord:
@@ -135,7 +219,7 @@ class VdirCalendar(CalendarStore):
         if _etag(current) != etag:
             raise TaskConflict(f"{path} changed since it was read")
         data = task_calendar(task, task_digest(task), datetime.now(UTC))
-        atomic_write(path, data)
+        self._write(path, data)
         return self._record(path, data)
 
     def _delete(self, record: TaskRecord) -> None:
@@ -147,20 +231,16 @@ class VdirCalendar(CalendarStore):
             return
         if etag and _etag(current) != etag:
             raise TaskConflict(f"{path} changed since it was read")
+        sweep_temporaries(self.path)
         path.unlink(missing_ok=True)
 
     def _record(self, path: Path, data: bytes) -> TaskRecord:
-        cal = icalendar.Calendar.from_ical(data)
-        comp = next(c for c in cal.walk() if MARKER in c)
+        comp = next(c for _s, _e, c in _task_blocks(data, str(path), self._report))
         return record_from_component(comp, f"{path.name}\t{_etag(data)}", self.zone)
 
 
-def _only_tasks(cal: icalendar.Calendar) -> bool:
-    return all(MARKER in c for c in cal.walk() if c.name in ("VEVENT", "VTODO"))
-
-
 class IcsFileCalendar(CalendarStore):
-    """A single .ics file: nurture's blocks are rewritten, everything else kept as is."""
+    """A single .ics file: nurture's blocks are rewritten, every other byte kept as it is."""
 
     supports_todo = True
 
@@ -168,105 +248,105 @@ class IcsFileCalendar(CalendarStore):
         self.path = path
         self.zone = zone
         self.read_only = read_only
+        self._report = Reports()
+        self._parsed = _ParsedFiles(self._report)
+        self._tasks: tuple[tuple[int, int, int, int], tuple[TaskRecord, ...]] | None = None
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+    def _locked(self) -> Iterator[Path]:
+        """Hold the file's lock; yields the real file (a symlink's target) to write."""
+        target = Path(os.path.realpath(self.path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.with_name(f".{target.name}.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                yield
+                yield target
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _text(self) -> str:
-        try:
-            return self.path.read_bytes().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+    def _data(self) -> bytes:
+        return _read(self.path, self._report) or b""
 
     def events(self, start: datetime, end: datetime) -> Iterator[CalendarEvent]:
-        text = self._text()
-        if not text:
-            return
-        cal = parse_calendar(text.encode(), str(self.path))
-        if cal is None:
-            return
-        yield from expand_events(cal, start, end, self.zone)
-
-    def _task_blocks(self, text: str) -> Iterator[tuple[re.Match[str], icalendar.Component]]:
-        for match in _BLOCK.finditer(text):
-            block = match.group(0)
-            if MARKER not in block:
-                continue
-            try:
-                comp = icalendar.Component.from_ical(block)
-            except ValueError as exc:
-                log.warning("%s: unreadable nurture task (%s); left alone", self.path, exc)
-                continue
-            if MARKER in comp:
-                yield match, comp
+        cal = self._parsed.get(self.path, start, end)
+        if cal is not None:
+            yield from expand_events(cal, start, end, self.zone, str(self.path), self._report)
 
     def tasks(self) -> list[TaskRecord]:
-        text = self._text()
-        return [
-            record_from_component(comp, _etag(m.group(0).encode()), self.zone)
-            for m, comp in self._task_blocks(text)
-        ]
+        stamp = _stamp(self.path)
+        if stamp is not None and self._tasks is not None and self._tasks[0] == stamp:
+            return list(self._tasks[1])
+        data = self._data()
+        records = []
+        if _MARKED.search(data):
+            for start, end, comp in _task_blocks(data, str(self.path), self._report):
+                record = _record(
+                    comp, _etag(data[start:end]), self.zone, str(self.path), self._report
+                )
+                if record is not None:
+                    records.append(record)
+        if stamp is not None and stamp == _stamp(self.path):
+            self._tasks = (stamp, tuple(records))
+        return records
 
-    def _find(self, text: str, uid: str) -> re.Match[str] | None:
-        for match, comp in self._task_blocks(text):
+    def _find(self, data: bytes, uid: str) -> tuple[int, int] | None:
+        for start, end, comp in _task_blocks(data, str(self.path), self._report):
             if str(comp.get("uid", "")) == uid:
-                return match
+                return start, end
         return None
 
-    def _write(self, text: str) -> None:
-        if not text.strip():
-            text = (
-                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//nurture//nurture follow-ups//EN\r\n"
-                "END:VCALENDAR\r\n"
+    def _current(self) -> bytes:
+        """The file as it is now, refusing to write into one that is not a calendar."""
+        data = self._data()
+        if not data.strip():
+            return _EMPTY + _END
+        if not re.search(rb"^END:VCALENDAR", data, re.M):
+            raise UserError(
+                f"{self.path} is not a complete iCalendar file; nurture will not write to it",
+                [Problem(str(self.path), "no END:VCALENDAR line", "fix the file, or remove it")],
             )
-        atomic_write(self.path, text.encode())
+        return data
 
-    def _block(self, task: CalendarTask) -> str:
-        return task_component(task, task_digest(task), datetime.now(UTC)).to_ical().decode()
+    def _write(self, target: Path, data: bytes) -> None:
+        sweep_temporaries(target.parent)
+        replace_file(target, data)
+
+    def _block(self, task: CalendarTask) -> bytes:
+        return task_component(task, task_digest(task), datetime.now(UTC)).to_ical()
 
     def _create(self, task: CalendarTask) -> TaskRecord:
-        with self._locked():
-            text = self._text()
-            block = self._block(task)
-            existing = self._find(text, task.uid)
+        block = self._block(task)
+        with self._locked() as target:
+            data = self._current()
+            existing = self._find(data, task.uid)
             if existing is not None:
-                text = text[: existing.start()] + block + text[existing.end() :]
+                data = data[: existing[0]] + block + data[existing[1] :]
             else:
-                if "END:VCALENDAR" not in text:
-                    self._write("")
-                    text = self._text()
-                cut = text.rfind("END:VCALENDAR")
-                text = text[:cut] + block + text[cut:]
-            self._write(text)
+                cut = [m.start() for m in re.finditer(rb"^END:VCALENDAR", data, re.M)][-1]
+                data = data[:cut] + block + data[cut:]
+            self._write(target, data)
         return self._record_of(block)
 
     def _update(self, task: CalendarTask, record: TaskRecord) -> TaskRecord:
-        with self._locked():
-            text = self._text()
-            existing = self._find(text, record.uid)
-            if existing is None or _etag(existing.group(0).encode()) != record.ref:
+        block = self._block(task)
+        with self._locked() as target:
+            data = self._data()
+            existing = self._find(data, record.uid)
+            if existing is None or _etag(data[existing[0] : existing[1]]) != record.ref:
                 raise TaskConflict(f"{self.path}: task {record.uid} changed since it was read")
-            block = self._block(task)
-            self._write(text[: existing.start()] + block + text[existing.end() :])
+            self._write(target, data[: existing[0]] + block + data[existing[1] :])
         return self._record_of(block)
 
     def _delete(self, record: TaskRecord) -> None:
-        with self._locked():
-            text = self._text()
-            existing = self._find(text, record.uid)
+        with self._locked() as target:
+            data = self._data()
+            existing = self._find(data, record.uid)
             if existing is None:
                 return
-            if record.ref and _etag(existing.group(0).encode()) != record.ref:
+            if record.ref and _etag(data[existing[0] : existing[1]]) != record.ref:
                 raise TaskConflict(f"{self.path}: task {record.uid} changed since it was read")
-            self._write(text[: existing.start()] + text[existing.end() :])
+            self._write(target, data[: existing[0]] + data[existing[1] :])
 
-    def _record_of(self, block: str) -> TaskRecord:
+    def _record_of(self, block: bytes) -> TaskRecord:
         comp = icalendar.Component.from_ical(block)
-        return record_from_component(comp, _etag(block.encode()), self.zone)
+        return record_from_component(comp, _etag(block), self.zone)

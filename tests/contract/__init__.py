@@ -15,15 +15,22 @@ Harness protocols::
 
     class CalendarHarness:                   # fixture "calendar_harness"
         def connector(self) -> Connector
-        def add_foreign_event(self, uid, summary, start, end, attendees=(), rrule=None) -> None
-        def foreign_digest(self) -> dict[str, str]
+        def add_foreign_event(self, uid, summary, start, end, attendees=(), rrule=None,
+                              marker=None) -> None
+            # marker: a suggestion key set on the event the way that provider lets it
+            # arrive (an invitation, a copied property): the event is still not nurture's
+        def foreign_digest(self) -> dict[str, str]   # every object that is not nurture's task
         def user_delete(self, uid: str) -> None
         def user_move(self, uid: str, start: datetime, end: datetime) -> None
         def user_complete(self, uid: str) -> None     # only when the store supports VTODO
+        def user_duplicate(self, uid: str) -> str     # the copy's handle for `exists`
+        def exists(self, handle: str) -> bool
+        def add_broken_task(self, key: str) -> None  # ours by UID and marker, but unreadable
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -176,6 +183,36 @@ class MailSourceContract:
         message = by_message_id(drain(source, None)[0])["news@list.example"]
         assert "weekly.list.example" in message.headers.get("list-id", "")
         assert message.headers.get("precedence", "").lower() == "bulk"
+
+    def test_raw_utf8_headers_are_read_as_text(self, mail_harness: Any, source: MailSource) -> None:
+        """RFC 6532: 8-bit UTF-8 header text, as modern clients send it, is not mangled."""
+        raw = (
+            "From: José Müller <jose@client.example>\r\n"
+            "To: Alex Morgan <alex@brightpath.example>\r\n"
+            "Subject: Réunion café — prix ?\r\n"
+            "Message-ID: <utf8@client.example>\r\n"
+            "Date: Mon, 02 Nov 2026 09:30:00 +0000\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            "Pourriez-vous m'envoyer le prix ?\r\n"
+        ).encode()
+        mail_harness.deliver(raw)
+        message = by_message_id(drain(source, None)[0])["utf8@client.example"]
+        assert message.subject == "Réunion café — prix ?"
+        assert message.sender.name == "José Müller"
+
+    def test_a_display_name_naming_another_address_is_not_shown(
+        self, mail_harness: Any, source: MailSource
+    ) -> None:
+        mail_harness.deliver(
+            make_message(
+                message_id="disguise@evil.example",
+                sender='"alex@brightpath.example" <mallory@evil.example>',
+            )
+        )
+        message = by_message_id(drain(source, None)[0])["disguise@evil.example"]
+        assert message.sender.email == "mallory@evil.example"
+        assert "alex@brightpath.example" not in message.sender.name
 
     def test_bodies_are_fetched_for_the_ids_asked(
         self, mail_harness: Any, source: MailSource
@@ -344,3 +381,56 @@ class CalendarStoreContract:
         calendar_harness.user_complete(task.uid)
         (back,) = store.tasks()
         assert back.status is TaskStatus.COMPLETED
+
+    def test_a_foreign_event_carrying_the_marker_is_busy_time_and_never_touched(
+        self, calendar_harness: Any, store: CalendarStore
+    ) -> None:
+        task = sample_task()
+        start = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+        calendar_harness.add_foreign_event(
+            "invite@example",
+            "Planning (their invitation)",
+            start,
+            start + timedelta(hours=1),
+            attendees=("dana@client.example",),
+            marker=task.key,
+        )
+        before = calendar_harness.foreign_digest()
+        assert "invite@example" in before
+        assert store.tasks() == []
+        events = list(store.events(start - timedelta(days=1), start + timedelta(days=1)))
+        assert [(e.start, e.busy) for e in events if e.uid == "invite@example"] == [(start, True)]
+        record = store.create_task(task)
+        assert [r.uid for r in store.tasks()] == [task.uid]
+        store.update_task(sample_task(hour=15), record)
+        for r in store.tasks():
+            store.delete_task(r)
+        assert store.tasks() == []
+        assert calendar_harness.foreign_digest() == before
+
+    def test_a_copy_of_a_task_is_never_merged_into_it(
+        self, calendar_harness: Any, store: CalendarStore
+    ) -> None:
+        task = sample_task()
+        record = store.create_task(task)
+        copy = calendar_harness.user_duplicate(task.uid)
+        listed = [r for r in store.tasks() if r.key == task.key]
+        # The copy is the user's event, or a second object under the key that the
+        # core reports and leaves alone; never one object standing for both.
+        assert len(listed) in (1, 2)
+        assert sum(r.ref == record.ref for r in listed) == 1
+        store.delete_task(record)
+        assert calendar_harness.exists(copy)
+
+    def test_an_unreadable_task_is_reported_and_the_rest_is_read(
+        self, calendar_harness: Any, store: CalendarStore, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        good = store.create_task(sample_task("reply:good@client.example"))
+        assert [r.key for r in store.tasks()] == [good.key]
+        calendar_harness.add_broken_task("reply:broken@client.example")
+        with caplog.at_level(logging.WARNING):
+            assert [r.key for r in store.tasks()] == [good.key]
+            start = datetime(2026, 11, 1, tzinfo=UTC)
+            list(store.events(start, start + timedelta(days=60)))
+        warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert any("skipped" in m for m in warned), warned

@@ -427,7 +427,7 @@ class FakeEWS:
     def occurrences(self, start: datetime, end: datetime) -> list[tuple[Item, dict[str, Any]]]:
         found: list[tuple[Item, dict[str, Any]]] = []
         for item in self.items.values():
-            if item.kind != "CalendarItem":
+            if item.kind != "CalendarItem" or "calendar:Start" not in item.values:
                 continue
             first, last = item.values["calendar:Start"], item.values["calendar:End"]
             length = last - first
@@ -590,7 +590,8 @@ class FakeEWS:
     # -- the outside world --------------------------------------------------
 
     def deliver(self, raw: bytes, folder: str) -> str:
-        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # The server reads headers as a modern client does: RFC 2047 and raw UTF-8 decoded.
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
         when = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else datetime.now(UTC)
 
         def people(name: str) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +74,23 @@ class ExchangeCalendarHarness:
         end: datetime,
         attendees: tuple[str, ...] = (),
         rrule: str | None = None,
+        marker: str | None = None,
     ) -> None:
-        self.fake.add_event(uid, summary, start, end, attendees, rrule)
+        iid = self.fake.add_event(uid, summary, start, end, attendees, rrule)
+        if marker:  # a meeting request that arrived carrying nurture's named property
+            self.fake.items[iid].ext[KEY] = marker
+            self.fake.items[iid].values["calendar:Organizer"] = ("Mallory", "mallory@else.example")
 
     def _find(self, uid: str) -> str:
         for iid, item in self.fake.items.items():
-            key = item.ext.get(KEY)
-            if item.values.get("calendar:UID") == uid or (key and task_uid(key) == uid):
+            if item.values.get("calendar:UID") == uid:
                 return iid
         raise KeyError(uid)
+
+    @staticmethod
+    def _ours(item: Any) -> bool:
+        key = item.ext.get(KEY)
+        return bool(key) and item.values.get("calendar:UID") == task_uid(key)
 
     def foreign_digest(self) -> dict[str, str]:
         return {
@@ -92,7 +100,7 @@ class ExchangeCalendarHarness:
                 ).encode()
             ).hexdigest()
             for item in self.fake.items.values()
-            if item.kind == "CalendarItem" and KEY not in item.ext
+            if item.kind == "CalendarItem" and not self._ours(item)
         }
 
     def user_delete(self, uid: str) -> None:
@@ -103,6 +111,29 @@ class ExchangeCalendarHarness:
 
     def user_complete(self, uid: str) -> None:
         raise NotImplementedError("tasks are calendar items, not EWS Tasks")
+
+    def user_duplicate(self, uid: str) -> str:
+        """Outlook's copy of an appointment: a new item and UID, the same properties."""
+        original = self.fake.items[self._find(uid)]
+        new_uid = f"copy-of-{uid}"
+        iid = self.fake.add_event(new_uid, "copy", datetime(2026, 1, 1, tzinfo=UTC),
+                                  datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+        copy = self.fake.items[iid]
+        copy.values = {**original.values, "calendar:UID": new_uid}
+        copy.ext = dict(original.ext)
+        return iid
+
+    def exists(self, iid: str) -> bool:
+        return iid in self.fake.items
+
+    def add_broken_task(self, key: str) -> None:
+        """A task of nurture's that lost its start (as an odd sync client can leave it)."""
+        iid = self.fake.add_event(task_uid(key), "Reply to Dana — edited",
+                                  datetime(2026, 11, 30, 10, tzinfo=UTC),
+                                  datetime(2026, 11, 30, 11, tzinfo=UTC))  # fmt: skip
+        item = self.fake.items[iid]
+        item.ext[KEY] = key
+        del item.values["calendar:Start"]
 
 
 @pytest.fixture

@@ -177,7 +177,11 @@ class FakeGoogle:
     def deliver(self, raw: bytes, labels: set[str] | None = None, thread_id: str = "") -> str:
         """A message arrives (or is sent, with label SENT); returns its Gmail id."""
         parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-        headers = [(k, str(v)) for k, v in parsed.items()]
+        # Gmail gives header values as written, raw 8-bit text read as UTF-8 (RFC 6532).
+        headers = [
+            (k, v.encode("ascii", "surrogateescape").decode("utf-8", "replace"))
+            for k, v in parsed.raw_items()
+        ]
         try:
             when = parsedate_to_datetime(parsed["Date"])
         except (TypeError, ValueError):

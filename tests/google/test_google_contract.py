@@ -66,13 +66,19 @@ class GoogleCalendarHarness:
     def _events(self) -> dict[str, dict[str, Any]]:
         return self.fake.calendars["primary"].events
 
+    @staticmethod
+    def _task_key(event: dict[str, Any]) -> str | None:
+        """The key of one of nurture's tasks (its key AND the id made from it), else None."""
+        key = event.get("extendedProperties", {}).get("private", {}).get(KEY_PROPERTY)
+        return key if key and event["id"] == event_id(key) else None
+
     def _event_id(self, uid: str) -> str:
-        for key, event in self._events.items():
-            private = event.get("extendedProperties", {}).get("private", {})
-            if KEY_PROPERTY in private and task_uid(private[KEY_PROPERTY]) == uid:
-                return key
+        for ident, event in self._events.items():
+            key = self._task_key(event)
+            if key and task_uid(key) == uid:
+                return ident
             if event.get("iCalUID") == uid:
-                return key
+                return ident
         raise KeyError(uid)
 
     def add_foreign_event(
@@ -83,15 +89,19 @@ class GoogleCalendarHarness:
         end: datetime,
         attendees: tuple[str, ...] = (),
         rrule: str | None = None,
+        marker: str | None = None,
     ) -> None:
         event = foreign_event(event_id(uid), summary, start, end, attendees)
         event["iCalUID"] = uid
+        if marker:  # nurture's private property set on the user's own copy of an invitation
+            event["organizer"] = {"email": "mallory@elsewhere.example"}
+            event["extendedProperties"] = {"private": {KEY_PROPERTY: marker}}
         self.fake.store_event("primary", event, rrule=f"RRULE:{rrule}" if rrule else None)
 
     def foreign_digest(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for event in self._events.values():
-            if KEY_PROPERTY in event.get("extendedProperties", {}).get("private", {}):
+            if self._task_key(event):
                 continue
             text = json.dumps(event, sort_keys=True)
             uid = event["iCalUID"]
@@ -106,6 +116,26 @@ class GoogleCalendarHarness:
 
     def user_complete(self, uid: str) -> None:
         raise NotImplementedError("Google Calendar events have no completion")
+
+    def user_duplicate(self, uid: str) -> str:
+        """Google's "Duplicate": a new event (new id and iCalUID) with the same properties."""
+        original = self._events[self._event_id(uid)]
+        copy = {k: v for k, v in json.loads(json.dumps(original)).items() if k != "iCalUID"}
+        copy["id"] = event_id(f"copy of {uid}")
+        self.fake.store_event("primary", copy)
+        return str(copy["id"])
+
+    def exists(self, ident: str) -> bool:
+        event = self._events.get(ident)
+        return event is not None and event.get("status") != "cancelled"
+
+    def add_broken_task(self, key: str) -> None:
+        """A task of nurture's whose start has no time in it (schema-valid, unreadable)."""
+        event = foreign_event(event_id(key), "Reply to Dana — edited", "2026-11-30T10:00:00Z",
+                              "2026-11-30T10:20:00Z")  # fmt: skip
+        event["start"] = {"timeZone": "Europe/Berlin"}  # neither date nor dateTime
+        event["extendedProperties"] = {"private": {KEY_PROPERTY: key}}
+        self.fake.store_event("primary", event)
 
 
 @pytest.fixture

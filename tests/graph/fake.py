@@ -350,7 +350,8 @@ class FakeGraph:
 
     def add_message(self, raw: bytes, folder: str) -> str:
         """Store `raw` as Exchange Online would after delivery (or after sending)."""
-        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # The server reads headers as a modern client does: RFC 2047 and raw UTF-8 decoded.
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
         header_block = raw.split(b"\n\n", 1)[0].decode("utf-8", "replace")
         when = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else datetime.now(UTC)
         mid = self._new_id("msg")
@@ -403,6 +404,8 @@ class FakeGraph:
         """Every instance overlapping [start, end): id -> (version, event resource)."""
         found: dict[str, tuple[int, dict[str, Any]]] = {}
         for eid, stored in self.events.items():
+            if not stored.data.get("start"):
+                continue  # an event without a start shows in no calendar view
             first = _from_dtz(stored.data["start"])
             length = _from_dtz(stored.data["end"]) - first
             if stored.rrule is None:
@@ -533,6 +536,7 @@ class FakeGraph:
             iCalUId="040000008200E00074C5B7101A82E00800000000" + eid[-8:].encode().hex(),
             isAllDay=False,
             isCancelled=False,
+            isOrganizer=True,
             attendees=[],
             organizer=None,
         )
@@ -590,6 +594,7 @@ class FakeGraph:
                 "showAs": "busy",
                 "categories": [],
                 "type": "seriesMaster" if rrule else "singleInstance",
+                "isOrganizer": True,
                 "organizer": _recipient("Alex Morgan", "alex@brightpath.example"),
                 "attendees": [{"type": "required", **_recipient("", a)} for a in attendees],
             },

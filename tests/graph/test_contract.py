@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ pytest.importorskip("msal")
 pytest.importorskip("httpx")
 
 from nurture_graph import GraphConnector  # noqa: E402
-from nurture_graph.mapi import KEY_PROPERTY  # noqa: E402
+from nurture_graph.mapi import CATEGORY, KEY_PROPERTY  # noqa: E402
 
 from nurture.connector import Context, task_uid  # noqa: E402
 from nurture.model import FolderRole  # noqa: E402
@@ -74,19 +74,28 @@ class GraphCalendarHarness:
         end: datetime,
         attendees: tuple[str, ...] = (),
         rrule: str | None = None,
+        marker: str | None = None,
     ) -> None:
-        self.fake.add_event(uid, summary, start, end, attendees, rrule)
+        eid = self.fake.add_event(uid, summary, start, end, attendees, rrule)
+        if marker:  # an invitation that arrived with nurture's property and category
+            stored = self.fake.events[eid]
+            stored.data.update(
+                isOrganizer=False,
+                organizer={"emailAddress": {"name": "Mallory", "address": "mallory@else.example"}},
+                categories=[CATEGORY],
+            )
+            stored.props[KEY_PROPERTY] = marker
 
     def _ours(self, eid: str) -> str | None:
+        """The task UID of one of nurture's events (the store's own test), else None."""
+        stored = self.fake.events[eid]
         key = next(
-            (
-                v
-                for k, v in self.fake.events[eid].props.items()
-                if k.lower() == KEY_PROPERTY.lower()
-            ),
+            (v for k, v in stored.props.items() if k.lower() == KEY_PROPERTY.lower()),
             None,
         )
-        return task_uid(key) if key else None
+        if not key or stored.data.get("isOrganizer") is False or stored.data.get("attendees"):
+            return None
+        return task_uid(key)
 
     def _find(self, uid: str) -> str:
         for eid, stored in self.fake.events.items():
@@ -122,6 +131,29 @@ class GraphCalendarHarness:
 
     def user_complete(self, uid: str) -> None:
         self.fake.touch_todo(self._find(uid), status="completed")
+
+    def user_duplicate(self, uid: str) -> str:
+        """Outlook's copy of an appointment: a new event with the same properties."""
+        original = self.fake.events[self._find(uid)]
+        eid = self.fake.add_event(f"copy-of-{uid}", "copy", datetime(2026, 1, 1, tzinfo=UTC),
+                                  datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+        copy = self.fake.events[eid]
+        copy.data.update({k: v for k, v in original.data.items()
+                          if k not in ("id", "iCalUId", "changeKey", "@odata.etag")})  # fmt: skip
+        copy.props = dict(original.props)
+        return eid
+
+    def exists(self, eid: str) -> bool:
+        return eid in self.fake.events
+
+    def add_broken_task(self, key: str) -> None:
+        """A task of nurture's that lost its start (as an odd sync client can leave it)."""
+        eid = self.fake.add_event(task_uid(key), "Reply to Dana — edited",
+                                  datetime(2026, 11, 30, 10, tzinfo=UTC),
+                                  datetime(2026, 11, 30, 11, tzinfo=UTC))  # fmt: skip
+        stored = self.fake.events[eid]
+        stored.data.update(start=None, categories=[CATEGORY])
+        stored.props[KEY_PROPERTY] = key
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,8 @@ import icalendar
 import pytest
 from nurture_local import LocalConnector
 
-from nurture.connector import MARKER, Connector, Context
+from nurture.connector import MARKER, Connector, Context, task_uid
+from nurture.ical import is_task
 from nurture.model import FolderRole
 from tests.contract import CalendarStoreContract, MailSourceContract
 
@@ -91,6 +92,7 @@ class CalendarHarness:
         end: datetime,
         attendees: tuple[str, ...] = (),
         rrule: str | None = None,
+        marker: str | None = None,
     ) -> None:
         event = icalendar.Event()
         event.add("uid", uid)
@@ -102,14 +104,20 @@ class CalendarHarness:
             event.add("attendee", f"mailto:{a}")
         if rrule:
             event.add("rrule", icalendar.vRecur.from_ical(rrule))
+        if marker:  # an invitation whose sender put nurture's marker on it
+            event.add("organizer", "mailto:mallory@elsewhere.example")
+            event.add(MARKER, marker)
+        self._add(uid, event)
+
+    def _add(self, uid: str, event: icalendar.Component) -> None:
         if self.path.suffix == ".ics":
-            text = (
-                self.path.read_text()
+            data = (
+                self.path.read_bytes()
                 if self.path.exists()
-                else ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n")
+                else (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n")
             )
-            cut = text.rfind("END:VCALENDAR")
-            self.path.write_text(text[:cut] + event.to_ical().decode() + text[cut:])
+            cut = data.rfind(b"END:VCALENDAR")
+            self.path.write_bytes(data[:cut] + event.to_ical() + data[cut:])
         else:
             cal = icalendar.Calendar()
             cal.add("prodid", "-//test//EN")
@@ -122,9 +130,31 @@ class CalendarHarness:
         found = {}
         for _, cal in self._objects():
             for comp in cal.walk("VEVENT"):
-                if MARKER not in comp:
+                if not is_task(comp):
                     found[str(comp["uid"])] = hashlib.sha256(comp.to_ical()).hexdigest()
         return found
+
+    def user_duplicate(self, uid: str) -> str:
+        """Copy the event as a calendar app's "Duplicate" does: a new UID, every other property."""
+        (original,) = [c for _, cal in self._objects() for c in cal.walk() if c.get("uid") == uid]
+        copy = icalendar.Component.from_ical(original.to_ical())
+        new_uid = f"copy-{next(_counter)}@calendar.app"
+        copy["uid"] = icalendar.vText(new_uid)
+        self._add(new_uid, copy)
+        return new_uid
+
+    def exists(self, uid: str) -> bool:
+        return any(c.get("uid") == uid for _, cal in self._objects() for c in cal.walk())
+
+    def add_broken_task(self, key: str) -> None:
+        """A to-do of nurture's whose start date the user cleared in a task app."""
+        event = icalendar.Todo()
+        event.add("uid", task_uid(key))
+        event.add("due", datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+        event.add("dtstamp", datetime(2026, 11, 2, 9, 0))
+        event.add("summary", "Reply to Dana — edited")
+        event.add(MARKER, key)
+        self._add(task_uid(key), event)
 
     def _edit(self, uid: str, change: Any) -> None:
         for path, cal in self._objects():

@@ -232,33 +232,74 @@ class RadicaleHarness:
         end: datetime,
         attendees: tuple[str, ...] = (),
         rrule: str | None = None,
+        marker: str | None = None,
     ) -> None:
         import icalendar
 
-        cal = icalendar.Calendar()
-        cal.add("prodid", "-//a calendar app//EN")
-        cal.add("version", "2.0")
         event = icalendar.Event()
         event.add("uid", uid)
         event.add("dtstamp", datetime.now(UTC))
         event.add("summary", summary)
         event.add("dtstart", start)
         event.add("dtend", end)
-        if attendees:
+        if marker:  # an invitation whose sender put nurture's marker on it
+            event.add("organizer", "mailto:mallory@elsewhere.example")
+            event.add("X-NURTURE-KEY", marker)
+        elif attendees:
             event.add("organizer", "mailto:alex@brightpath.example")
         for address in attendees:
             event.add("attendee", f"mailto:{address}")
         if rrule:
             event.add("rrule", icalendar.vRecur.from_ical(rrule))
-        cal.add_component(event)
+        self._put(uid, event)
+
+    def _put(self, uid: str, component: Any) -> None:
+        import icalendar
+
+        cal = icalendar.Calendar()
+        cal.add("prodid", "-//a calendar app//EN")
+        cal.add("version", "2.0")
+        cal.add_component(component)
         self.server.put(f"{self.calendar_url}{quote(uid, safe='')}.ics", cal.to_ical())
 
     def foreign_digest(self) -> dict[str, str]:
+        import icalendar
+
+        from nurture.ical import is_task
+
         return {
             uid: hashlib.sha256(raw).hexdigest()
             for uid, (_url, raw) in self.objects().items()
-            if b"X-NURTURE-KEY" not in raw
+            if not any(is_task(c) for c in icalendar.Calendar.from_ical(raw).walk())
         }
+
+    def user_duplicate(self, uid: str) -> str:
+        """Copy the event as a calendar app's "Duplicate" does: a new UID, every other property."""
+        import icalendar
+
+        _url, raw = self.objects()[uid]
+        (original,) = [c for c in icalendar.Calendar.from_ical(raw).walk() if c.get("uid") == uid]
+        new_uid = f"copy-of-{uid}"
+        original["uid"] = icalendar.vText(new_uid)
+        self._put(new_uid, original)
+        return new_uid
+
+    def exists(self, uid: str) -> bool:
+        return uid in self.objects()
+
+    def add_broken_task(self, key: str) -> None:
+        """A to-do of nurture's whose start date the user cleared in a task app."""
+        import icalendar
+
+        from nurture.connector import task_uid
+
+        event = icalendar.Todo()
+        event.add("uid", task_uid(key))
+        event.add("due", datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+        event.add("dtstamp", datetime.now(UTC))
+        event.add("summary", "Reply to Dana — edited")
+        event.add("X-NURTURE-KEY", key)
+        self._put(task_uid(key), event)
 
     def user_delete(self, uid: str) -> None:
         url, _raw = self.objects()[uid]
