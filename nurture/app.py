@@ -37,7 +37,7 @@ from .model import (
     Suggestion,
     TaskRecord,
 )
-from .plan import plan
+from .plan import deleted, plan
 from .rules import Rulebook, check_rules
 from .schedule import busy_intervals, place
 from .state import State
@@ -334,13 +334,19 @@ class App:
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
-        live = [s for s in suggestions if not ((entry := ledger.get(s.key)) and entry.state.final)]
+        gone = deleted(ledger, records)  # by the user: dismissed below, never placed again
+        live = [
+            s
+            for s in suggestions
+            if not ((entry := ledger.get(s.key)) and entry.state.final) and s.key not in gone
+        ]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = {**tasks.desired(placements, self.rules), **week.tasks}
         actions = plan(
             {k: t for k, t in desired.items() if k not in held},
             {k: e for k, e in ledger.items() if k not in week.hold and k not in held},
             {k: r for k, r in records.items() if k not in week.hold},
+            wanted={s.key for s in suggestions} & gone,
         )
         report = ApplyReport(
             placements=placements,

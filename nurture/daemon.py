@@ -59,6 +59,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from . import __version__
 from .errors import AuthError, Problem, TransientError, UserError
 from .health import AccountHealth, Backoff, human
 from .jobs import Clock, GridTrigger, InlineExecutor, SerialExecutor
@@ -192,6 +193,11 @@ class Daemon:
     def start(self) -> None:
         """Load the App (raises `UserError`), schedule every job, start, and say READY."""
         self.worker.call(self._load_first, "load").result()
+        # Asked of the App before any job is queued, so it is said at once, not after a
+        # first sync of a large mailbox.
+        accounts, target = self.worker.call(self._describe_app, "describe").result()
+        for line in self._plan_lines(accounts, target):  # before any job can log
+            log.info("%s", line)
         self.scheduler.start()
         self.notifier.ready(self.status_text())
         log.debug("nurture is running: %s", self.status_text())
@@ -347,6 +353,36 @@ class Daemon:
             "reloaded configuration and rules (%d mail account%s)", count, "" if count == 1 else "s"
         )
         self.notifier.ready(self.status_text())
+
+    def _describe_app(self) -> tuple[str, str]:
+        """The accounts with their connectors, and where tasks go (on the worker)."""
+        app = self.app
+        config = getattr(app, "config", None)
+        if config is None:  # an App without its configuration to show (tests)
+            return ", ".join(self.accounts), ""
+        accounts = ", ".join(f"{a.name} ({a.connector})" for a in config.accounts)
+        try:
+            name, _ = app.target()  # type: ignore[union-attr]
+        except Exception as error:  # no writable calendar: each reconcile will say why
+            return accounts, f"no calendar to write tasks to yet: {error}"
+        options = config.account(name).options
+        where = options.get("calendar") or options.get("url") or ""
+        return accounts, f"tasks go to the calendar of {name}" + (f": {where}" if where else "")
+
+    def _plan_lines(self, accounts: str, target: str) -> list[str]:
+        """What the daemon is about to do, said once at start: the accounts, how often
+        each job runs and when next, and where tasks go."""
+        s = self.settings
+        scan = self.scheduler.get_job("reconnect")
+        scan_next = scan.trigger.get_next_fire_time(None, datetime.now(UTC)) if scan else None
+        lines = [
+            f"nurture {__version__} started: accounts {accounts or 'none'}",
+            f"mail every {human(s.sync_every)} and the calendar every "
+            f"{human(s.reconcile_every)}, both starting now; the keep-in-touch scan daily at "
+            f"{s.reconnect_at:%H:%M}"
+            + (f", next {scan_next.astimezone(_local()):%a %d %b %H:%M}" if scan_next else ""),
+        ]
+        return [*lines, target] if target else lines
 
     def _close_app(self) -> None:
         if self.app is not None:

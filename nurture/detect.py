@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from .contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
-from .durations import format_duration
+from .durations import ago, day, format_duration, moment
 from .model import Address, CalendarEvent, Message, NudgeKey, Origin, Signals, Suggestion
 from .nlp import header_verdict
 from .rules import ContactRule, Rulebook, Tier
@@ -194,13 +194,13 @@ def _replies_and_recover(ctx: _Context) -> list[Suggestion]:
             if due > now:
                 continue
             ask = max(sig.asks, key=lambda a: a.score)
-            age = format_duration(now - m.date)
+            age = ago(m.date, now, inputs.rules.work.zone)
             out.append(
                 Suggestion(
                     key=NudgeKey(Origin.REPLY, m.message_id),
                     contact=m.sender,
                     title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
-                    why=f"{m.sender.display()} asked {age} ago and is waiting for your answer "
+                    why=f"{m.sender.display()} asked {age} and is waiting for your answer "
                     f"(reply window for tier {tier.name}: {format_duration(tier.reply_within)}).",
                     action=ACTIONS[Origin.REPLY],
                     due=due,
@@ -239,8 +239,8 @@ def _recover(
         key=NudgeKey(Origin.RECOVER, m.message_id),
         contact=m.sender,
         title=f'Call {m.sender.display()} — upset: "{_short(quote)}"',
-        why=f"{m.sender.display()} sounds upset (tone {sig.upset:.2f}) and has not heard "
-        f"from you since {m.date:%a %d %b}.",
+        why=f"{m.sender.display()} sounds {_upset_words(sig.upset)} and has not heard "
+        f"from you since {day(m.date, ctx.inputs.rules.work.zone)}.",
         action=action,
         due=m.date,
         priority=_priority(tier, m.date, tier.reply_within, now, 1.0 + sig.upset),
@@ -251,6 +251,11 @@ def _recover(
         thread_link=m.link,
         message_id=m.message_id,
     )
+
+
+def _upset_words(score: float) -> str:
+    """The tone in words; the score itself is for `nurture explain`."""
+    return "very upset" if score >= 0.9 else "upset"
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -284,8 +289,9 @@ def _follow_ups(ctx: _Context) -> list[Suggestion]:
                 key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
                 contact=contact,
                 title=f"Follow up with {contact.display()} — {_subject(last)} "
-                f"(sent {format_duration(now - last.date)} ago)",
-                why=f"You asked {contact.display()} on {last.date:%a %d %b} and nobody has "
+                f"(sent {ago(last.date, now, inputs.rules.work.zone)})",
+                why=f"You asked {contact.display()} on {day(last.date, inputs.rules.work.zone)} "
+                "and nobody has "
                 f"answered (follow-up window for tier {tier.name}: "
                 f"{format_duration(tier.follow_up_after)}).",
                 action=ACTIONS[Origin.FOLLOW_UP],
@@ -327,13 +333,14 @@ def _promises(ctx: _Context) -> list[Suggestion]:
         due = max(promised - PROMISE_LEAD, m.date)
         if promised - 2 * PROMISE_LEAD > now or now - promised > inputs.rules.tasks.forget_after:
             continue
-        when = f"due {promised:%a %d %b}" if promise.due else "no date given"
+        zone = inputs.rules.work.zone
+        when = f"due {day(promised, zone)}" if promise.due else "no date given"
         out.append(
             Suggestion(
                 key=NudgeKey(Origin.PROMISE, m.message_id),
                 contact=contact,
                 title=f"Keep your promise to {contact.display()} — {_subject(m)} ({when})",
-                why=f"On {m.date:%a %d %b} you promised {contact.display()}: "
+                why=f"On {day(m.date, zone)} you promised {contact.display()}: "
                 f'"{_short(promise.sentence, 120)}" and have not written to them since.',
                 action=ACTIONS[Origin.PROMISE],
                 due=due,
@@ -395,7 +402,8 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
                 title=f'Send a recap to {contact.display()} — "{_short(title)}" ended '
                 "without one",
                 why=f"\"{title}\" with {', '.join(a.display() for a in external)} ended "
-                f"{meeting.end:%a %d %b %H:%M} UTC and no mail has gone to them since.",
+                f"{moment(meeting.end, inputs.rules.work.zone)} and no mail has gone to them "
+                "since.",
                 action=ACTIONS[Origin.RECAP],
                 due=due,
                 priority=_priority(tier, due, timedelta(days=1), now, 0.5),
@@ -413,6 +421,7 @@ def _reconnects(ctx: _Context) -> list[Suggestion]:
     internal = identity.domains
     touches = interactions(inputs.messages, inputs.meetings, identity, set(ctx.skip), now)
     names = _known_names(inputs)
+    zone = inputs.rules.work.zone
     out = []
     for contact, items in touches.items():
         if not two_way(items):
@@ -441,15 +450,15 @@ def _reconnects(ctx: _Context) -> list[Suggestion]:
                 key=NudgeKey(Origin.RECONNECT, f"{contact}:{last:%Y-%m-%d}"),
                 contact=address,
                 title=f"Reconnect with {address.display()} — last in touch "
-                f"{gap.days} days ago (usually every {format_duration(cadence)})",
+                f"{ago(last, now, zone)} (usually every {format_duration(cadence)})",
                 why=f"You were in touch every {format_duration(cadence)} ({source}, "
-                f"{len(items)} touches); the last was {_last_touch(items[-1])}.",
+                f"{len(items)} touches); the last was {_last_touch(items[-1], zone)}.",
                 action=ACTIONS[Origin.RECONNECT],
                 due=due,
                 priority=_priority(tier, due, cadence, now),
                 tier=tier.name,
                 rule=_rule_name(tier, rule),
-                evidence=f"cadence {format_duration(cadence)}; last contact {last:%Y-%m-%d}",
+                evidence=f"cadence {format_duration(cadence)}; last contact {day(last, zone)}",
             )
         )
     return out
@@ -462,6 +471,6 @@ def _setter(tier: Tier, rule: ContactRule | None) -> str:
     return f"tier {tier.name}"
 
 
-def _last_touch(item: Interaction) -> str:
+def _last_touch(item: Interaction, zone: tzinfo) -> str:
     what = {"in": "their mail", "out": "your mail", "meeting": "a meeting"}[item.kind]
-    return f"{what} on {item.at:%a %d %b %Y}"
+    return f"{what} on {item.at.astimezone(zone):%a %d %b %Y}"

@@ -1,10 +1,11 @@
-"""Durations as people write them in rule and config files: "90m", "36h", "2d", "3w"."""
+"""Durations as people write them in rule and config files ("90m", "36h", "2d", "3w"),
+and ages and moments as a user reads them (calendar days and times in their zone)."""
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
 _SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -64,3 +65,33 @@ def format_duration(delta: timedelta) -> str:
     if hours >= 1.5:
         return f"{round(hours)} hours"
     return f"{max(1, round(delta.total_seconds() / 60))} minutes"
+
+
+# ---- ages and moments as a user reads them ----------------------------------------
+#
+# One clock and one rounding for every age nurture shows (task titles, `explain`, the
+# report): whole calendar days in the user's zone, so "yesterday" is yesterday however
+# late it is, and a task and the report never differ by one.
+
+
+def days_between(then: datetime, now: datetime, zone: tzinfo) -> int:
+    """Calendar days from `then` to `now` in `zone` (0: the same day)."""
+    return (now.astimezone(zone).date() - then.astimezone(zone).date()).days
+
+
+def ago(then: datetime, now: datetime, zone: tzinfo) -> str:
+    """How long ago, by calendar days in `zone`: "today", "yesterday", "N days ago"."""
+    days = days_between(then, now, zone)
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def day(moment: datetime, zone: tzinfo) -> str:
+    """A date as every listing shows it, in the user's zone: "Mon 07 Dec"."""
+    return moment.astimezone(zone).strftime("%a %d %b")
+
+
+def moment(value: datetime, zone: tzinfo) -> str:
+    """A date and time as every listing shows it, in the user's zone: "Mon 07 Dec 14:05"."""
+    return value.astimezone(zone).strftime("%a %d %b %H:%M")

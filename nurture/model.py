@@ -212,6 +212,11 @@ class Kind(enum.StrEnum):
     REPORT = "report"
     DIGEST = "digest"
 
+    @property
+    def label(self) -> str:
+        """The word a user reads, as the README's table of nudges names it ("follow up")."""
+        return self.value.replace("-", " ")
+
 
 class Origin(enum.StrEnum):
     """What made a suggestion: the first part of its key. Finer than `Kind`: a kept
@@ -234,6 +239,13 @@ class Origin(enum.StrEnum):
     def signal(self) -> str:
         """The signal the suggestion rests on, as `nurture explain` and the report name it."""
         return _SIGNAL_OF[self]
+
+    @property
+    def label(self) -> str:
+        """The word a user reads: its kind, with the finer origin in brackets where it
+        says more ("follow up (promise)", "recover (recap)")."""
+        kind = self.kind
+        return kind.label if self.value == kind.value else f"{kind.label} ({self.value})"
 
 
 _KIND_OF = {

@@ -18,7 +18,7 @@ adopted rather than written twice.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 from .connector import task_digest
@@ -50,8 +50,13 @@ def plan(
     desired: Mapping[str, CalendarTask],
     ledger: Mapping[str, LedgerEntry],
     records: Mapping[str, TaskRecord],
+    wanted: Set[str] = frozenset(),
 ) -> list[Action]:
-    """The actions that bring the calendar to the desired state, user edits first."""
+    """The actions that bring the calendar to the desired state, user edits first.
+
+    `wanted` names keys whose reason still holds although they have no desired task:
+    the ones the user deleted, which the caller does not place again (`deleted`).
+    """
     actions: list[Action] = []
     for key in sorted(set(desired) | set(ledger) | set(records)):
         task, entry, record = desired.get(key), ledger.get(key), records.get(key)
@@ -68,7 +73,7 @@ def plan(
             )
             continue
         if entry is not None and entry.state is LedgerState.ACTIVE and record is None:
-            if task is not None:
+            if task is not None or key in wanted:
                 actions.append(Action(Op.DISMISS, key, reason="deleted from the calendar"))
             else:
                 actions.append(Action(Op.FORGET, key, reason="resolved and already gone"))
@@ -118,3 +123,12 @@ def plan(
         else:
             actions.append(Action(Op.UPDATE, key, task=task, record=record, snoozed=moved))
     return actions
+
+
+def deleted(ledger: Mapping[str, LedgerEntry], records: Mapping[str, TaskRecord]) -> set[str]:
+    """Keys nurture put on the calendar that are gone from it: the user deleted them.
+
+    They are dismissed by `plan`; the caller must not place them again meanwhile, or
+    the deleted task would hold a slot (and show in the sync table) for one more run.
+    """
+    return {k for k, e in ledger.items() if e.state is LedgerState.ACTIVE and k not in records}

@@ -9,7 +9,9 @@ the rest wait for the next day with room, up to the horizon.
 Stability matters as much as the first placement: a task the user moved
 (snoozed) is pinned where they put it, and a task nurture placed earlier keeps
 its slot while that slot is still today or later, free and within hours, so a
-rerun does not shuffle the calendar.
+rerun does not shuffle the calendar. Earlier slots are settled before any new
+task is placed, so neither a new nudge nor a snooze ever moves a task that
+still fits where it is.
 
 Working hours are wall-clock times in the user's zone; every computation runs
 on the UTC instants they stand for. (Python adds and compares datetimes of
@@ -102,40 +104,47 @@ def place(
     placed: list[Placement] = []
 
     ordered = sorted(suggestions, key=lambda s: (-s.priority, s.due, s.key))
-    for s in ordered:  # the user's own moves first: they are not negotiable
-        if s.key in pinned:
-            start, end = pinned[s.key]
-            placed.append(Placement(s, start, end, pinned=True))
-            taken.append((start, end))
-            day = start.astimezone(zone).date()
-            per_day[day] = per_day.get(day, 0) + 1
-    for s in ordered:
-        if s.key in pinned:
-            continue
-        slot = previous.get(s.key)
-        if slot is not None and _still_good(slot, s, rules, taken, per_day, today, now):
-            start, end = slot
-        else:
-            found = _first_free(max(s.due, now), length, rules, taken, per_day, horizon_end)
-            if found is None:
-                continue
-            start, end = found
-        placed.append(Placement(s, start, end))
+
+    def put(s: Suggestion, start: datetime, end: datetime, *, pin: bool = False) -> None:
+        placed.append(Placement(s, start, end, pinned=pin))
         taken.append((start, end))
         day = start.astimezone(zone).date()
         per_day[day] = per_day.get(day, 0) + 1
+
+    for s in ordered:  # the user's own moves first: they are not negotiable
+        if s.key in pinned:
+            put(s, *pinned[s.key], pin=True)
+    # Then every task nurture placed before, where it still fits, before anything new
+    # is placed: a new or snoozed task must never push an existing one on. Only
+    # nurture's own tasks count against the budget here, so a task the user moved
+    # into a full day does not evict the day's others.
+    kept: dict[date, int] = {}
+    for s in ordered:
+        slot = previous.get(s.key)
+        if s.key in pinned or slot is None or not _still_good(slot, rules, taken, kept, today):
+            continue
+        put(s, *slot)
+        day = slot[0].astimezone(zone).date()
+        kept[day] = kept.get(day, 0) + 1
+    held = {p.suggestion.key for p in placed}
+    for s in ordered:
+        if s.key in held:
+            continue
+        found = _first_free(max(s.due, now), length, rules, taken, per_day, horizon_end)
+        if found is not None:
+            put(s, *found)
     return sorted(placed, key=lambda p: (p.start, p.suggestion.key))
 
 
 def _still_good(
     slot: Interval,
-    s: Suggestion,
     rules: Rulebook,
     taken: Sequence[Interval],
     per_day: Mapping[date, int],
     today: date,
-    now: datetime,
 ) -> bool:
+    """A slot nurture chose earlier still fits: today or later, the task's length, inside
+    working hours, within the day's budget and clear of everything placed so far."""
     start, end = slot
     zone = rules.work.zone
     local = start.astimezone(zone)

@@ -261,6 +261,7 @@ def install(
         out.say(f"Removed {dropin} (this host does not allow user namespaces)")
 
     if not running:
+        out.ok = False  # the unit is written, but nothing runs: say so in the exit status
         out.say(
             "",
             f"systemd is not running for your user here ({why}), so nothing was started.",
@@ -368,6 +369,7 @@ def status(
     out.say(f"unit:     {unit_path}" + ("" if unit_path.exists() else " (not installed)"))
     running, why = user_manager_running(run, booted)
     if not running:
+        out.ok = False  # the unit is written, but nothing runs: say so in the exit status
         out.say(f"systemd:  not running for your user here ({why})")
         out.ok = unit_path.exists()
         return out

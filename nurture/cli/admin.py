@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import click
 from platformdirs import user_data_dir
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..app import App
 from ..config import load_config
+from ..durations import moment
 from ..errors import NurtureError
 from ..health import AccountHealth
 from ..model import UTC
@@ -61,6 +64,7 @@ def status(ctx: click.Context) -> None:
         for column in ("account", "connector", "messages", "last sync", "last ok", "problem"):
             table.add_column(column, overflow="fold")
         messages = app.state.message_counts()
+        zone = app.rules.work.zone
         healths: dict[str, list[AccountHealth]] = {}
         for health in app.state.healths():
             healths.setdefault(health.account, []).append(health)
@@ -72,8 +76,8 @@ def status(ctx: click.Context) -> None:
                     name,
                     account.connector,
                     str(messages.get(account.name, 0)),
-                    _when(health.last_try),
-                    _when(health.last_ok),
+                    _when(health.last_try, zone),
+                    _when(health.last_ok, zone),
                     ("[red]paused: [/]" if health.paused else "") + escape(health.problem),
                 )
         console.print(table)
@@ -85,8 +89,42 @@ def status(ctx: click.Context) -> None:
         console.print(f"state: {app.state.path}  rules: {app.config.rules_dir}")
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+def _when(value: datetime | None, zone: tzinfo) -> str:
+    return moment(value, zone) if value else "never"
+
+
+def invocation() -> str:
+    """How to run this very nurture from the user's shell: "nurture" when that is what
+    the shell finds, else the script's path (`make demo` runs .venv/bin/nurture)."""
+    script = Path(sys.argv[0])
+    found = shutil.which("nurture")
+    if script.name == "nurture" and found and Path(found).resolve() == script.resolve():
+        return "nurture"
+    if script.name != "nurture":
+        return "nurture"  # run another way (tests, python -m): the installed name
+    try:
+        return str(script.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(script.resolve())
+
+
+def try_lines(config: Path, example: str) -> list[str]:
+    """What to type next, each line whole and working as printed."""
+    command = f"{invocation()} --config {_tilde(config)}"
+    lines = ["", "Try it:"]
+    lines += [f"  {command} {what}" for what in ("list", f"explain {example}", "status")]
+    if not command.startswith("nurture "):
+        folder = Path(command.split()[0]).parent
+        lines.append(f"(plain `nurture` works after `. {folder}/activate`)")
+    return lines
+
+
+def _tilde(path: Path) -> str:
+    """`path` with the home folder as "~", as a shell reads it back."""
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def demo_root() -> Path:
@@ -110,7 +148,7 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
     older version of nurture made is made again.
     """
     from ..demo import generate, is_current
-    from .sync import placements_table, run_sync
+    from .sync import placed_ids, placements_table, run_sync
 
     root = folder or demo_root()
     today = datetime.now(UTC).date()
@@ -133,15 +171,19 @@ def demo(ctx: click.Context, folder: Path | None, fresh: bool) -> None:
         return
     try:
         report, problems = run_sync(app, anchor, dry_run=False)
+        zone = app.rules.work.zone
         console.print(
             f"\n[bold]Follow-ups nurture placed for {app.config.user_name}[/] "
-            f"(demo time {anchor:%a %d %b %Y %H:%M} UTC):"
+            f"(demo time {moment(anchor, zone)}, {app.rules.work.timezone}):"
         )
-        console.print(placements_table(report, app.rules.work.zone))
+        ids = placed_ids(app, report)
+        console.print(placements_table(report, ids, zone))
         target, _ = app.target()
         calendar = app.config.account(target).options.get("calendar", "")
-        console.print(f"calendar written: {calendar}")
-        console.print(f"try: nurture --config {config} list | explain KEY | status")
+        console.print(f"calendar written: {calendar}", soft_wrap=True)
+        example = ids[report.placements[0].suggestion.key] if report.placements else "ID"
+        for line in try_lines(config, example):
+            console.print(Text(line), soft_wrap=True)
         for problem in problems:
             errors.print(f"[yellow]warning:[/] {problem}")
         console.print(report.summary())

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,11 +25,11 @@ import tomlkit
 
 from .. import connector as registry
 from ..config import default_config_path, default_state_dir
-from ..connector import Capability, Connector, Option
+from ..connector import Capability, Connector, Context, Option
 from ..errors import Problem, UserError
 from ..files import write_private
 from ..rules import default_rules_dir
-from ..secrets import Secrets
+from ..secrets import Secrets, register_secret
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -52,11 +54,16 @@ HEADER = """\
 
 @dataclass(slots=True)
 class AccountDraft:
-    """An account being set up: its name, its connector class and the options chosen."""
+    """An account being set up: its name, its connector class and the options chosen.
+
+    `typed` holds secrets typed at the prompt, in memory only, until the sign-in with
+    them worked (or the user keeps them anyway); then they are stored (`keep_secrets`).
+    """
 
     name: str
     connector: type[Connector]
     options: dict[str, Any] = field(default_factory=dict)
+    typed: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_calendar(self) -> bool:
@@ -110,12 +117,25 @@ def _set_key(text: str, table: str, key: str, value: Any) -> str:
 # -- guesses for defaults -----------------------------------------------------
 
 
-def _guess_name() -> str:
+def guess_name(addresses: Sequence[str] = ()) -> str:
+    """The user's full name: from the system's user database (GECOS), else from an
+    address that spells it ("alex.morgan@…" → "Alex Morgan"), else nothing to offer.
+
+    A login name is no full name: "root" or "amorgan" is never offered.
+    """
     try:
         entry = pwd.getpwuid(os.getuid())
     except KeyError:
-        return os.environ.get("USER", "")
-    return entry.pw_gecos.split(",")[0].strip() or entry.pw_name
+        entry = None
+    if entry is not None:
+        full = entry.pw_gecos.split(",")[0].strip()
+        if full and full.lower() not in {entry.pw_name.lower(), "root"}:
+            return full
+    for address in addresses:
+        parts = re.split(r"[._-]", address.partition("@")[0])
+        if len(parts) >= 2 and all(len(p) >= 2 and p.isalpha() for p in parts):
+            return " ".join(p.capitalize() for p in parts)
+    return ""
 
 
 def _guess_timezone() -> str:
@@ -259,22 +279,29 @@ class Asker:
                 )
             click.echo(f"  {name!r}: {problem}.")
 
-    def options(self, account: AccountDraft) -> None:
-        """Ask for each option marked `ask` (or required) not already given."""
+    def options(self, account: AccountDraft, *, again: bool = False, confirm: bool = False) -> None:
+        """Ask for each option marked `ask` (or required) not already given.
+
+        `again`: ask every one once more, with what was given as the default (after
+        a failed sign-in). `confirm`: a typed secret is asked twice (it is not tested).
+        """
         for option in account.connector.options:
             if not (option.ask or option.required):
                 continue
             if option.secret:
-                if f"{option.name}_command" not in account.options:
-                    self._secret(account, option)
+                command = f"{option.name}_command"
+                if again:
+                    account.typed.pop(option.name, None)
+                if again or command not in account.options:
+                    self._secret(account, option, confirm=confirm)
                 continue
-            if option.name in account.options:
+            if option.name in account.options and not again:
                 continue
-            value = self._value(account, option)
+            value = self._value(account, option, account.options.get(option.name))
             if value is not None and value != "" and value != []:
                 account.options[option.name] = value
 
-    def _value(self, account: AccountDraft, option: Option) -> Any:
+    def _value(self, account: AccountDraft, option: Option, given: Any = None) -> Any:
         where = f"[accounts.{account.name}] {option.name}"
         if self.assume_yes:
             if option.required and option.default is None:
@@ -284,11 +311,11 @@ class Asker:
                 )
             return option.default
         text = f"{option.name} ({option.help})"
+        default = option.default if given is None else given
         if option.type is bool:
-            return click.confirm(text, default=bool(option.default))
+            return click.confirm(text, default=bool(default))
         if option.choices:
-            return click.prompt(text, type=click.Choice(option.choices), default=option.default)
-        default = option.default
+            return click.prompt(text, type=click.Choice(option.choices), default=default)
         if isinstance(default, list):
             default = ", ".join(str(v) for v in default)
         while True:
@@ -307,7 +334,7 @@ class Asker:
             except UserError as exc:
                 click.echo(f"  {exc}")
 
-    def _secret(self, account: AccountDraft, option: Option) -> None:
+    def _secret(self, account: AccountDraft, option: Option, *, confirm: bool = False) -> None:
         name = option.name
         if self.assume_yes:
             if option.required:
@@ -328,19 +355,54 @@ class Asker:
             "  or press Enter to type it now and store it (system keyring, or a file only you"
             " can read)."
         )
+        account.options.pop(f"{name}_command", None)  # asked again: the old one failed
         command: str = click.prompt(f"{name}_command", default="", show_default=False)
         if command.strip():
             account.options[f"{name}_command"] = command.strip()
             return
         value: str = click.prompt(
-            name, default="", show_default=False, hide_input=True, confirmation_prompt=False
+            name,
+            default="",
+            show_default=False,
+            hide_input=True,
+            # Asked twice only when no sign-in will test it: a test catches a typo better.
+            confirmation_prompt=confirm,
         )
         if not value:
             click.echo(f"  No {name} stored; set {name}_command in config.toml later.")
             return
-        where = Secrets(account.name, account.options, self.state_dir).set(name, value)
-        shown = "your system keyring" if where == "keyring" else f"{where} (mode 0600)"
-        click.echo(f"  Stored {name} for {account.name} in {shown}.")
+        register_secret(value)
+        account.typed[name] = value
+
+    def keep_secrets(self, account: AccountDraft) -> None:
+        """Store the secrets typed for `account` (keyring, or a file only you can read)."""
+        for name, value in account.typed.items():
+            where = Secrets(account.name, account.options, self.state_dir).set(name, value)
+            shown = "your system keyring" if where == "keyring" else f"{where} (mode 0600)"
+            click.echo(f"  Stored {name} for {account.name} in {shown}.")
+        account.typed.clear()
+
+    def after_failed_sign_in(self, account: AccountDraft, problem: str) -> str:
+        """What to do when signing in failed: "retry", "keep" or "quit"."""
+        if self.assume_yes:
+            raise UserError(
+                f"cannot sign in to account {account.name}",
+                [
+                    Problem(
+                        f"[accounts.{account.name}]",
+                        problem,
+                        "check the options, or give --no-check to write the config untested",
+                    )
+                ],
+            )
+        click.echo(f"  Could not sign in to {account.name}: {problem}")
+        chosen: str = click.prompt(
+            "  Try again with other settings (r), keep these anyway (k), or quit (q)",
+            type=click.Choice(["r", "k", "q"]),
+            default="r",
+            show_choices=False,
+        )
+        return {"r": "retry", "k": "keep", "q": "quit"}[chosen]
 
     def another(self) -> bool:
         return False if self.assume_yes else click.confirm("Add another account?", default=False)
@@ -360,7 +422,7 @@ class Asker:
         self, name: str | None, addresses: Sequence[str], guesses: Sequence[str]
     ) -> tuple[str, list[str]]:
         if name is None:
-            guess = _guess_name()
+            guess = guess_name(guesses)
             name = guess if self.assume_yes else click.prompt("Your name", default=guess or None)
         found = [a.strip().lower() for a in addresses if a.strip()]
         if not found and self.assume_yes:
@@ -453,6 +515,51 @@ def _problems(cls: type[Connector], draft: AccountDraft, config_path: Path) -> l
     ]
 
 
+def testable(cls: type[Connector]) -> bool:
+    """Whether `nurture init` signs in to an account of `cls` before writing it: one that
+    logs in with a secret. A sign-in flow of its own (OAuth) runs with `nurture auth`;
+    an account without secrets (local files) has nothing to log in to."""
+    return any(o.secret for o in cls.options) and cls.authorize is Connector.authorize
+
+
+def sign_in(draft: AccountDraft, state_dir: Path, base: Path) -> str:
+    """Sign in to `draft` once, as nurture will; what went wrong, or "" when it worked.
+
+    Reads the least it can: one batch of mail from a moment in the future (folders are
+    listed and opened, nothing is fetched) and the list of nurture's own tasks. Writes
+    nothing: the connector's cache goes to a folder thrown away afterwards.
+    """
+    options = {
+        o.name: str(base / Path(os.path.expandvars(draft.options[o.name])).expanduser())
+        for o in draft.connector.options
+        if o.type is Path and isinstance(draft.options.get(o.name), str)
+    }
+    secrets = Secrets(draft.name, draft.options, state_dir)
+    with tempfile.TemporaryDirectory(prefix="nurture-init-") as cache:
+        context = Context(
+            account=draft.name,
+            options={**draft.options, **options},
+            cache_dir=Path(cache),
+            secret=lambda name: draft.typed.get(name) or secrets.get(name),
+            identities=tuple(_addresses_in([draft])),
+        )
+        try:
+            connector = draft.connector(context)
+            try:
+                source = connector.mail()
+                if source is not None:
+                    tomorrow = datetime.now(UTC) + timedelta(days=1)
+                    next(iter(source.changes(None, tomorrow)), None)
+                store = connector.calendar()
+                if store is not None:
+                    store.tasks()
+            finally:
+                connector.close()
+        except Exception as exc:  # whatever the provider says: shown, and the user decides
+            return str(exc).strip() or type(exc).__name__
+    return ""
+
+
 def _check_free(paths: Sequence[Path], force: bool) -> None:
     existing = [p for p in paths if p.exists()]
     if existing and not force:
@@ -477,6 +584,9 @@ def _check_free(paths: Sequence[Path], force: bool) -> None:
 @click.option("--timezone", "timezone", help="Your IANA time zone for working hours.")
 @click.option("-y", "--yes", "assume_yes", is_flag=True, help="Take the defaults; ask nothing.")
 @click.option("--force", is_flag=True, help="Replace config.toml and rule files that exist.")
+@click.option(
+    "--no-check", is_flag=True, help="Write the accounts without signing in to them first."
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -488,12 +598,14 @@ def init(
     timezone: str | None,
     assume_yes: bool,
     force: bool,
+    no_check: bool,
 ) -> None:
     """Write config.toml and the default rule files.
 
     Asks which connector to use and the options it needs; secrets are given
     as a command that prints them, or stored in your keyring (or a file only
-    you can read), never in config.toml. Existing files are kept unless
+    you can read), never in config.toml. Each account is signed in to before
+    anything is written (--no-check skips that). Existing files are kept unless
     --force is given. For scripts: --connector NAME --option KEY=VALUE ...
     --name ... --address ... --yes.
     """
@@ -508,6 +620,7 @@ def init(
             timezone=timezone,
             assume_yes=assume_yes,
             force=force,
+            no_check=no_check,
         )
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
@@ -524,6 +637,7 @@ def _init(
     timezone: str | None,
     assume_yes: bool,
     force: bool,
+    no_check: bool = False,
 ) -> None:
     given = (ctx.obj or {}).get("config_path")
     config_path = Path(given).expanduser() if given else default_config_path()
@@ -556,10 +670,23 @@ def _init(
         draft = AccountDraft(name, cls)
         if first and option_pairs:
             draft.options.update(parse_option_flags(cls, option_pairs))
-        asker.options(draft)
+        check = not no_check and testable(cls)
+        asker.options(draft, confirm=not check)
         problems = _problems(cls, draft, config_path)
         if problems:
             raise UserError(f"account {name} is not complete", problems)
+        while check:
+            problem = sign_in(draft, asker.state_dir, config_path.parent)
+            if not problem:
+                click.echo(f"  Signed in to {name}: it works.")
+                break
+            decision = asker.after_failed_sign_in(draft, problem)
+            if decision == "quit":
+                raise UserError("nothing was written", [Problem(name, problem)])
+            if decision == "keep":
+                break
+            asker.options(draft, again=True)
+        asker.keep_secrets(draft)
         accounts.append(draft)
         if not asker.another():
             break

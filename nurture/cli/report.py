@@ -10,6 +10,7 @@ import click
 
 from ..durations import parse_duration
 from ..errors import Problem, UserError
+from ..files import write_private
 from ..model import UTC
 from .common import app_from, console, errors, fail, parse_now
 
@@ -27,7 +28,7 @@ from .common import app_from, console, errors, fail, parse_now
     "--html",
     "html_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a self-contained HTML report with charts to this file.",
+    help="Write the report as one self-contained HTML page with charts to this file (0600).",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (nurture/report/schema.json)."
@@ -79,10 +80,11 @@ def report(
         zone = app.rules.work.zone
         if html_path is not None:
             html_path.parent.mkdir(parents=True, exist_ok=True)
-            html_path.write_text(render_html(result, zone), encoding="utf-8")
+            # Names, addresses and subjects of your mail: readable by you only.
+            write_private(html_path, render_html(result, zone))
         if as_json:
             click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+        elif html_path is not None:
+            console.print(f"HTML report written to {html_path.resolve()}", soft_wrap=True)
         else:
             render_text(result, console, zone)
-            if html_path is not None:
-                console.print(f"HTML report written to {html_path}")

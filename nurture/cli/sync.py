@@ -1,18 +1,27 @@
-"""`nurture sync`, `list`, `explain`, `dismiss`: the pipeline and its suggestions."""
+"""`nurture sync`, `list`, `explain`, `dismiss`: the pipeline and its suggestions.
+
+Every listing speaks the same words: a key is shown by its short id (`keys`), a
+kind by its label (`Origin.label`), a time in the user's zone (`durations.moment`).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ..app import App
 from ..apply import ApplyReport
-from ..model import UTC, LedgerState
-from ..plan import Op
-from .common import app_from, console, errors, parse_now, progress_bar
+from ..durations import format_duration, moment
+from ..model import UTC, LedgerEntry, LedgerState, NudgeKey, Origin, Suggestion
+from ..plan import Action, Op
+from .common import app_from, console, errors, fail, parse_now, progress_bar
+from .keys import Unknown, resolve, short_ids
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +38,110 @@ def run_sync(app: App, now: datetime, dry_run: bool) -> tuple[ApplyReport, list[
     return done.calendar, done.problems
 
 
-def placements_table(report: ApplyReport, zone: object) -> Table:
-    """kind · contact · why · when, one row per task placed."""
-    table = Table(title=None, expand=False)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("contact", max_width=24)
-    table.add_column("why", ratio=1, min_width=30)
+def label(key: str) -> str:
+    """The kind of nudge `key` is, in the user's words ("follow up (promise)")."""
+    try:
+        return NudgeKey.parse(key).origin.label
+    except ValueError:  # a key an older nurture wrote: show it as it is
+        return key.partition(":")[0]
+
+
+def _about(title: str) -> str:
+    """The title without its "Reply to Dana Lee — " lead: the contact has its own column."""
+    return title.split(" — ", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One nudge as every table of them shows it."""
+
+    key: str
+    contact: str
+    title: str
+    when: datetime | None
+    note: str = ""
+
+
+def nudge_table(rows: Iterable[Row], ids: Mapping[str, str], zone: tzinfo) -> Table:
+    """id · kind · contact · about · when, one row per nudge."""
+    table = Table()
+    table.add_column("id", no_wrap=True, style="cyan")
+    table.add_column("kind", min_width=9, max_width=10)  # "follow up (promise)": two lines
+    table.add_column("contact", max_width=18)
+    table.add_column("about", ratio=1, min_width=16)
     table.add_column("when", no_wrap=True)
-    for p in report.placements:
-        s = p.suggestion
-        when = p.start.astimezone(zone).strftime("%a %d %b %H:%M")  # type: ignore[arg-type]
-        label = s.key.origin.value  # what found it: "promise" and "recap" say more than kind
-        why = s.title.split(" — ", 1)[-1]  # the title without "Reply to Dana Lee"
-        table.add_row(label, s.contact.display(), why, when + (" (snoozed)" if p.pinned else ""))
+    for row in rows:
+        when = moment(row.when, zone) if row.when else "–"
+        table.add_row(
+            ids[row.key],
+            label(row.key),
+            Text(row.contact),
+            Text(_about(row.title)),
+            when + (f"\n{row.note}" if row.note else ""),
+        )
     return table
+
+
+def placements_table(report: ApplyReport, ids: Mapping[str, str], zone: tzinfo) -> Table:
+    """The nudges a sync placed, at their times."""
+    return nudge_table(
+        (
+            Row(
+                p.suggestion.key,
+                p.suggestion.contact.display(),
+                p.suggestion.title,
+                p.start,
+                "(snoozed)" if p.pinned else "",
+            )
+            for p in report.placements
+        ),
+        ids,
+        zone,
+    )
+
+
+def placed_ids(app: App, report: ApplyReport) -> dict[str, str]:
+    """Short ids for what the ledger knows and what this sync placed."""
+    return short_ids([*app.state.ledger(), *(p.suggestion.key for p in report.placements)])
+
+
+# What a dry run would do, in words; keeping and forgetting change nothing a user sees.
+WOULD = {
+    Op.CREATE: "would create",
+    Op.UPDATE: "would update",
+    Op.ADOPT: "would adopt",
+    Op.DELETE: "would remove",
+    Op.DISMISS: "would dismiss",
+    Op.DONE: "would mark done",
+}
+
+
+def _planned(actions: list[Action], ledger: Mapping[str, LedgerEntry], zone: tzinfo) -> list[str]:
+    ids = short_ids([*ledger, *(a.key for a in actions)])
+    lines = []
+    latest = datetime.max.replace(tzinfo=UTC)
+    for action in sorted(actions, key=lambda a: (a.task.start if a.task else latest, a.key)):
+        if action.op not in WOULD:
+            continue
+        entry = ledger.get(action.key)
+        title = (
+            (action.task.title if action.task else "")
+            or (action.record.title if action.record else "")
+            or (entry.title if entry else "")
+            or action.key
+        )
+        when = f" at {moment(action.task.start, zone)}" if action.task else ""
+        why = f" ({action.reason})" if action.reason and action.op is not Op.CREATE else ""
+        lines.append(f"  {WOULD[action.op]:15} {ids[action.key]}  {title}{when}{why}")
+    return lines
+
+
+def would(report: ApplyReport) -> str:
+    """A dry run's summary line: what a sync would do, never "created"."""
+    return (
+        f"would create {report.created}, update {report.updated}, remove {report.removed}, "
+        f"leave {report.unchanged} unchanged"
+    )
 
 
 @click.command()
@@ -58,99 +157,212 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
     """
     now = parse_now(now_text) or datetime.now(UTC)
     with app_from(ctx) as app:
+        zone = app.rules.work.zone
         report, problems = run_sync(app, now, dry_run)
         if dry_run:
+            lines = _planned(report.actions, app.state.ledger(), zone)
             console.print("[bold]Plan (dry run, nothing written):[/]")
-            for action in report.actions:
-                if action.op is not Op.KEEP:
-                    title = (
-                        action.task.title
-                        if action.task
-                        else (action.record.title if action.record else "")
-                    )
-                    console.print(f"  {action.op.value:8} {action.key}  {title}")
+            for line in lines or ["  nothing to change"]:
+                console.print(Text(line), soft_wrap=True)
         elif not quiet and report.placements:
-            console.print(placements_table(report, app.rules.work.zone))
+            console.print(placements_table(report, placed_ids(app, report), zone))
         if not quiet and report.weekly_report:
             console.print(f"weekly report: {report.weekly_report}")
         for problem in problems:
             errors.print(f"[yellow]warning:[/] {problem}")
-        console.print(report.summary())
+        console.print(would(report) if dry_run else report.summary())
         if problems:
             ctx.exit(1)
 
 
 @click.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include dismissed, done and resolved.")
+@click.option(
+    "--upcoming",
+    is_flag=True,
+    help="What will come due within the planning horizon if nobody writes, and why.",
+)
+@click.option("--now", "now_text", metavar="ISO", hidden=True, help="Pretend it is this time.")
 @click.pass_context
-def list_(ctx: click.Context, show_all: bool) -> None:
+def list_(ctx: click.Context, show_all: bool, upcoming: bool, now_text: str | None) -> None:
     """Show pending suggestions (the tasks on your calendar)."""
+    now = parse_now(now_text) or datetime.now(UTC)
     with app_from(ctx) as app:
+        if upcoming:
+            _upcoming(app, now)
+            return
         ledger = app.state.ledger()
         rows = [e for e in ledger.values() if show_all or e.state is LedgerState.ACTIVE]
         if not rows:
             console.print("No pending suggestions." if not show_all else "Nothing recorded yet.")
+            console.print("What will come due, and when: nurture list --upcoming")
             return
-        table = Table()
-        for column in ("key", "kind", "contact", "when", "state", "title"):
-            table.add_column(column, overflow="fold")
-        zone = app.rules.work.zone
-        for e in sorted(rows, key=lambda e: (e.start or e.created)):
-            when = e.start.astimezone(zone).strftime("%a %d %b %H:%M") if e.start else "-"
-            state = e.state + (" (snoozed)" if e.detail.get("pinned") else "")
-            table.add_row(e.key, e.kind, e.contact, when, state, e.title)
-        console.print(table)
+        ids = short_ids(ledger)
+        console.print(
+            nudge_table(
+                (
+                    Row(
+                        e.key,
+                        e.detail.get("contact_name") or e.contact,
+                        e.title,
+                        e.start,
+                        _state(e) if show_all or e.detail.get("pinned") else "",
+                    )
+                    for e in sorted(rows, key=lambda e: e.start or e.created)
+                ),
+                ids,
+                app.rules.work.zone,
+            )
+        )
+        console.print("nurture explain ID says why; nurture dismiss ID takes one away for good.")
+
+
+def _state(entry: LedgerEntry) -> str:
+    if entry.state is LedgerState.ACTIVE:
+        return "(snoozed)" if entry.detail.get("pinned") else ""
+    return f"({entry.state.value})"
+
+
+def upcoming(app: App, now: datetime) -> list[Suggestion]:
+    """Nudges that hold at the end of the planning horizon and not yet: what will come
+    due if nobody writes (the detectors are pure, so they can be asked about later)."""
+    current = {s.key for s in app.suggestions(now)}
+    ledger = app.state.ledger()
+    later = app.suggestions(now + app.rules.tasks.horizon)
+    return sorted(
+        (
+            s
+            for s in later
+            if s.key not in current
+            and s.due > now
+            and not ((entry := ledger.get(s.key)) and entry.state.final)
+        ),
+        key=lambda s: (s.due, s.key),
+    )
+
+
+def _because(s: Suggestion, app: App) -> str:
+    """Why `s` comes due when it does, in words."""
+    tier = app.rules.tiers.get(s.tier)
+    origin = s.key.origin
+    if origin is Origin.REPLY and tier is not None:
+        return (
+            f"unless you answer first: reply window of tier {tier.name}, "
+            f"{format_duration(tier.reply_within)}"
+        )
+    if origin is Origin.FOLLOW_UP and tier is not None:
+        return (
+            f"unless they answer first: follow-up window of tier {tier.name}, "
+            f"{format_duration(tier.follow_up_after)}"
+        )
+    return {
+        Origin.PROMISE: "a day before the date you promised, unless you write to them first",
+        Origin.RECONNECT: "when your usual rhythm with them runs out",
+        Origin.RECAP: "an hour after the meeting, unless a recap goes out",
+    }.get(origin, "")
+
+
+def _upcoming(app: App, now: datetime) -> None:
+    zone = app.rules.work.zone
+    found = upcoming(app, now)
+    horizon = format_duration(app.rules.tasks.horizon)
+    if not found:
+        console.print(f"Nothing comes due in the next {horizon}.")
+        return
+    ids = short_ids([*app.state.ledger(), *(s.key for s in found)])
+    table = Table(title=f"Coming due in the next {horizon} if nobody writes", title_justify="left")
+    table.add_column("id", no_wrap=True, style="cyan")
+    table.add_column("due", no_wrap=True)
+    table.add_column("kind", min_width=9, max_width=10)
+    table.add_column("contact", max_width=18)
+    table.add_column("about, and why then", ratio=1, min_width=16)
+    for s in found:
+        about = Text(s.subject or s.evidence or _about(s.title))
+        about.append(f"\n{_because(s, app)}", style="dim")
+        table.add_row(
+            ids[s.key], moment(s.due, zone), s.key.origin.label, Text(s.contact.display()), about
+        )
+    console.print(table)
+
+
+def _titles(ledger: Mapping[str, LedgerEntry]) -> dict[str, str]:
+    return {k: e.title for k, e in ledger.items()}
 
 
 @click.command()
 @click.argument("key")
 @click.pass_context
 def explain(ctx: click.Context, key: str) -> None:
-    """Show why KEY was suggested: the signals, the rule that matched, and why now."""
+    """Show why KEY (its id from `nurture list`) was suggested: signals, rule, why now."""
     with app_from(ctx) as app:
-        entry = app.state.ledger().get(key)
-        if entry is None:
-            matches = [k for k in app.state.ledger() if key in k]
-            hint = f" Did you mean: {', '.join(matches[:5])}?" if matches else ""
-            errors.print(f"[red]error:[/] no suggestion {key!r}.{hint} See `nurture list`.")
-            ctx.exit(2)
-            return
+        ledger = app.state.ledger()
+        key = resolve(key, ledger, _titles(ledger))
+        entry = ledger[key]
+        zone = app.rules.work.zone
         d = entry.detail
-        console.print(f"[bold]{d.get('title', entry.title)}[/]")
-        console.print(f"key:      {key}")
-        console.print(f"state:    {entry.state}{' (snoozed by you)' if d.get('pinned') else ''}")
-        console.print(f"contact:  {d.get('contact_name') or ''} <{entry.contact}>")
-        console.print(f"rule:     {d.get('rule', '')}")
-        console.print(f"why now:  {d.get('why', '')}")
-        console.print(f"due:      {d.get('due', '')}  (priority {d.get('priority', '')})")
+        name = d.get("contact_name") or ""
+        state = entry.state.value
+        if entry.state is LedgerState.ACTIVE and entry.start:
+            state += f", on your calendar {moment(entry.start, zone)}"
+        rows = [
+            ("id", f"{short_ids(ledger)[key]}  ({key})"),
+            ("kind", label(key)),
+            ("state", state + (" (snoozed by you)" if d.get("pinned") else "")),
+            ("contact", f"{name} <{entry.contact}>" if name else entry.contact),
+            ("rule", d.get("rule", "")),
+            ("why now", d.get("why", "")),
+        ]
+        if d.get("due"):
+            due = moment(datetime.fromisoformat(d["due"]), zone)
+            rows.append(("nudge from", f"{due}  (priority {d.get('priority', '')})"))
         if d.get("subject"):
-            console.print(f"subject:  {d['subject']}")
+            rows.append(("subject", d["subject"]))
         if d.get("evidence"):
-            console.print(f"evidence: “{d['evidence']}”")
+            rows.append(("evidence", f"“{d['evidence']}”"))
         mid = d.get("message_id")
-        if mid:
-            s = app.state.signals_of(mid)
-            if s is not None:
-                console.print("signals:")
-                for ask in s.asks:
-                    console.print(f"  asks ({ask.score:.2f}): {ask.sentence or '(cleared)'}")
-                for c in s.commitments:
-                    due = c.due.isoformat() if c.due else "no date"
-                    console.print(f"  promise ({due}): {c.sentence or '(cleared)'}")
-                console.print(
-                    f"  tone: upset {s.upset:.2f}"
-                    + (f" — “{s.upset_sentence}”" if s.upset_sentence else "")
-                )
-                if s.automated:
-                    console.print(f"  automated: {s.automated.value}")
-        console.print(f"suggested: {d.get('action', '')}")
+        s = app.state.signals_of(mid) if mid else None
+        if s is not None:
+            rows += [("asks", f"{a.score:.2f} {a.sentence or '(cleared)'}") for a in s.asks]
+            for c in s.commitments:
+                due = f"due {moment(c.due, zone)}" if c.due else "no date"
+                rows.append(("promise", f"{due}: {c.sentence or '(cleared)'}"))
+            quote = f" — “{s.upset_sentence}”" if s.upset_sentence else ""
+            rows.append(("tone", f"upset {s.upset:.2f}{quote}"))
+            if s.automated:
+                rows.append(("automated", s.automated.value))
+        rows.append(("suggested", d.get("action", "")))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column()
+        for field, value in rows:
+            grid.add_row(f"{field}:", Text(value))
+        console.print(Text(d.get("title", entry.title), style="bold"))
+        console.print(grid)
 
 
 @click.command()
 @click.argument("key")
 @click.pass_context
 def dismiss(ctx: click.Context, key: str) -> None:
-    """Dismiss KEY for good: its task leaves the calendar and never comes back."""
+    """Dismiss KEY (an id from `nurture list`) for good: its task leaves the calendar."""
     with app_from(ctx) as app:
-        known = app.dismiss(key)
-        console.print(f"dismissed {key}" + ("" if known else " (it was not on the calendar)"))
+        ledger = app.state.ledger()
+        try:
+            found = resolve(key, ledger, _titles(ledger))
+        except Unknown as exc:
+            try:
+                found = NudgeKey.parse(key)  # a whole key not on the calendar yet: dismiss ahead
+            except ValueError:
+                found = ""
+            if not found or not NudgeKey.parse(found).ref:
+                fail(exc)
+                return
+        known = app.dismiss(found)
+        entry = ledger.get(found)
+        title = f"  {entry.title}" if entry and entry.title else ""
+        shown = short_ids([*ledger, found])[found]
+        console.print(
+            Text(
+                f"dismissed {shown}{title}" + ("" if known else f" ({found}: not on the calendar)")
+            )
+        )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from ..model import UTC
+from ..model import UTC, Kind
 
 PRIVACY = "Names, addresses, dates and subjects only: this report never shows message text."
 
@@ -162,6 +162,7 @@ class Week:
     end: datetime
     asked: int
     answered: int
+    judged: int  # the asks `within_share` is a share of (their window passed, or answered)
     median_reply_hours: float | None
     within_share: float | None
     open_debts: int
@@ -220,6 +221,14 @@ def format_hours(hours: float | None) -> str:
 
 def format_share(share: float | None) -> str:
     return "–" if share is None else f"{share:.0%}"
+
+
+def kind_label(kind: str) -> str:
+    """A recorded kind as the README names it ("follow up"); an unknown one as recorded."""
+    try:
+        return Kind(kind).label
+    except ValueError:
+        return kind
 
 
 # ---- JSON ------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The report in the terminal: a one-line summary on top, then rich tables.
 
-Times are shown in the user's working time zone. Only names, addresses,
-dates and subjects appear — never message text.
+Times are shown in the user's working time zone, ages in calendar days there (as
+nudges count them). Every table fits 80 columns without cutting a header: a contact
+is shown by name (the address when there is none; --html and --json carry both),
+subjects are shortened, and headers are single words. Only names, addresses, dates
+and subjects appear — never message text.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .records import Figures, Report, Week, format_hours, format_share
+from ..durations import days_between
+from .records import Figures, Report, Week, format_hours, format_share, kind_label
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"within": "green", "due": "yellow", "lapsed": "red", "untracked": "dim"}
@@ -39,12 +43,42 @@ def _when(value: datetime | None, zone: tzinfo) -> str:
     return "–" if value is None else value.astimezone(zone).strftime("%d %b %Y")
 
 
+def _date(value: datetime | None, zone: tzinfo) -> str:
+    """A date in a table: the period's span is in the title, so no year."""
+    return "–" if value is None else value.astimezone(zone).strftime("%d %b")
+
+
 def _days(value: float | None) -> str:
+    """A cadence in days (or hours, below two days)."""
     return "–" if value is None else f"{value:.0f}d" if value >= 2 else f"{value * 24:.0f}h"
 
 
+def _age(then: datetime, now: datetime, zone: tzinfo) -> str:
+    """How long ago, in calendar days in the user's zone: the days a nudge's title says."""
+    days = days_between(then, now, zone)
+    return "today" if days <= 0 else f"{days}d"
+
+
 def _who(name: str, address: str) -> str:
-    return f"{name} <{address}>" if name else address
+    return name or address
+
+
+def _list(title: str) -> Table:
+    """A table of people: the name and subject columns give way, the others never wrap."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+
+
+def _person(table: Table) -> None:
+    table.add_column("contact", max_width=22, overflow="ellipsis", no_wrap=True)
+
+
+def _subject(table: Table) -> None:
+    table.add_column("subject", ratio=1, min_width=12, overflow="ellipsis", no_wrap=True)
+
+
+def _fixed(table: Table, *names: str, justify: JustifyMethod = "left") -> None:
+    for name in names:
+        table.add_column(name, no_wrap=True, justify=justify)
 
 
 def _add(table: Table, *cells: str | Text, style: str = "") -> None:
@@ -99,9 +133,11 @@ def _tier_table(report: Report) -> Table:
 
 
 def _debts(report: Report, zone: tzinfo) -> Table:
-    table = Table(title=f"You owe a reply ({len(report.debts)})", title_justify="left")
-    for column in ("contact", "tier", "subject", "asked", "waiting"):
-        table.add_column(column, overflow="fold")
+    table = _list(f"You owe a reply ({len(report.debts)})")
+    _person(table)
+    _fixed(table, "tier")
+    _subject(table)
+    _fixed(table, "asked", "waiting")
     _more(table, len(report.debts), ROWS)
     for d in sorted(report.debts, key=lambda d: -d.age_days)[:ROWS]:
         _add(
@@ -109,16 +145,18 @@ def _debts(report: Report, zone: tzinfo) -> Table:
             _who(d.name, d.contact),
             d.tier,
             d.subject,
-            _when(d.asked_at, zone),
-            Text(_days(d.age_days), style="red" if d.overdue else ""),
+            _date(d.asked_at, zone),
+            Text(_age(d.asked_at, report.until, zone), style="red" if d.overdue else ""),
         )
     return table
 
 
 def _waiting(report: Report, zone: tzinfo) -> Table:
-    table = Table(title=f"Waiting on others ({len(report.waiting)})", title_justify="left")
-    for column in ("contact", "tier", "subject", "asked", "waiting"):
-        table.add_column(column, overflow="fold")
+    table = _list(f"Waiting on others ({len(report.waiting)})")
+    _person(table)
+    _fixed(table, "tier")
+    _subject(table)
+    _fixed(table, "asked", "waiting")
     _more(table, len(report.waiting), ROWS)
     for w in sorted(report.waiting, key=lambda w: -w.age_days)[:ROWS]:
         _add(
@@ -126,25 +164,26 @@ def _waiting(report: Report, zone: tzinfo) -> Table:
             _who(w.name, w.contact),
             w.tier,
             w.subject,
-            _when(w.asked_at, zone),
-            Text(_days(w.age_days), style="yellow" if w.overdue else ""),
+            _date(w.asked_at, zone),
+            Text(_age(w.asked_at, report.until, zone), style="yellow" if w.overdue else ""),
         )
     return table
 
 
 def _promises(report: Report, zone: tzinfo) -> Table:
-    table = Table(title=f"Promises ({len(report.promises)})", title_justify="left")
-    for column in ("contact", "subject", "made", "due", "kept", "status"):
-        table.add_column(column, overflow="fold")
+    table = _list(f"Promises ({len(report.promises)})")
+    _person(table)
+    _subject(table)
+    _fixed(table, "made", "due", "kept", "status")
     _more(table, len(report.promises), ROWS)
     for p in report.promises[-ROWS:]:
         _add(
             table,
             _who(p.name, p.contact),
             p.subject,
-            _when(p.made_at, zone),
-            _when(p.due, zone),
-            _when(p.kept_at, zone),
+            _date(p.made_at, zone),
+            _date(p.due, zone),
+            _date(p.kept_at, zone),
             Text(p.status, style=PROMISE_STYLE.get(p.status, "")),
         )
     return table
@@ -152,12 +191,12 @@ def _promises(report: Report, zone: tzinfo) -> Table:
 
 def _contacts(report: Report, zone: tzinfo) -> RenderableType:
     k = report.keep_in_touch
-    table = Table(
-        title=f"Keep in touch: {k.within} within cadence, {k.due} due, {k.lapsed} lapsed",
-        title_justify="left",
-    )
-    for column in ("contact", "tier", "rule", "learned", "last touch", "since", "status"):
-        table.add_column(column, overflow="fold")
+    table = _list(f"Keep in touch: {k.within} within cadence, {k.due} due, {k.lapsed} lapsed")
+    _person(table)
+    _fixed(table, "tier", "cadence", "learned", "last")
+    _fixed(table, "since", justify="right")
+    table.add_column("status", min_width=9)  # "untracked · new" may take two lines
+    table.caption = "cadence: set by a rule, or learned from your history · since: days"
     _more(table, len(k.contacts), CONTACT_ROWS)
     for c in k.contacts[:CONTACT_ROWS]:
         _add(
@@ -166,8 +205,8 @@ def _contacts(report: Report, zone: tzinfo) -> RenderableType:
             c.tier,
             c.rule_cadence,
             _days(c.learned_cadence_days),
-            _when(c.last_touch, zone),
-            _days(c.days_since),
+            _date(c.last_touch, zone),
+            str(days_between(c.last_touch, report.until, zone)),
             Text(
                 c.status + (" · new" if c.new else ""),
                 style=STATUS_STYLE.get(c.status, ""),
@@ -183,18 +222,21 @@ def _contacts(report: Report, zone: tzinfo) -> RenderableType:
 
 def _nudges(report: Report) -> RenderableType:
     n = report.nudges
-    table = Table(
-        title=f"nurture's record: {n.placed} placed, {n.done} done, {n.dismissed} dismissed, "
-        f"{n.snoozed} snoozed, {n.resolved} resolved by themselves",
-        title_justify="left",
+    table = _list(
+        f"nurture's record: {n.placed} placed, {n.done} done, {n.dismissed} dismissed, "
+        f"{n.snoozed} snoozed, {n.resolved} resolved"
     )
-    for column in ("kind", "placed", "done", "dismissed", "snoozed", "resolved", "dismiss rate"):
-        table.add_column(column, justify="left" if column == "kind" else "right")
-    table.add_column("most dismissed rule / signal", overflow="fold")
+    _fixed(table, "kind")
+    _fixed(table, "placed", "done", "dismissed", "snoozed", "resolved", "rate", justify="right")
+    table.add_column("cause", ratio=1, min_width=8, overflow="fold")
+    table.caption = (
+        "resolved: the reason went away by itself · rate: share of placed nudges you "
+        "dismissed · cause: the rule or signal behind most dismissals"
+    )
     for k in n.kinds:
         _add(
             table,
-            k.kind,
+            kind_label(k.kind),
             str(k.placed),
             str(k.done),
             str(k.dismissed),

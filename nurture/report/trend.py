@@ -93,6 +93,7 @@ class Trend:
             end=end,
             asked=len(inside),
             answered=len(hours),
+            judged=len(judged),
             median_reply_hours=rounded(median(hours)),
             within_share=rounded(ratio(within, len(judged)), 4),
             open_debts=sum(1 for until in self.ask_open[opened:last] if end <= until),

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import pwd
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from nurture_local import LocalConnector
 
 from nurture import connector as registry
+from nurture.cli.init import guess_name
 from nurture.config import load_config
+from nurture.connector import MailBatch, MailSource
+from nurture.errors import AuthError
+from nurture.model import Body
 from nurture.rules import default_rules_dir, load_rules
 from nurture.secrets import Secrets
 
@@ -381,7 +387,8 @@ def test_real_imap_and_caldav_connectors(private_home: Path) -> None:
         "",  # addresses: the login name is offered
         "UTC",
     ]
-    result = run(["init"], input="\n".join(answers) + "\n")
+    # The hosts are real names but no test may reach them: this test is about the questions.
+    result = run(["init", "--no-check"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     folder = private_home / "config" / "nurture"
     config = load_config(folder / "config.toml")
@@ -391,3 +398,116 @@ def test_real_imap_and_caldav_connectors(private_home: Path) -> None:
     assert calendar.connector == "caldav"
     assert calendar.options["password_command"] == "pass show dav/fastmail"
     assert load_rules(config.rules_dir).tasks.calendar == "calendar"
+
+
+# ---- signing in before anything is written ------------------------------------------
+
+
+class _Source(MailSource):
+    def __init__(self, password: str | None) -> None:
+        self.password = password
+
+    def changes(self, cursor: str | None, since: datetime) -> Iterator[MailBatch]:
+        if self.password != "right horse":
+            raise AuthError("LOGIN failed: wrong password", "nurture auth imap mail")
+        yield MailBatch(cursor="1")
+
+    def bodies(self, ids: Sequence[str]) -> Iterator[tuple[str, Body]]:
+        return iter(())
+
+
+class CheckedImap(FakeImap):
+    """FakeImap whose mail source refuses every password but "right horse"."""
+
+    def mail(self) -> MailSource:
+        return _Source(self.context.secret("password"))
+
+
+def _imap_answers(password: str) -> list[str]:
+    return ["imap", "mail", "imap.example", "", "alex@brightpath.example", "", password]
+
+
+def test_init_signs_in_before_writing_and_offers_a_retry(
+    private_home: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(CheckedImap)
+    answers = [
+        *_imap_answers("wrong horse"),
+        "r",  # try again: every question once more, with the answers given as defaults
+        "",  # host: as before
+        "",  # port
+        "",  # username
+        "",  # no command: type it
+        "right horse",
+        "n",  # no more accounts
+        "Alex Morgan",
+        "",
+        "",
+    ]
+    result = run(["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Could not sign in to mail: LOGIN failed: wrong password" in result.output
+    assert "Signed in to mail: it works." in result.output
+    state = private_home / "state" / "nurture"
+    assert Secrets("mail", {}, state).get("password") == "right horse"
+    data = read_toml(private_home / "config" / "nurture" / "config.toml")
+    assert data["accounts"]["mail"]["host"] == "imap.example"
+
+
+def test_init_quits_after_a_failed_sign_in_without_writing(
+    private_home: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(CheckedImap)
+    result = run(["init"], input="\n".join([*_imap_answers("wrong horse"), "q"]) + "\n")
+    assert result.exit_code != 0
+    assert "nothing was written" in result.output
+    assert not (private_home / "config" / "nurture" / "config.toml").exists()
+    assert not (private_home / "state" / "nurture" / "secrets").exists()  # nor the password
+
+
+def test_init_with_yes_refuses_an_account_it_cannot_sign_in_to(
+    tmp_path: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(CheckedImap)
+    config = tmp_path / "cfg" / "config.toml"
+    args = ["--config", str(config), "init", "--connector", "imap", "--yes", "--address", "a@b.cd"]
+    args += ["--option", "host=h.example", "--option", "username=u"]
+    result = run([*args, "--option", "password_command=echo wrong"])
+    assert result.exit_code != 0 and "--no-check" in result.output
+    assert "LOGIN failed" in result.output and not config.exists()
+    assert run([*args, "--option", "password_command=echo right horse"]).exit_code == 0
+    assert run([*args, "--force", "--no-check", "--option", "password_command=x"]).exit_code == 0
+
+
+def test_an_untested_password_is_typed_twice(
+    private_home: Path, fake_registry: Callable[..., None]
+) -> None:
+    fake_registry(CheckedImap)
+    answers = [*_imap_answers("right horse"), "right hose", "right horse", "right horse"]
+    answers += ["n", "Alex Morgan", "", ""]
+    result = run(["init", "--no-check"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+    state = private_home / "state" / "nurture"
+    assert Secrets("mail", {}, state).get("password") == "right horse"
+
+
+@pytest.mark.parametrize(
+    ("gecos", "login", "addresses", "expected"),
+    [
+        ("Alex Morgan,,,", "amorgan", (), "Alex Morgan"),
+        ("root", "root", (), ""),
+        ("", "root", ("alex.morgan@brightpath.example",), "Alex Morgan"),
+        ("amorgan", "amorgan", ("am@brightpath.example",), ""),
+    ],
+)
+def test_the_offered_name_is_a_full_name_never_a_login(
+    monkeypatch: pytest.MonkeyPatch,
+    gecos: str,
+    login: str,
+    addresses: tuple[str, ...],
+    expected: str,
+) -> None:
+    entry = pwd.struct_passwd((login, "x", 1000, 1000, gecos, "/home/x", "/bin/sh"))
+    monkeypatch.setattr(pwd, "getpwuid", lambda _uid: entry)
+    assert guess_name(addresses) == expected

@@ -158,7 +158,7 @@ def test_status_reports_a_calendar_that_synced(setup: Setup) -> None:
     config = setup.root / "config.toml"
     assert _nurture(config, "sync", "--now", NOW.isoformat()).exit_code == 0
     row = _row(_nurture(config, "status"), "cal")
-    assert "never" not in row and NOW.strftime("%Y-%m-%d %H:%M") in row
+    assert "never" not in row and NOW.strftime("%a %d %b %H:%M") in row  # London = UTC
 
 
 def _closed_port() -> int:

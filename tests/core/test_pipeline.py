@@ -58,6 +58,20 @@ def test_a_deleted_task_is_dismissed_for_good(setup: Setup) -> None:
     assert list(setup.calendar.glob("*.ics")) == []
 
 
+def test_a_deleted_task_is_not_shown_again_and_frees_its_slot(setup: Setup) -> None:
+    first = setup.ask(days_ago=5, subject="Renewal pricing")
+    report = sync(setup)
+    (placed,) = report.placements
+    slot = (placed.start, placed.end)
+    (path,) = setup.calendar.glob("*.ics")
+    path.unlink()  # the user deletes it in the calendar
+    second = setup.ask(days_ago=4, subject="Contract draft")  # due later than the first
+    report = sync(setup)
+    assert [p.suggestion.key for p in report.placements] == [f"reply:{second}"]
+    assert (report.placements[0].start, report.placements[0].end) == slot
+    assert keys(setup)[f"reply:{first}"] == "dismissed"
+
+
 def test_a_moved_task_keeps_the_users_time(setup: Setup) -> None:
     setup.ask(days_ago=4)
     sync(setup)

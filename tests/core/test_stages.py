@@ -19,6 +19,7 @@ from nurture.model import (
     Ask,
     CalendarEvent,
     CalendarTask,
+    Commitment,
     Kind,
     LedgerEntry,
     LedgerState,
@@ -141,6 +142,72 @@ def test_a_cadence_of_the_tier_is_said_to_come_from_the_tier() -> None:
     assert "set by tier client" in s.why
 
 
+# The user lives in Chicago: 08:00 UTC on Monday is 02:00 there, and mail sent at
+# 03:00 UTC on a Sunday was written on Saturday evening, their time.
+CHICAGO = Rulebook(tiers=RULES.tiers, contacts=RULES.contacts, work=Work("America/Chicago"))
+
+
+def test_ages_are_calendar_days_in_the_users_zone_and_never_weeks() -> None:
+    sent = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)  # Sat 14 Nov, 21:00 in Chicago
+    asked = mail(1, ME, SAM, sent, subject="Launch date")
+    (s,) = detect(inputs([asked], {asked.message_id: ASKS}, rules=CHICAGO))
+    # 8.2 days by the stopwatch; nine calendar days in Chicago (Sat 14 → Mon 23)
+    assert s.title.endswith("(sent 9 days ago)"), s.title
+    assert "on Sat 14 Nov" in s.why, s.why
+    old = mail(2, ME, SAM, NOW - 35 * D, subject="Old")
+    (s,) = detect(inputs([old], {old.message_id: ASKS}, rules=RULES))
+    assert "sent 35 days ago" in s.title  # not "5 weeks"
+
+
+def test_a_reconnect_counts_the_same_days_as_the_report() -> None:
+    found = detect(inputs(_touches(DANA, [100, 80, 60, 40]), {}, rules=CHICAGO))
+    (s,) = [s for s in found if s.key.origin is Origin.RECONNECT]
+    # the last touch: Alex's answer at 10:00 UTC forty days ago, 04:00 in Chicago
+    last = NOW - 40 * D + timedelta(hours=2)
+    days = (
+        NOW.astimezone(CHICAGO.work.zone).date() - last.astimezone(CHICAGO.work.zone).date()
+    ).days
+    assert f"last in touch {days} days ago" in s.title
+
+
+def test_a_recap_says_when_the_meeting_ended_in_the_users_zone() -> None:
+    end = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # Fri 14:00 in Chicago
+    meeting = CalendarEvent(
+        "m1", end - timedelta(hours=1), end, summary="Kick-off", attendees=(ME, DANA)
+    )
+    (s,) = detect(inputs([], {}, rules=CHICAGO, meetings=(meeting,)))
+    assert "ended Fri 20 Nov 14:00" in s.why and "UTC" not in s.why, s.why
+
+
+def test_a_promise_is_due_on_its_day_in_the_users_zone() -> None:
+    due = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # Mon 23 Nov, 21:00 in Chicago
+    sent = mail(1, ME, DANA, NOW - D, subject="Revised quote")
+    promise = Signals(commitments=(Commitment("I'll send the revised quote tonight.", due),))
+    (s,) = detect(inputs([sent], {sent.message_id: promise}, rules=CHICAGO))
+    assert s.title.endswith("(due Mon 23 Nov)"), s.title
+
+
+def test_an_upset_contact_is_described_in_words_not_scores() -> None:
+    complaint = mail(1, DANA, ME, NOW - D, subject="Late again")
+    upset = Signals(upset=0.82, upset_sentence="This is the third time the report is late.")
+    (s,) = detect(inputs([complaint], {complaint.message_id: upset}))
+    assert s.key.origin is Origin.RECOVER
+    assert "0.82" not in s.why and "tone" not in s.why
+    assert "upset" in s.why
+
+
+def test_every_kind_has_one_label_from_the_readmes_four_nudges() -> None:
+    labels = {o: o.label for o in Origin if o.kind not in (Kind.REPORT, Kind.DIGEST)}
+    assert labels == {
+        Origin.REPLY: "reply",
+        Origin.FOLLOW_UP: "follow up",
+        Origin.PROMISE: "follow up (promise)",
+        Origin.RECONNECT: "reconnect",
+        Origin.RECOVER: "recover",
+        Origin.RECAP: "recover (recap)",
+    }
+
+
 # ---- place -------------------------------------------------------------------------
 
 
@@ -175,6 +242,36 @@ def test_place_keeps_the_users_time_and_respects_the_daily_budget() -> None:
     assert by_key[found[0].key].pinned
     days = [p.start.date() for p in placed]
     assert len(days) == len(set(days))  # one a day
+
+
+def test_a_snooze_into_a_full_day_moves_no_other_task() -> None:
+    # One nudge a day: Mon, Tue, Wed. The user moves Monday's into Wednesday, which
+    # is then over the budget by the user's choice; Wednesday's own task still fits
+    # where it is and keeps its slot (it used to jump into Monday's freed slot).
+    found = _suggestions()
+    tight = Rulebook(
+        tiers=RULES.tiers, contacts=RULES.contacts, work=RULES.work, tasks=Tasks(daily_budget=1)
+    )
+    first = {p.suggestion.key: (p.start, p.end) for p in place(found, [], tight, NOW)}
+    monday, tuesday, wednesday = sorted(first, key=lambda k: first[k])
+    snoozed = (first[wednesday][0] + timedelta(hours=5), first[wednesday][1] + timedelta(hours=5))
+    previous = {k: v for k, v in first.items() if k != monday}
+    again = place(found, [], tight, NOW, pinned={monday: snoozed}, previous=previous)
+    slots = {p.suggestion.key: (p.start, p.end) for p in again}
+    assert slots == {monday: snoozed, tuesday: first[tuesday], wednesday: first[wednesday]}
+
+
+def test_a_new_task_never_takes_the_slot_an_earlier_task_still_holds() -> None:
+    # A task placed on an earlier run holds 09:00; a new, more urgent nudge due at the
+    # same time goes to the next free slot instead of pushing the old one on.
+    found = _suggestions()
+    old, new = found[-1], found[0]
+    assert new.priority >= old.priority and new.key != old.key
+    held = (NOW + timedelta(hours=1), NOW + timedelta(hours=1) + RULES.tasks.length)
+    placed = place([old, new], [], RULES, NOW, previous={old.key: held})
+    slots = {p.suggestion.key: (p.start, p.end) for p in placed}
+    assert slots[old.key] == held
+    assert slots[new.key][0] >= held[1] or slots[new.key][1] <= held[0]
 
 
 # ---- plan and the apply handlers ----------------------------------------------------

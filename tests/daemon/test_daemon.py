@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from nurture.config import Account, Config
 from nurture.daemon import Daemon, Settings, settings_from_app
 from nurture.errors import AuthError, Problem, TransientError, UserError
 from nurture.health import AccountHealth
@@ -336,9 +339,47 @@ def test_quiet_info_logs_nothing_for_an_idle_cycle(
     daemon = make_daemon(app)
     with caplog.at_level(logging.INFO, logger="nurture"):
         daemon.start()
+        caplog.clear()  # what it will do is said once at start (see the test below)
         wait_for(lambda: app.count("reconcile") >= 1 and app.count("rules_changed") >= 3)
     ours = [r for r in caplog.records if r.name.startswith("nurture")]
     assert [r.message for r in ours if r.levelno >= logging.INFO] == []
+
+
+@dataclass
+class ConfiguredApp(FakeApp):
+    """A FakeApp that shows its configuration, as the real App does."""
+
+    config: Config | None = None
+
+    def target(self) -> tuple[str, object]:
+        return "cal", object()
+
+
+def test_start_says_at_once_what_it_will_do_and_where_tasks_go(
+    make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    config = Config(
+        path=tmp_path / "config.toml",
+        user_name="Alex",
+        addresses=("alex@brightpath.example",),
+        accounts=(
+            Account("work", "imap", {"host": "imap.example"}),
+            Account("cal", "caldav", {"url": "https://dav.example/alex/"}),
+        ),
+        state_dir=tmp_path,
+        rules_dir=tmp_path,
+    )
+    app = ConfiguredApp(accounts=["work"], config=config, block=threading.Event())
+    daemon = make_daemon(app)
+    with caplog.at_level(logging.INFO, logger="nurture"):
+        daemon.start()  # the first sync blocks: everything below was said before it ended
+        said = [r.message for r in caplog.records if r.name.startswith("nurture")]
+        app.block.set()  # type: ignore[union-attr]
+    text = "\n".join(said)
+    assert "accounts work (imap), cal (caldav)" in text
+    assert "mail every 60 min and the calendar every 60 min" in text
+    assert re.search(r"keep-in-touch scan daily at 07:00, next \w{3} \d\d \w{3} 07:00", text)
+    assert "tasks go to the calendar of cal: https://dav.example/alex/" in text
 
 
 def test_a_reconcile_that_only_dismissed_or_finished_tasks_is_logged_as_a_change(
@@ -351,7 +392,8 @@ def test_a_reconcile_that_only_dismissed_or_finished_tasks_is_logged_as_a_change
         daemon.start()
         wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the reconcile")
     said = [r.message for r in caplog.records if r.levelno == logging.INFO]
-    assert said == ["created 0, updated 0, removed 0, unchanged 0"]
+    assert said[-1] == "created 0, updated 0, removed 0, unchanged 0"
+    assert said[0].startswith("nurture ") and len(said) == 3  # two start lines, then this
 
 
 def test_an_unexpected_reload_failure_is_logged_and_the_old_app_kept(

@@ -209,6 +209,27 @@ def test_install_without_systemd_says_so_and_prints_manual_steps(tmp_path: Path)
     assert "systemctl --user enable --now nurture" in text
     assert (tmp_path / service.UNIT).exists()
     assert not fake.ran("enable")
+    assert not out.ok  # nothing was started: the command must not look like it worked
+
+
+def test_the_install_command_exits_non_zero_when_nothing_was_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from nurture.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[user]\nname = "A"\naddresses = ["a@b.example"]\n'
+        '[accounts.mail]\nconnector = "local"\nmaildir = "mail"\n'
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(service, "user_manager_running", lambda *_: (False, "no user bus"))
+    result = CliRunner().invoke(main, ["--config", str(config), "service", "install"])
+    assert result.exit_code == 1, result.output
+    assert "systemd is not running for your user here (no user bus)" in result.output
+    assert "nothing was started" in result.output
 
 
 @needs_systemctl

@@ -35,6 +35,8 @@ def test_init_then_status_is_healthy(
     )
     answers = [
         "imap", "mail", f"{dovecot.host}:{dovecot.port}", dovecot.user,
+        _command(tmp_path / "wrong-pass", "not-" + dovecot.password),
+        "r", "", "",  # Dovecot refused it: try again, same host and user
         _command(tmp_path / "imap-pass", dovecot.password),
         "y",
         "caldav", "calendar", radicale.url, radicale.user,
@@ -48,6 +50,9 @@ def test_init_then_status_is_healthy(
         capture_output=True, env=env, timeout=120,
     )  # fmt: skip
     assert init.returncode == 0, init.stdout + init.stderr
+    assert "Could not sign in to mail:" in init.stdout  # the wrong password, before writing
+    assert "Signed in to mail: it works." in init.stdout
+    assert "Signed in to calendar: it works." in init.stdout
     config = (tmp_path / "config" / "nurture" / "config.toml").read_text()
     assert 'connector = "imap"' in config and 'connector = "caldav"' in config
     assert dovecot.password not in config and radicale.password not in config

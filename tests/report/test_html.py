@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
 import struct
 import subprocess
 import zlib
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -147,7 +151,7 @@ def test_chromium_screenshot_is_not_blank(page: Path, tmp_path: Path) -> None:
         shutil.copyfile(shot, DOCS)
 
 
-@pytest.mark.parametrize("column", ["staleness", "days since"])
+@pytest.mark.parametrize("column", ["staleness", "since"])
 def test_the_contact_table_sorts(page: Path, tmp_path: Path, column: str) -> None:
     done = run_chromium(tmp_path, page.as_uri() + f"#sort={quote(column)}", "--dump-dom")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -162,3 +166,105 @@ def test_the_contact_table_sorts(page: Path, tmp_path: Path, column: str) -> Non
     assert len(values) > 10
     assert values == sorted(values, reverse=True)  # first click: highest first
     assert len(set(values)) > 1
+
+
+# ---- how the page reads, measured in the browser at a desktop's and a phone's width ----
+
+MEASURE = """<script>
+(function () {
+  var out = {fonts: [], rows: {}, wrapped: [], width: window.innerWidth};
+  document.querySelectorAll("svg text").forEach(function (t) {
+    if (getComputedStyle(t).display === "none") { return; }
+    out.fonts.push(parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+  });
+  document.querySelectorAll(".charts figure").forEach(function (f) {
+    var top = Math.round(f.getBoundingClientRect().top);
+    out.rows[top] = (out.rows[top] || 0) + 1;
+  });
+  document.querySelectorAll("th, td:not(.t), .tile span").forEach(function (cell) {
+    var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), node, tops = {};
+    while ((node = walker.nextNode())) {
+      if (node.parentElement.closest("small")) { continue; }
+      var range = document.createRange(); range.selectNodeContents(node);
+      Array.prototype.forEach.call(range.getClientRects(), function (r) {
+        if (r.width > 0) { tops[Math.round(r.top)] = true; }
+      });
+    }
+    if (Object.keys(tops).length > 1) { out.wrapped.push(cell.textContent.trim()); }
+  });
+  var pre = document.createElement("pre"); pre.id = "measured";
+  pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def measured(page: Path, tmp_path: Path, width: int) -> dict[str, Any]:
+    """What MEASURE finds in `page` laid out `width` px wide.
+
+    Headless Chromium lays a window out at least 500 px wide, so the page is shown in
+    a frame of exactly `width` (tall enough to need no scroll bar), and the script in
+    it reports to the outer page, which --dump-dom prints.
+    """
+    inner = page.read_text(encoding="utf-8").replace(
+        "</body>",
+        MEASURE.replace("document.body.appendChild", "parent.document.body.appendChild")
+        + "</body>",
+    )
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe style="width:{width}px;height:20000px;border:0" '
+        f'srcdoc="{html.escape(inner, quote=True)}"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    done = run_chromium(tmp_path, probe.as_uri(), "--dump-dom", "--window-size=1400,2400")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stdout[-2000:]
+    seen = dict(json.loads(html.unescape(found.group(1))))
+    assert seen["width"] == width
+    return seen
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chart_text_is_readable_and_no_chart_sits_alone(
+    page: Path, tmp_path: Path, width: int
+) -> None:
+    seen = measured(page, tmp_path, width)
+    assert len(seen["fonts"]) > 40
+    assert min(seen["fonts"]) >= 11, sorted(seen["fonts"])[:5]  # px on the screen
+    per_row = set(seen["rows"].values())
+    assert per_row == ({2} if width == 1280 else {1}), seen["rows"]  # 2 × 2, or one a row
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_date_number_or_label_wraps(page: Path, tmp_path: Path, width: int) -> None:
+    assert measured(page, tmp_path, width)["wrapped"] == []
+
+
+def test_no_banner_repeats_the_cards(report: Report, page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    assert report.summary not in text and 'id="summary"' not in text
+    assert text.count('class="tile"') == 8
+
+
+def test_weekly_points_say_what_they_rest_on_and_thin_or_part_weeks_are_grey(
+    report: Report, page: Path
+) -> None:
+    text = page.read_text(encoding="utf-8")
+    chart = re.search(r'<svg id="chart-within-window".*?</svg>', text, re.S)
+    assert chart
+    svg = chart.group(0)
+    weeks = report.weeks
+    whole = [w.end - w.start >= timedelta(days=6, hours=22) for w in weeks]
+    assert not whole[0] and not whole[-1]  # the period starts mid-week; this week is not over
+    counted = [ok and w.judged >= 5 for w, ok in zip(weeks, whole, strict=True)]
+    plotted = [w.within_share is not None for w in weeks]
+    faint = sum(1 for c, p in zip(counted, plotted, strict=True) if p and not c)
+    assert faint >= 1 and svg.count('class="datum faint"') == faint
+    path = re.search(r'<path class="datum" d="([^"]+)"', svg)
+    assert path and len(re.findall(r"[ML]", path.group(1))) == sum(counted)
+    counts = re.findall(r'text-anchor="middle">(\d+)</text>', svg)
+    assert counts[: len(weeks)] == [str(w.judged) for w in weeks]  # n under every point
+    rows = re.findall(r'<tr class="faint"><td>([^<]+)</td>', text)
+    assert rows[-1].endswith("(so far)") and len(rows) == whole.count(False)
