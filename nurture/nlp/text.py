@@ -175,13 +175,18 @@ _BLOCK_TAGS = frozenset(
     "p div br li ul ol tr table h1 h2 h3 h4 h5 h6 blockquote pre hr section article "
     "header footer address dd dt dl center".split()
 )
-# Elements that hold quoted mail in the HTML of common clients.
-_QUOTE_XPATH = (
-    "//blockquote[@type='cite'] | //div[contains(@class,'gmail_quote')] | "
+# Elements after which the HTML of common clients holds only older mail (Outlook's
+# reply header, Yahoo's quoted part): all that follows them is cut, as in plain text.
+_OLDER_MAIL_XPATH = (
     "//div[@id='appendonsend'] | //div[@id='divRplyFwdMsg'] | "
     "//div[contains(@class,'yahoo_quoted')] | "
-    "//div[@id='mail-editor-reference-message-container'] | "
-    "//blockquote[contains(@class,'gmail_quote')]"
+    "//div[@id='mail-editor-reference-message-container']"
+)
+# Quote elements with a clear end: the writer can answer below or between them (Gmail,
+# Apple Mail, Thunderbird). They become '>' lines for the plain-text rules.
+_QUOTE_XPATH = (
+    "//blockquote[@type='cite'] | //blockquote[contains(@class,'gmail_quote')] | "
+    "//div[contains(@class,'gmail_quote')]//blockquote"
 )
 
 
@@ -200,15 +205,14 @@ def html_to_text(html: str) -> str:
     try:
         for bad in doc.xpath("//script | //style | //head | //title"):
             bad.drop_tree()
-        quoted = doc.xpath(_QUOTE_XPATH)
-        for node in quoted:
-            # Everything after the first quote container is older mail too (Outlook).
+        for node in doc.xpath(_OLDER_MAIL_XPATH):
             parent = node.getparent()
             if parent is None:
                 continue
             marker = etree.Element("p")
             marker.text = "\n-----Original Message-----\n"
             parent.replace(node, marker)
+        quotes = doc.xpath(_QUOTE_XPATH)
         for el in doc.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -217,6 +221,16 @@ def html_to_text(html: str) -> str:
                 if el.tag == "br":
                     continue
                 el.text = "\n" + (el.text or "")
+        inside = {id(q) for q in quotes}
+        for node in quotes:
+            parent = node.getparent()
+            if parent is None or any(id(a) in inside for a in node.iterancestors()):
+                continue  # a nested quote goes with the outermost one
+            lines = [x.strip() for x in node.text_content().replace("\xa0", " ").split("\n")]
+            quoted = etree.Element("div")
+            quoted.text = "\n" + "\n".join(f"> {x}" for x in lines if x) + "\n"
+            quoted.tail = node.tail
+            parent.replace(node, quoted)
         text = doc.text_content()
     except Exception:
         log.debug("HTML conversion failed", exc_info=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nurture.model import Body
 from nurture.nlp import Reader, analyse, carries_patch, model_text, newest_text
-from nurture.nlp.text import newest_lines, not_prose, quote_marks
+from nurture.nlp.text import html_to_text, newest_lines, not_prose, quote_marks
 
 from .conftest import make_message, raw_mail
 
@@ -345,3 +345,39 @@ def test_german_attribution_opens_quoted_mail() -> None:
         "Ja, seit gestern Abend.\n"
     )
     assert own(body) == "Ja, seit gestern Abend."
+
+
+def test_gmail_html_inline_reply_keeps_the_answers() -> None:
+    html = (
+        '<div dir="ltr">Hi Dana,</div><div class="gmail_quote"><div class="gmail_attr">'
+        "On Mon, Mar 2, 2026 at 10:02 AM Dana Lee &lt;dana@example.net&gt; wrote:<br></div>"
+        '<blockquote class="gmail_quote"><div>Could you check the wording?</div>'
+        '<blockquote class="gmail_quote">Older words.</blockquote></blockquote>'
+        "<div>Yes, I will do it tonight.</div>"
+        '<blockquote class="gmail_quote">And is the example right?</blockquote>'
+        "<div>It is fixed now.</div></div>"
+    )
+    assert model_text(newest_lines(html_to_text(html))).split("\n\n") == [
+        "Hi Dana,",
+        "Yes, I will do it tonight.",
+        "It is fixed now.",
+    ]
+
+
+def test_apple_html_bottom_post_keeps_the_answer() -> None:
+    html = (
+        "<div>On 3 Mar 2026, at 09:14, Jordan Park &lt;jordan@example.net&gt; wrote:</div>"
+        '<blockquote type="cite"><div>Can you look at the budget?</div></blockquote>'
+        "<div>Done, it is fine.</div>"
+    )
+    assert newest_text(Body(html=html)) == "Done, it is fine."
+
+
+def test_outlook_html_reply_header_still_cuts_to_the_end() -> None:
+    html = (
+        "<div>Fine by me.</div><div id='appendonsend'></div><hr>"
+        "<div id='divRplyFwdMsg'><b>From:</b> Jordan Park<br><b>Sent:</b> Tuesday<br>"
+        "<b>Subject:</b> budget</div><div>Can you approve it?</div>"
+        "<blockquote type='cite'>Older words.</blockquote><div>Older answer.</div>"
+    )
+    assert newest_text(Body(html=html)) == "Fine by me."
