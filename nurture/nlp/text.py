@@ -551,8 +551,12 @@ def _opens_quoted_mail(lines: list[str], unquoted: list[str], i: int) -> bool:
     )
 
 
-def writer_marks(lines: list[str]) -> list[bool]:
+def writer_marks(lines: list[str], *, below_quotes: bool = True) -> list[bool]:
     """Which lines the writer typed in this message.
+
+    With `below_quotes=False` only the writer's first block counts: everything from
+    the first attribution on is left out, as the labelled Quagga zones mark it (they
+    put text typed below or between quotes in the quoted message's zone).
 
     The writer's lines are the unquoted ones above, between and below '>' quoted blocks:
     top posts, inline replies and bottom posts alike, up to any older mail that carries
@@ -579,6 +583,8 @@ def writer_marks(lines: list[str]) -> list[bool]:
             if _GROUPWISE.match(line) and len(line) < _MAX_MARKER_LINE:
                 break  # ">>> Jo Park 03/03/2026 09:14AM >>>" looks quoted, heads older mail
             introduced = introduced or _opens_quoted_mail(lines, unquoted, i)
+            if introduced and not below_quotes:
+                break
             own[i] = not introduced
             i += 1
             continue
@@ -588,7 +594,7 @@ def writer_marks(lines: list[str]) -> list[bool]:
             continue
         span = _is_wrote_header(lines, i)
         if span:
-            if not _quote_follows(lines, quoted, i + span):
+            if not _quote_follows(lines, quoted, i + span) or not below_quotes:
                 break  # an "On … wrote:" over an unmarked copy of the older mail
             introduced = True
             i += span
@@ -598,6 +604,8 @@ def writer_marks(lines: list[str]) -> list[bool]:
             own[start:i] = [False] * (i - start)
             break
         if _is_attribution(lines, quoted, i):
+            if not below_quotes:
+                break
             introduced = True
         else:
             own[i] = True
@@ -821,8 +829,10 @@ def _strip_signature(lines: list[str]) -> list[str]:
     return lines[: len(view)]
 
 
-def newest_lines(text: str) -> list[str]:
+def newest_lines(text: str, *, below_quotes: bool = True) -> list[str]:
     """The lines of `text` that the writer typed in this message, in order.
+
+    `below_quotes=False` keeps only the first block (see `writer_marks`).
 
     Quoted mail, attributions and attachment placeholders are left out (a left-out
     block becomes one blank line, so the paragraphs around it stay apart), then the
@@ -831,7 +841,7 @@ def newest_lines(text: str) -> list[str]:
     text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     kept: list[str] = []
-    for line, mine in zip(lines, writer_marks(lines), strict=True):
+    for line, mine in zip(lines, writer_marks(lines, below_quotes=below_quotes), strict=True):
         if not mine:
             line = ""
         elif _ATTACHMENT.match(line):
@@ -844,10 +854,10 @@ def newest_lines(text: str) -> list[str]:
     return kept
 
 
-def newest_text(body: Body) -> str:
+def newest_text(body: Body, *, below_quotes: bool = True) -> str:
     """The newest text of a message: MIME walked, HTML as text, quotes and signatures removed."""
     try:
-        return "\n".join(newest_lines(body_text(body)))
+        return "\n".join(newest_lines(body_text(body), below_quotes=below_quotes))
     except Exception:  # never let one odd message stop analysis
         log.debug("newest text extraction failed", exc_info=True)
         return ""
