@@ -381,3 +381,11 @@ def test_outlook_html_reply_header_still_cuts_to_the_end() -> None:
         "<blockquote type='cite'>Older words.</blockquote><div>Older answer.</div>"
     )
     assert newest_text(Body(html=html)) == "Fine by me."
+
+
+def test_first_block_only_stops_at_the_first_attribution() -> None:
+    # The zones corpora label only the writer's first block as newest: the runner
+    # reads that way, the signals read below the quotes too.
+    text = "Short note on top.\n\n" + INLINE
+    assert newest_lines(text, below_quotes=False) == ["Short note on top."]
+    assert "Would you like me to change all the syscall pages?" in newest_lines(text)
