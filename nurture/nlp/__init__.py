@@ -3,10 +3,10 @@
 The public API the rest of nurture calls:
 
 - `header_verdict(message)`: header-only rules that mark machine-sent mail;
-- `newest_text(body)`: the text the writer typed in this message: quoted replies and
-  forwards (from their attribution or header block on), signatures and disclaimers
-  removed. '>' lines that no attribution introduces (an inline reply, a forward by
-  quoting) stay, as the labelled corpora count them; the signals never read them;
+- `newest_text(body)`: the text the writer typed in this message, above, between and
+  below quotes: attributed quotes, older mail and forwards, signatures and disclaimers
+  removed. '>' lines that no attribution introduces (a forward by quoting) and a
+  patch's diff stay; the signals never read them (`not_prose`);
 - `analyse(items, reader)`: one `Signals` per message, header rules first, the spaCy
   pipeline (loaded lazily, run batched with `nlp.pipe`) only on candidate messages.
 
@@ -30,7 +30,7 @@ from typing import Any
 from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
 from nurture.nlp import dates, signals, tone
 from nurture.nlp.headers import body_verdict, bulk_footer, header_verdict
-from nurture.nlp.text import body_text, newest_lines, newest_text, quote_marks
+from nurture.nlp.text import body_text, newest_lines, newest_text, not_prose
 from nurture.threads import normalise_subject
 
 __all__ = [
@@ -93,11 +93,12 @@ def model_text(lines: Sequence[str]) -> str:
     A line break is kept (as a blank line, which the sentence splitter honours) after
     blank lines, short lines such as greetings and sign-offs, and list items; other
     breaks are wraps of a long line and become spaces. Quoted lines ('>' and the like)
-    are someone else's words: they are left out and break the paragraph.
+    and a patch's diff are not the writer's prose: they are left out and break the
+    paragraph.
     """
     out: list[str] = []
     current = ""
-    quoted = quote_marks(list(lines))
+    quoted = not_prose(list(lines))
     for raw, is_quoted in zip(lines, quoted, strict=True):
         line = "" if is_quoted else raw.strip()
         if not line:

@@ -5,14 +5,17 @@ Three steps, each cheap and none able to raise:
 1. `body_text` walks the MIME tree and picks the first text/plain part (or turns the
    first text/html part into text), skipping attachments and forwarded message/rfc822
    parts.
-2. `newest_lines` cuts the text at the first quote marker of any common mail client:
-   Gmail/Apple "On ... wrote:", Outlook "-----Original Message-----" and
-   "From:/Sent:/To:/Subject:" blocks, Lotus Notes "Name@ORG 01/02/2001 10:00 AM" blocks,
-   forwarded-message banners, GroupWise ">>> ... >>>" lines and the attribution line
-   that introduces a '>' block. Quoted lines with no attribution (inline replies,
-   forwards by quoting) stay in the text; `quote_marks` tells the signals to skip them.
-3. It then drops the signature ("-- " delimiter, contact blocks after a sign-off) and
-   legal disclaimers.
+2. `newest_lines` keeps the lines the writer typed (`writer_marks`): the unquoted lines
+   above, between and below '>' quoted blocks (top posts, inline replies, bottom posts),
+   dropping each attribution ("On ... wrote:", "Jo <jo@x.org>:") and the quoted mail it
+   introduces. Older mail with no quote marks runs to the end: Outlook
+   "-----Original Message-----" and "From:/Sent:/To:/Subject:" blocks, Lotus Notes
+   "Name@ORG 01/02/2001 10:00 AM" blocks, forwarded-message banners, GroupWise
+   ">>> ... >>>" lines, and an "On ... wrote:" that no '>' line follows. Quoted lines
+   with no attribution (a forward by quoting) stay in the text; a patch's diff stays
+   too; `not_prose` tells the signals to skip both.
+3. It then drops the signature after the writer's last line ("-- " delimiter, contact
+   blocks after a sign-off, a service footer under a rule) and legal disclaimers.
 
 Every regex here is anchored and bounded so that a 5 MB line or 100,000 '>' lines
 cannot backtrack catastrophically; inputs are also capped in size.
@@ -172,13 +175,18 @@ _BLOCK_TAGS = frozenset(
     "p div br li ul ol tr table h1 h2 h3 h4 h5 h6 blockquote pre hr section article "
     "header footer address dd dt dl center".split()
 )
-# Elements that hold quoted mail in the HTML of common clients.
-_QUOTE_XPATH = (
-    "//blockquote[@type='cite'] | //div[contains(@class,'gmail_quote')] | "
+# Elements after which the HTML of common clients holds only older mail (Outlook's
+# reply header, Yahoo's quoted part): all that follows them is cut, as in plain text.
+_OLDER_MAIL_XPATH = (
     "//div[@id='appendonsend'] | //div[@id='divRplyFwdMsg'] | "
     "//div[contains(@class,'yahoo_quoted')] | "
-    "//div[@id='mail-editor-reference-message-container'] | "
-    "//blockquote[contains(@class,'gmail_quote')]"
+    "//div[@id='mail-editor-reference-message-container']"
+)
+# Quote elements with a clear end: the writer can answer below or between them (Gmail,
+# Apple Mail, Thunderbird). They become '>' lines for the plain-text rules.
+_QUOTE_XPATH = (
+    "//blockquote[@type='cite'] | //blockquote[contains(@class,'gmail_quote')] | "
+    "//div[contains(@class,'gmail_quote')]//blockquote"
 )
 
 
@@ -197,15 +205,14 @@ def html_to_text(html: str) -> str:
     try:
         for bad in doc.xpath("//script | //style | //head | //title"):
             bad.drop_tree()
-        quoted = doc.xpath(_QUOTE_XPATH)
-        for node in quoted:
-            # Everything after the first quote container is older mail too (Outlook).
+        for node in doc.xpath(_OLDER_MAIL_XPATH):
             parent = node.getparent()
             if parent is None:
                 continue
             marker = etree.Element("p")
             marker.text = "\n-----Original Message-----\n"
             parent.replace(node, marker)
+        quotes = doc.xpath(_QUOTE_XPATH)
         for el in doc.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -214,6 +221,16 @@ def html_to_text(html: str) -> str:
                 if el.tag == "br":
                     continue
                 el.text = "\n" + (el.text or "")
+        inside = {id(q) for q in quotes}
+        for node in quotes:
+            parent = node.getparent()
+            if parent is None or any(id(a) in inside for a in node.iterancestors()):
+                continue  # a nested quote goes with the outermost one
+            lines = [x.strip() for x in node.text_content().replace("\xa0", " ").split("\n")]
+            quoted = etree.Element("div")
+            quoted.text = "\n" + "\n".join(f"> {x}" for x in lines if x) + "\n"
+            quoted.tail = node.tail
+            parent.replace(node, quoted)
         text = doc.text_content()
     except Exception:
         log.debug("HTML conversion failed", exc_info=True)
@@ -235,7 +252,8 @@ _ORIGINAL = re.compile(
 _SEPARATOR = re.compile(r"^\s*_{3,}\s*reply separator\s*_{3,}", re.IGNORECASE)
 _BEGIN_FORWARD = re.compile(r"^\s*(?:begin forwarded message|forwarded message)\s*:", re.I)
 _WROTE_END = re.compile(
-    r"(?:wrote|writes|schrieb|a [ée]crit|escribi[óo]|scrisse|skrev|schreef)\s*:\s*$", re.I
+    r"(?:wrote|writes|schrieb|geschrieben|a [ée]crit|escribi[óo]|scrisse|skrev|schreef)\s*:\s*$",
+    re.I,
 )
 _ON_START = re.compile(r"^\s*(?:on|am|le|el|il|op|den)\s+\S", re.IGNORECASE)
 _HEADER_FIELD = re.compile(
@@ -315,9 +333,31 @@ def _quote_depth(line: str) -> int:
     return depth
 
 
+# A quoted line at least this long was likely wrapped by the replying client, which left
+# the wrapped tail unmarked ("> ... returns three times the\nnumber of rows.\n>").
+_WRAP_WIDTH = 60
+
+
 def quote_marks(lines: list[str]) -> list[bool]:
-    """Which lines are quoted: '>' prefixes, or runs of ':' / '|' prefixed lines."""
+    """Which lines are quoted: '>' prefixes, runs of ':' / '|' prefixed lines, wrapped tails.
+
+    A lone ">From " line is not quoted: mbox files escape a line that starts "From " so.
+
+    Wrapped tails are unmarked lines glued (no blank line between) under a quoted line
+    that stops mid-sentence, when a quoted line is glued under them too, or while they
+    start in lower case under a long quoted line: the replying client wrapped the quote
+    and left the tails unmarked ("> ... returns three times the\nnumber of rows.\n>").
+    Reading them as quoted is the conservative choice: an answer glued between quoted
+    lines is rare and mostly follows a finished sentence ("> ... right?\nYes.\n> ..."),
+    and someone else's words read as the writer's make wrong asks.
+    """
     quoted = [_quote_depth(line) > 0 for line in lines]
+    for i, line in enumerate(lines):
+        # ">From " alone is mbox escaping of a line that began "From ", not a quote.
+        if line.startswith(">From ") and not (
+            (i > 0 and quoted[i - 1]) or (i + 1 < len(lines) and quoted[i + 1])
+        ):
+            quoted[i] = False
     # ": " and "| " quoting (some list clients) only counts in runs of three lines.
     run: list[int] = []
     for i, line in enumerate([*lines, ""]):
@@ -328,12 +368,49 @@ def quote_marks(lines: list[str]) -> list[bool]:
             for j in run:
                 quoted[j] = True
         run = []
+    i = 1
+    while i < len(lines):
+        above = lines[i - 1].rstrip()
+        if (
+            quoted[i]
+            or not lines[i].strip()
+            or not quoted[i - 1]
+            or above.endswith((".", "?", "!"))
+        ):
+            i += 1
+            continue
+        end = i  # the unmarked lines glued under the quoted one
+        while end < len(lines) and not quoted[end] and lines[end].strip():
+            end += 1
+        if end < len(lines) and quoted[end]:
+            for j in range(i, end):  # glued between quoted lines on both sides
+                quoted[j] = True
+        else:
+            while i < end and len(above) >= _WRAP_WIDTH and lines[i].lstrip()[:1].islower():
+                quoted[i] = True
+                above = lines[i].rstrip()
+                i += 1
+        i = end
     return quoted
 
 
 _ADDRESS_OR_STAMP = re.compile(
     r"<?[\w.+\-]+@[\w\-]+\.[\w.\-]+>?|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|\d{1,2}:\d{2}"
 )
+
+
+# A mark of left-out quoted text: "[...]", "...", "[snip]", "<snip>", "... >8", "--8<--".
+_ELISION = re.compile(
+    r"^\s*(?:[\[<(]\s*(?:\.{2,}|…|snip\w*|cut\w*)\s*[\]>)]|\.{3,}|…)?\s*(?:-*\s*(?:>8|8<)\s*-*)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _quote_follows(lines: list[str], quoted: list[bool], i: int) -> bool:
+    """Whether the first line from i on that is neither blank nor an elision is quoted."""
+    while i < len(lines) and (not lines[i].strip() or _ELISION.match(lines[i][:40])):
+        i += 1
+    return i < len(lines) and quoted[i]
 
 
 def _is_attribution(lines: list[str], quoted: list[bool], i: int) -> bool:
@@ -345,10 +422,7 @@ def _is_attribution(lines: list[str], quoted: list[bool], i: int) -> bool:
     line = lines[i].strip()
     if quoted[i] or not line or len(line) > 200:
         return False
-    j = i + 1
-    while j < len(lines) and not lines[j].strip():
-        j += 1
-    if j >= len(lines) or not quoted[j]:
+    if not _quote_follows(lines, quoted, i + 1):
         return False
     says = line.endswith(":") or bool(re.search(r"\b(?:wrote|writes|said|schrieb)\b", line, re.I))
     return says and bool(_ADDRESS_OR_STAMP.search(line) or re.search(r"\bwrote\b", line, re.I))
@@ -360,7 +434,8 @@ def _is_wrote_header(lines: list[str], i: int) -> int:
     if len(line) > _MAX_MARKER_LINE:
         return 0
     stripped = line.lstrip("> \t")
-    if _WROTE_END.search(stripped) and (len(stripped) < 250):
+    # Every attribution ends with a colon: test that before searching for "wrote".
+    if stripped.rstrip().endswith(":") and _WROTE_END.search(stripped) and len(stripped) < 250:
         return 1
     if _ON_START.match(stripped):
         joined = stripped
@@ -371,7 +446,7 @@ def _is_wrote_header(lines: list[str], i: int) -> int:
             if len(nxt) > _MAX_MARKER_LINE or not nxt.strip():
                 break
             joined += " " + nxt.lstrip("> \t")
-            if _WROTE_END.search(joined) and len(joined) < 400:
+            if nxt.rstrip().endswith(":") and _WROTE_END.search(joined) and len(joined) < 400:
                 return span + 1
     return 0
 
@@ -435,35 +510,224 @@ _MAYBE_MARKER = re.compile(
 )
 
 
-def quote_start(lines: list[str]) -> int:
-    """Index of the first line that belongs to quoted or forwarded mail (len(lines) if none)."""
-    quoted = quote_marks(lines)
-    unquoted = [
+def _unquoted(lines: list[str], quoted: list[bool]) -> list[str]:
+    """Each line without its quote prefix, for the header and attribution rules."""
+    return [
         x.lstrip("> \t:|" if q else "> \t") if len(x) < _MAX_MARKER_LINE else x
         for x, q in zip(lines, quoted, strict=True)
     ]
-    for i, line in enumerate(lines):
+
+
+def _older_mail_at(lines: list[str], i: int) -> int:
+    """If older mail with no quote marks starts at line i, where it begins; else -1.
+
+    Such a block (Outlook's "-----Original Message-----" or "From: … Sent: …" header,
+    a Lotus Notes header, a forwarded-message banner) gives no sign of where it ends,
+    so it runs to the end of the message. An "On … wrote:" that no '>' line follows is
+    one too (`writer_marks` tells it apart from an attribution).
+    """
+    line = lines[i]
+    if _ORIGINAL.match(line) or _BEGIN_FORWARD.match(line) or _SEPARATOR.match(line):
+        return i
+    if _UNDERSCORES.match(line) and any(
+        _HEADER_FIELD.match(x) for x in lines[i + 1 : i + 4] if len(x) < _MAX_MARKER_LINE
+    ):
+        return i
+    if _header_block_at(lines, i):
+        return i
+    return _lotus_header_at(lines, i)
+
+
+def _opens_quoted_mail(lines: list[str], unquoted: list[str], i: int) -> bool:
+    """Whether quoted line i starts a quoted message: its attribution or header block."""
+    line = unquoted[i]
+    if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
+        return False
+    return bool(
+        _ORIGINAL.match(line)
+        or _BEGIN_FORWARD.match(line)
+        or _is_wrote_header(lines, i)
+        or _header_block_at(unquoted, i)
+    )
+
+
+def writer_marks(lines: list[str], *, below_quotes: bool = True) -> list[bool]:
+    """Which lines the writer typed in this message.
+
+    With `below_quotes=False` only the writer's first block counts: everything from
+    the first attribution on is left out, as the labelled Quagga zones mark it (they
+    put text typed below or between quotes in the quoted message's zone).
+
+    The writer's lines are the unquoted ones above, between and below '>' quoted blocks:
+    top posts, inline replies and bottom posts alike, up to any older mail that carries
+    no quote marks (`_older_mail_at`), which runs to the end. Quoted lines count as the
+    writer's only while no attribution ("On … Dana wrote:", "Dana <dana@x.org>:", a
+    quoted "On … wrote:" or header block) has introduced quoted mail: a forward by
+    quoting, or a reply quoting bits with no attribution, where the quote is part of
+    what this message says (the labelled Quagga zones count such lines as body). The
+    signals never read quoted lines (`not_prose`).
+    """
+    quoted = quote_marks(lines)
+    unquoted = _unquoted(lines, quoted)
+    own = [False] * len(lines)
+    introduced = False  # an attribution has introduced quoted mail
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line[:5] == "From " and _GIT_FROM.match(line):  # a pasted patch's own header
+            end = _git_header_end(lines, i)
+            own[i:end] = [True] * (end - i)
+            i = end
+            continue
+        if quoted[i]:
+            if _GROUPWISE.match(line) and len(line) < _MAX_MARKER_LINE:
+                break  # ">>> Jo Park 03/03/2026 09:14AM >>>" looks quoted, heads older mail
+            introduced = introduced or _opens_quoted_mail(lines, unquoted, i)
+            if introduced and not below_quotes:
+                break
+            own[i] = not introduced
+            i += 1
+            continue
         if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
-            continue  # plain prose: none of the rules below can match it
-        if (
-            _ORIGINAL.match(line)
-            or _BEGIN_FORWARD.match(line)
-            or _SEPARATOR.match(line)
-            or _GROUPWISE.match(line)
-        ):
-            return i
-        if _is_wrote_header(lines, i) or _is_attribution(lines, quoted, i):
-            return i
-        if _UNDERSCORES.match(line) and any(
-            _HEADER_FIELD.match(x) for x in lines[i + 1 : i + 4] if len(x) < _MAX_MARKER_LINE
-        ):
-            return i
-        if _header_block_at(unquoted, i):
-            return i
-        lotus = _lotus_header_at(lines, i)
-        if lotus >= 0:
-            return lotus
-    return len(lines)
+            own[i] = True  # plain prose: no marker rule can match it
+            i += 1
+            continue
+        span = _is_wrote_header(lines, i)
+        if span:
+            if not _quote_follows(lines, quoted, i + span) or not below_quotes:
+                break  # an "On … wrote:" over an unmarked copy of the older mail
+            introduced = True
+            i += span
+            continue
+        start = _older_mail_at(lines, i)
+        if start >= 0:
+            own[start:i] = [False] * (i - start)
+            break
+        if _is_attribution(lines, quoted, i):
+            if not below_quotes:
+                break
+            introduced = True
+        else:
+            own[i] = True
+        i += 1
+    return own
+
+
+# ----------------------------------------------------------------------------- patches
+
+# Lines that open a diff, and the header lines of each file in it (git, diff -u, svn).
+_DIFF_START = re.compile(r"^(?:diff (?:--git|-[a-zA-Z]+) \S|Index: \S|@@ -\d)")
+_DIFF_HEADER = re.compile(
+    r"^(?:diff (?:--git|-[a-zA-Z]+) \S|index [0-9a-f]{7,}\.\.|(?:new|deleted) file mode \d|"
+    r"old mode \d|new mode \d|(?:dis)?similarity index \d|rename (?:from|to) |copy (?:from|to) |"
+    r"Binary files |Index: \S|={20,}\s*$|--- \S|\+\+\+ \S)"
+)
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+# A diffstat line (" man2/open.2 | 4 ++--") or its summary, as `git format-patch` writes.
+_DIFFSTAT = re.compile(
+    r"^ \S[^|]{0,300}\|\s+(?:\d+ ?[+\-]*|Bin [^|]{0,80})\s*$|^ \d+ files? changed\b|"
+    r"^ (?:create|delete) mode \d{6} |^ (?:rename|copy) \S[^|]{0,300}\(\d+%\)\s*$|^ mode change \d"
+)
+
+
+# The first line of a patch as `git format-patch` writes it; its header block follows.
+_GIT_FROM = re.compile(r"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001\s*$")
+
+
+def _git_header_end(lines: list[str], i: int) -> int:
+    """The index of the blank line that ends the header of a patch starting at line i."""
+    j = i + 1
+    while j < len(lines) and lines[j].strip():
+        j += 1
+    return j
+
+
+def _diff_opens_at(lines: list[str], i: int) -> bool:
+    line = lines[i]
+    if _DIFF_START.match(line):
+        return not line.startswith("@@") or bool(_HUNK.match(line))
+    nxt = lines[i + 1] if i + 1 < len(lines) else ""
+    return line.startswith("--- ") and nxt.startswith("+++ ") and len(line) < _MAX_MARKER_LINE
+
+
+def _hunk_end(lines: list[str], i: int) -> int:
+    """The index after the hunk whose "@@ -a,b +c,d @@" header is line i.
+
+    The header counts the hunk's lines, so a hunk ends exactly where it should even
+    when its last line looks like a signature delimiter ("-- " removes a line "- ").
+    Lines that break the diff grammar (a mail client's wrapping) end it early.
+    """
+    match = _HUNK.match(lines[i])
+    if match is None:
+        return i + 1
+    old = int(match.group(1) or "1")
+    new = int(match.group(2) or "1")
+    j = i + 1
+    while j < len(lines) and (old > 0 or new > 0):
+        first = lines[j][:1]
+        if first in {" ", ""}:  # context; a blank line is context whose space was trimmed
+            old, new = old - 1, new - 1
+        elif first == "-":
+            old -= 1
+        elif first == "+":
+            new -= 1
+        elif first != "\\":  # "\ No newline at end of file"
+            break
+        j += 1
+    while j < len(lines) and lines[j].startswith("\\ "):
+        j += 1
+    return j
+
+
+# The first characters of the lines that `_GIT_FROM`, `_DIFFSTAT` and `_diff_opens_at` match.
+_PATCH_FIRST = frozenset("F dI@-")
+
+
+def patch_marks(lines: list[str]) -> list[bool]:
+    """Which lines belong to a patch, not prose: diff hunks and headers, the diffstat,
+    and the "---" line that parts a commit message from them.
+
+    The commit message above "---" and any notes between it and the diffstat stay prose.
+    """
+    marks = [False] * len(lines)
+    i = 0
+    while i < len(lines):
+        if lines[i][:1] not in _PATCH_FIRST:  # most lines: no patch rule can match
+            i += 1
+            continue
+        if _GIT_FROM.match(lines[i]):
+            end = _git_header_end(lines, i)
+            marks[i:end] = [True] * (end - i)
+            i = end
+            continue
+        if _DIFFSTAT.match(lines[i]):
+            marks[i] = True
+        if not _diff_opens_at(lines, i):
+            i += 1
+            continue
+        while i < len(lines):  # one diff: file headers and hunks, file after file
+            if _HUNK.match(lines[i]):
+                end = _hunk_end(lines, i)
+            elif _DIFF_HEADER.match(lines[i]):
+                end = i + 1
+            else:
+                break
+            marks[i:end] = [True] * (end - i)
+            i = end
+    patch_after = False
+    for i in range(len(lines) - 1, -1, -1):
+        if patch_after and lines[i].rstrip() == "---":
+            marks[i] = True
+        patch_after = patch_after or marks[i]
+    return marks
+
+
+def not_prose(lines: list[str]) -> list[bool]:
+    """Which lines the signals do not read: quoted lines and patch lines."""
+    return [q or p for q, p in zip(quote_marks(lines), patch_marks(lines), strict=True)]
+
+
+# ----------------------------------------------------------------------------- signatures
 
 
 def _cut_delimiter(lines: list[str]) -> list[str]:
@@ -527,7 +791,25 @@ def _cut_trailing_contact(lines: list[str]) -> list[str]:
     return lines
 
 
+def _cut_rule_footer(lines: list[str]) -> list[str]:
+    """Cut a footer that a mail service or list adds under a rule of underscores.
+
+    "____\nDo You Yahoo!?\n…", "____\nfoo mailing list\n…/listinfo/foo": at most four
+    lines after the rule, up to the end of the message.
+    """
+    nonblank = [i for i, x in enumerate(lines) if x.strip()]
+    for k in range(max(0, len(nonblank) - 6), len(nonblank)):
+        i = nonblank[k]
+        if _UNDERSCORES.match(lines[i]):
+            tail = [j for j in nonblank[k + 1 :] if not re.fullmatch(r"\s*_+\s*", lines[j])]
+            if len(tail) <= 4:
+                return lines[:i]
+            return lines
+    return lines
+
+
 _SIGNATURE_RULES = [
+    _cut_rule_footer,
     _cut_delimiter,
     _cut_disclaimer,
     _cut_contact_after_sign_off,
@@ -536,34 +818,46 @@ _SIGNATURE_RULES = [
 
 
 def _strip_signature(lines: list[str]) -> list[str]:
-    """Drop a signature, mobile footer or legal disclaimer from the end of the newest text."""
+    """Drop a signature, mobile footer or legal disclaimer from the end of the newest text.
+
+    The rules read only prose: a quoted sign-off or disclaimer, or a patch's "---" line
+    or a hunk that removes a line "- ", cuts nothing.
+    """
+    view = ["" if skip else line for line, skip in zip(lines, not_prose(lines), strict=True)]
     for rule in _SIGNATURE_RULES:
-        lines = rule(lines)
-    return lines
+        view = rule(view)
+    return lines[: len(view)]
 
 
-def newest_lines(text: str) -> list[str]:
-    """The lines of `text` that the writer typed in this message, in order."""
+def newest_lines(text: str, *, below_quotes: bool = True) -> list[str]:
+    """The lines of `text` that the writer typed in this message, in order.
+
+    `below_quotes=False` keeps only the first block (see `writer_marks`).
+
+    Quoted mail, attributions and attachment placeholders are left out (a left-out
+    block becomes one blank line, so the paragraphs around it stay apart), then the
+    signature after the last of the writer's lines.
+    """
     text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    cut = quote_start(lines)
-    lines = lines[:cut]
-    # Quoted lines that no attribution introduced stay: in an inline reply or a forward
-    # by quoting they are part of what this message says (the labelled Quagga zones
-    # count them as body too). The signals never read them (see `quote_marks`).
-    kept = [line for line in lines if not _ATTACHMENT.match(line)]
+    kept: list[str] = []
+    for line, mine in zip(lines, writer_marks(lines, below_quotes=below_quotes), strict=True):
+        if not mine:
+            line = ""
+        elif _ATTACHMENT.match(line):
+            continue
+        if line.strip() or (kept and kept[-1].strip()):
+            kept.append(line)
     kept = _strip_signature(kept)
     while kept and not kept[-1].strip():
         kept.pop()
-    while kept and not kept[0].strip():
-        kept.pop(0)
     return kept
 
 
-def newest_text(body: Body) -> str:
+def newest_text(body: Body, *, below_quotes: bool = True) -> str:
     """The newest text of a message: MIME walked, HTML as text, quotes and signatures removed."""
     try:
-        return "\n".join(newest_lines(body_text(body)))
+        return "\n".join(newest_lines(body_text(body), below_quotes=below_quotes))
     except Exception:  # never let one odd message stop analysis
         log.debug("newest text extraction failed", exc_info=True)
         return ""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nurture.model import Body
-from nurture.nlp import newest_text
-from nurture.nlp.text import html_to_text
+from nurture.nlp import model_text, newest_text
+from nurture.nlp.text import html_to_text, newest_lines
 
 from .conftest import raw_mail
 
@@ -126,10 +126,12 @@ def test_html_part_becomes_text_without_gmail_quote() -> None:
     assert newest_text(Body(html=html)) == "Works for me.\nSee you Thursday."
 
 
-def test_html_blockquote_cite_is_removed() -> None:
+def test_html_blockquote_cite_becomes_quoted_lines() -> None:
+    # A quote element has a clear end (the writer may answer below it): it becomes '>'
+    # lines for the plain-text rules, which the signals never read.
     text = html_to_text("<p>New words.</p><blockquote type='cite'><p>Old words.</p></blockquote>")
-    assert "New words." in text
-    assert "Old words." not in text
+    assert text.splitlines() == ["New words.", "", "> Old words."]
+    assert model_text(newest_lines(text)) == "New words."
 
 
 def test_multipart_prefers_plain_and_skips_attachments() -> None:
