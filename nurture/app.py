@@ -429,10 +429,26 @@ class App:
         return self._stamp() != self._rules_stamp
 
     def _stamp(self) -> tuple[tuple[str, int], ...]:
+        """Each rule file's name and change time: a different stamp means reload.
+
+        A link whose target is gone (or any file that cannot be looked at) counts
+        with the link's own time: reloading then names the problem, file and all.
+        """
         folder = self.config.rules_dir
-        if not folder.is_dir():
+        try:
+            paths = list(folder.glob("*.toml")) if folder.is_dir() else []
+        except OSError:
             return ()
-        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
+        stamps = []
+        for path in paths:
+            try:
+                stamps.append((path.name, path.stat().st_mtime_ns))
+            except OSError:
+                try:
+                    stamps.append((path.name, -path.lstat().st_mtime_ns))
+                except OSError:
+                    continue  # gone between the listing and now: the next tick sees it
+        return tuple(sorted(stamps))
 
 
 def _names(full: str) -> tuple[str, ...]:
