@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import Setup
+import pytest
+
+from nurture.app import App
+
+from .conftest import NOW, Setup
 
 
 def test_a_dangling_rule_file_link_is_a_change_not_a_crash(setup: Setup) -> None:
@@ -20,3 +24,21 @@ def test_a_dangling_rule_file_link_is_a_change_not_a_crash(setup: Setup) -> None
         assert not app.rules_changed()
     finally:
         app.close()
+
+
+def test_a_relative_config_path_gives_absolute_paths_and_links(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup.ask(days_ago=4)
+    monkeypatch.chdir(setup.root.parent)
+    app = App.load(Path(setup.root.name) / "config.toml")
+    try:
+        assert app.config.path.is_absolute() and app.config.state_dir.is_absolute()
+        assert Path(app.config.account("mail").options["maildir"]).is_absolute()
+        report = app.sync_all(NOW).calendar
+    finally:
+        app.close()
+    assert report is not None
+    (placement,) = report.placements
+    link = placement.suggestion.thread_link
+    assert link.startswith("file:///") and Path(link.removeprefix("file://")).exists()
