@@ -1,4 +1,7 @@
-"""One daemon per state folder: an advisory lock on ``<state>/nurture.lock``.
+"""One nurture at a time per state folder: an advisory lock on ``<state>/nurture.lock``.
+
+The daemon holds it for as long as it runs, and `nurture sync` for one sync: two
+runs at once each placed every task (two syncs recorded "500 placed" for 250 tasks).
 
 `fcntl.flock` is released by the kernel when the process dies, even by
 ``kill -9``, so a crash never leaves a stale lock behind; the PID written into
@@ -20,14 +23,14 @@ LOCK_NAME = "nurture.lock"
 
 
 class AlreadyRunning(UserError):
-    """Another nurture daemon holds the lock of this state folder."""
+    """Another nurture (the daemon, or a sync) holds the lock of this state folder."""
 
     def __init__(self, path: Path, pid: int | None) -> None:
         who = f" (pid {pid})" if pid else ""
         super().__init__(
-            f"nurture is already running for {path.parent}{who}. "
-            "Stop it first (`systemctl --user stop nurture`, or end that process), "
-            "or give this one another state folder."
+            f"nurture is already running for {path.parent}{who}: the daemon, or a sync "
+            "not yet done. Wait for it to finish, or stop it first (`systemctl --user stop "
+            "nurture`, or end that process); the daemon syncs by itself."
         )
         self.path = path
         self.pid = pid

@@ -57,7 +57,7 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
     Ends with one line: created C, updated U, removed R, unchanged K.
     """
     now = parse_now(now_text) or datetime.now(UTC)
-    with app_from(ctx) as app:
+    with app_from(ctx, exclusive=not dry_run) as app:
         report, problems = run_sync(app, now, dry_run)
         if dry_run:
             console.print("[bold]Plan (dry run, nothing written):[/]")

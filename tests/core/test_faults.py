@@ -5,11 +5,15 @@ Each ends in a clear message, or in nothing changed; never a traceback, never a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from nurture.app import App
+from nurture.cli import main
+from nurture.lock import InstanceLock
 
 from .conftest import NOW, Setup
 
@@ -42,3 +46,28 @@ def test_a_relative_config_path_gives_absolute_paths_and_links(
     (placement,) = report.placements
     link = placement.suggestion.thread_link
     assert link.startswith("file:///") and Path(link.removeprefix("file://")).exists()
+
+
+def nurture(setup: Setup, *args: str) -> Result:
+    """The `nurture` command on the setup's config, as a user types it."""
+    return CliRunner().invoke(
+        main,
+        ["--config", str(setup.root / "config.toml"), *args],
+        env={"COLUMNS": "200"},
+        catch_exceptions=False,
+    )
+
+
+def test_a_second_sync_waits_for_none_and_changes_nothing(setup: Setup) -> None:
+    """Two `sync --once` at a time placed every task twice: the second is refused."""
+    setup.ask(days_ago=4)
+    state = setup.app().config.state_dir
+    with InstanceLock(state):  # the daemon, or another sync, holds the state folder
+        refused = nurture(setup, "sync", "--once", "--now", NOW.isoformat())
+    assert refused.exit_code != 0
+    assert f"pid {os.getpid()}" in refused.output and "already" in refused.output
+    assert "systemctl --user stop nurture" in refused.output
+    assert setup.ledger() == {} and list(setup.calendar.glob("*.ics")) == []
+    done = nurture(setup, "sync", "--once", "--now", NOW.isoformat())
+    assert done.exit_code == 0, done.output
+    assert len(setup.ledger()) == 1
