@@ -28,7 +28,7 @@ from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
 from .detect import LOOKBACK, Inputs, detect
-from .errors import CursorExpired, Problem, UserError
+from .errors import ClockBehind, CursorExpired, Problem, UserError
 from .health import CALENDAR, MAIL, AccountHealth
 from .model import (
     UTC,
@@ -45,6 +45,10 @@ from .state import State
 log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
+# How far the clock may stand before the last successful run before nurture refuses to
+# work: an NTP step or two machines a little apart move it by seconds; a dead RTC (1970)
+# or a wrong zone by hours or years, and planning then would remove every task.
+CLOCK_SLACK = timedelta(minutes=5)
 
 Progress = Callable[[int, int | None], None]  # (done, total) while reading an account
 
@@ -195,6 +199,7 @@ class App:
         before = self.health.get((account, MAIL)) or AccountHealth(account, MAIL)
         previous, self.progress = self.progress, update
         try:
+            self._check_clock(now)
             changes = self.sync_mail(account, now)
         except Exception as exc:  # AuthError, TransientError, or anything from a connector
             after = before.failed(exc, now, command=self._auth_command(account))
@@ -221,6 +226,13 @@ class App:
             self._keep(before.failed(exc, now, command=self._auth_command(name)), record)
             raise
         self._keep(before.succeeded(now), record)
+
+    def _check_clock(self, now: datetime) -> None:
+        """Raise `ClockBehind` when `now` is before the last successful run by more than
+        `CLOCK_SLACK`: asks would lie "in the future", and every task would be removed."""
+        last = self.state.last_success()
+        if last is not None and now < last - CLOCK_SLACK:
+            raise ClockBehind(last)
 
     def _auth_command(self, account: str) -> str:
         """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
@@ -314,6 +326,8 @@ class App:
         """
         now = now or _now()
         calendar_name, store = self.target()
+        with self._calendar_io(calendar_name, now, record=not dry_run):
+            self._check_clock(now)
         busy = self._read_calendars(now, record=not dry_run)
         with self._calendar_io(calendar_name, now, record=not dry_run):
             # held: two or more objects under one key, reported and left alone
@@ -334,6 +348,7 @@ class App:
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
+        pinned.update(_snoozes_to_restore(ledger, records, now))
         live = [s for s in suggestions if not ((entry := ledger.get(s.key)) and entry.state.final)]
         placements = place(live, busy, self.rules, now, pinned=pinned, previous=previous)
         desired = {**tasks.desired(placements, self.rules), **week.tasks}
@@ -449,6 +464,23 @@ class App:
                 except OSError:
                     continue  # gone between the listing and now: the next tick sees it
         return tuple(sorted(stamps))
+
+
+def _snoozes_to_restore(
+    ledger: dict[str, LedgerEntry], records: dict[str, TaskRecord], now: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """The user's snoozed times of tasks taken off the calendar (resolved) that are still
+    ahead: a task that comes back returns at the time the user chose, not a default slot."""
+    return {
+        key: (entry.start, entry.end)
+        for key, entry in ledger.items()
+        if key not in records
+        and entry.state is LedgerState.RESOLVED
+        and entry.detail.get("pinned")
+        and entry.start is not None
+        and entry.end is not None
+        and entry.start > now
+    }
 
 
 def _names(full: str) -> tuple[str, ...]:

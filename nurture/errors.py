@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,24 @@ class AuthError(ConnectorError):
 
     def __str__(self) -> str:
         return with_fix(str(self.args[0]), self.command)
+
+
+class ClockBehind(TransientError):
+    """The system clock is before nurture's last successful run: nothing is planned or
+    changed until it is right (a dead RTC at boot says 1970; a wrong zone says days back).
+
+    Transient: the clock is usually set right within minutes (NTP), and each account
+    waits for it like for a network that is down.
+    """
+
+    def __init__(self, last_run: datetime) -> None:
+        # The message names no current time, so it stays the same while the clock is
+        # wrong and the daemon says it once (one log line per change of health).
+        super().__init__(
+            f"the system clock is behind nurture's last run ({last_run:%Y-%m-%d %H:%M} UTC); "
+            "nothing is changed until it is right — set the clock (`timedatectl`, NTP)"
+        )
+        self.last_run = last_run
 
 
 class CursorExpired(ConnectorError):

@@ -303,6 +303,11 @@ class State:
             )
         ]
 
+    def last_success(self) -> datetime | None:
+        """The latest time any account last worked: nurture's last successful run."""
+        row = self.db.execute("SELECT MAX(last_ok) FROM health").fetchone()
+        return _dt(row[0]) if row else None
+
     def message_counts(self) -> dict[str, int]:
         """How many messages each account has in state."""
         return dict(self.db.execute("SELECT account, COUNT(*) FROM messages GROUP BY account"))

@@ -6,6 +6,8 @@ Each ends in a clear message, or in nothing changed; never a traceback, never a 
 from __future__ import annotations
 
 import os
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from nurture.app import App
 from nurture.cli import main
+from nurture.errors import ClockBehind
 from nurture.lock import InstanceLock
 
 from .conftest import NOW, Setup
@@ -71,3 +74,72 @@ def test_a_second_sync_waits_for_none_and_changes_nothing(setup: Setup) -> None:
     done = nurture(setup, "sync", "--once", "--now", NOW.isoformat())
     assert done.exit_code == 0, done.output
     assert len(setup.ledger()) == 1
+
+
+def _calendar(setup: Setup) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in setup.calendar.glob("*.ics")}
+
+
+@pytest.mark.parametrize(
+    "wrong", [datetime(1970, 1, 1, tzinfo=UTC), NOW - timedelta(days=3)], ids=["1970", "3-days"]
+)
+def test_a_clock_before_the_last_run_changes_nothing(setup: Setup, wrong: datetime) -> None:
+    """A dead RTC (1970) or a clock three days back removed every task."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    ledger, calendar = setup.ledger(), _calendar(setup)
+    assert list(ledger.values()) == ["active"]
+    refused = nurture(setup, "sync", "--once", "--now", wrong.isoformat())
+    assert refused.exit_code != 0
+    assert "clock is behind" in refused.output and "timedatectl" in refused.output
+    assert "Traceback" not in refused.output
+    assert setup.ledger() == ledger and _calendar(setup) == calendar
+    status = nurture(setup, "status")
+    assert "clock is behind" in status.output  # what `status` says until it is right
+    again = setup.sync(NOW + timedelta(hours=1))  # the clock is right again
+    assert (again.created, again.removed, again.unchanged) == (0, 0, 1)
+    assert _calendar(setup) == calendar
+
+
+def test_the_daemons_jobs_back_off_while_the_clock_is_behind(setup: Setup) -> None:
+    """The daemon's path: each mail account fails like a network that is down; the
+    reconcile raises a transient error (logged once, retried); nothing is written."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    ledger = setup.ledger()
+    app = setup.app()
+    try:
+        (mail,) = app.sync_all(NOW - timedelta(hours=1), reconcile=False).mail
+        assert isinstance(mail.error, ClockBehind) and not mail.health.ok
+        with pytest.raises(ClockBehind):
+            app.reconcile(NOW - timedelta(hours=1))
+        assert app.sync_all(NOW - timedelta(minutes=2), reconcile=False).mail[0].health.ok
+    finally:
+        app.close()
+    assert setup.ledger() == ledger
+
+
+def test_a_snoozed_task_that_comes_back_keeps_the_users_time(setup: Setup) -> None:
+    """A task removed for a while (its sender ignored, then not) returns at the time the
+    user snoozed it to, not at a default slot."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    (path,) = setup.calendar.glob("*.ics")
+    text = path.read_text()
+    start = re.search(r"DTSTART:(\S+)", text).group(1)  # type: ignore[union-attr]
+    end = re.search(r"DTEND:(\S+)", text).group(1)  # type: ignore[union-attr]
+    path.write_text(
+        text.replace(f"DTSTART:{start}", "DTSTART:20261127T150000Z").replace(
+            f"DTEND:{end}", "DTEND:20261127T152000Z"
+        )
+    )
+    assert setup.sync(NOW).updated + setup.sync(NOW).unchanged >= 1  # the move is seen
+    rules = setup.root / "rules" / "work.toml"
+    good = rules.read_text()
+    rules.write_text(good + '\n[ignore]\nsenders = ["dana@client.example"]\n')
+    assert setup.sync(NOW + timedelta(hours=1)).removed == 1
+    rules.write_text(good)
+    back = setup.sync(NOW + timedelta(hours=2))
+    assert back.created == 1
+    (path,) = setup.calendar.glob("*.ics")
+    assert "DTSTART:20261127T150000Z" in path.read_text()
