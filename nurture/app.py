@@ -14,11 +14,13 @@ itself, and the CLI reads state only through `State`'s methods to show it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from . import connector as registry
 from . import publish, tasks, twins, weekly
@@ -28,7 +30,14 @@ from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
 from .detect import LOOKBACK, Inputs, detect
-from .errors import ClockBehind, CursorExpired, Problem, UserError
+from .errors import (
+    ClockBehind,
+    CursorExpired,
+    Problem,
+    StorageError,
+    UserError,
+    storage_error,
+)
 from .health import CALENDAR, MAIL, AccountHealth
 from .model import (
     UTC,
@@ -213,19 +222,29 @@ class App:
     def _keep(self, health: AccountHealth, record: bool) -> None:
         self.health[(health.account, health.role)] = health
         if record:
-            self.state.record_health(health)
+            try:
+                self.state.record_health(health)
+            except StorageError as exc:  # the state's disk is full: the next write says so
+                log.debug("%s: %s not recorded: %s", health.account, health.role, exc)
 
     @contextmanager
-    def _calendar_io(self, name: str, now: datetime, record: bool) -> Iterator[None]:
+    def _calendar_io(
+        self, name: str, now: datetime, record: bool, *, ok_after: bool = True
+    ) -> Iterator[None]:
         """Judge one calendar account's reading or writing into its health, like mail's;
-        a failure is kept for `nurture status` and raised again (the reconcile stops)."""
+        a failure is kept for `nurture status` and raised again (the reconcile stops).
+        `ok_after` False: a step that cannot tell the calendar works judges failures only."""
         before = self.health.get((name, CALENDAR)) or AccountHealth(name, CALENDAR)
         try:
             yield
         except Exception as exc:
-            self._keep(before.failed(exc, now, command=self._auth_command(name)), record)
-            raise
-        self._keep(before.succeeded(now), record)
+            error = _calendar_fault(exc, name, self.config.account(name).options) or exc
+            self._keep(before.failed(error, now, command=self._auth_command(name)), record)
+            if error is exc:
+                raise
+            raise error from exc
+        if ok_after:
+            self._keep(before.succeeded(now), record)
 
     def _check_clock(self, now: datetime) -> None:
         """Raise `ClockBehind` when `now` is before the last successful run by more than
@@ -326,7 +345,7 @@ class App:
         """
         now = now or _now()
         calendar_name, store = self.target()
-        with self._calendar_io(calendar_name, now, record=not dry_run):
+        with self._calendar_io(calendar_name, now, record=not dry_run, ok_after=False):
             self._check_clock(now)
         busy = self._read_calendars(now, record=not dry_run)
         with self._calendar_io(calendar_name, now, record=not dry_run):
@@ -464,6 +483,21 @@ class App:
                 except OSError:
                     continue  # gone between the listing and now: the next tick sees it
         return tuple(sorted(stamps))
+
+
+def _calendar_fault(
+    exc: BaseException, account: str, options: Mapping[str, Any]
+) -> StorageError | None:
+    """A local calendar's full disk or read-only folder, said with what to do."""
+    if not isinstance(exc, OSError):
+        return None
+    if isinstance(exc.filename, str):
+        folder = os.path.dirname(exc.filename)
+    else:  # a write that failed part-way names no file: the account's calendar option does
+        folder = str(options.get("calendar") or "")
+    return storage_error(
+        exc, f"calendar {account}", folder or account, f"calendar in [accounts.{account}]"
+    )
 
 
 def _snoozes_to_restore(

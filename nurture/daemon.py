@@ -59,7 +59,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from .errors import AuthError, Problem, TransientError, UserError
+from .errors import AuthError, Problem, StorageError, TransientError, UserError
 from .health import AccountHealth, Backoff, human
 from .jobs import Clock, GridTrigger, InlineExecutor, SerialExecutor
 from .notify import Notifier
@@ -422,7 +422,10 @@ class Daemon:
             return
         if first:
             log.error(
-                "calendar reconcile failed: %s; retrying on the next cycle", text, exc_info=error
+                "calendar reconcile failed: %s; retrying on the next cycle",
+                text,
+                # a full disk or a read-only folder says what to do: no traceback for it
+                exc_info=None if isinstance(error, StorageError) else error,
             )
 
     # ------------------------------------------------------------------ the tick

@@ -13,11 +13,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import storage_error
 from .health import AccountHealth
 from .model import (
     UTC,
@@ -183,25 +184,37 @@ class State:
 
     @classmethod
     def open(cls, folder: Path) -> State:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Open (create, migrate) the state in `folder`.
+
+        A full disk or a read-only folder is a `StorageError` saying so: even reading
+        needs the folder writable, for SQLite's write-ahead log beside the file.
+        """
         path = folder / cls.FILE
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        os.chmod(path, 0o600)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        # Reads through a memory map skip a copy per page: the report over a big
-        # history reads tens of MB (address space only; pages stay in the OS cache).
-        db.execute("PRAGMA mmap_size=268435456")
-        state = cls(db, path)
-        state.migrate()
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
+        db = None
+        with _faults(folder):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            os.chmod(path, 0o600)
+            try:
+                db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+                # Reads through a memory map skip a copy per page: the report over a big
+                # history reads tens of MB (address space only; pages stay in the OS cache).
+                db.execute("PRAGMA mmap_size=268435456")
+                state = cls(db, path)
+                state.migrate()
+                for suffix in ("-wal", "-shm"):
+                    side = path.with_name(path.name + suffix)
+                    if side.exists():
+                        os.chmod(side, 0o600)
+            except BaseException:
+                if db is not None:
+                    db.close()
+                raise
         return state
 
     def close(self) -> None:
@@ -209,15 +222,22 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: everything inside commits together or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+        """One atomic unit: everything inside commits together or not at all.
+
+        A full disk or a read-only folder (a `StorageError`) leaves the database as
+        it was before the transaction.
+        """
+        with _faults(self.path.parent):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may have rolled back already
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
 
     def migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -266,24 +286,26 @@ class State:
             )
 
     def drop_cursor(self, account: str) -> None:
-        self.db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
+        with self.transaction() as db:
+            db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
 
     def record_health(self, health: AccountHealth) -> None:
         """Keep an account's health in one role for `nurture status` (the problem with its fix)."""
-        self.db.execute(
-            "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
-            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET "
-            "last_try = excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
-            "problem = excluded.problem, paused = excluded.paused",
-            (
-                health.account,
-                health.role,
-                _ts(health.last_try) if health.last_try else None,
-                _ts(health.last_ok) if health.last_ok else None,
-                health.problem,
-                int(health.paused),
-            ),
-        )
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET last_try = "
+                "excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
+                "problem = excluded.problem, paused = excluded.paused",
+                (
+                    health.account,
+                    health.role,
+                    _ts(health.last_try) if health.last_try else None,
+                    _ts(health.last_ok) if health.last_ok else None,
+                    health.problem,
+                    int(health.paused),
+                ),
+            )
 
     def healths(self) -> list[AccountHealth]:
         """Every account's health in every role it was synced in, by account and role."""
@@ -543,7 +565,8 @@ class State:
                 )
 
     def delete_ledger(self, key: str) -> None:
-        self.db.execute("DELETE FROM ledger WHERE key = ?", (key,))
+        with self.transaction() as db:
+            db.execute("DELETE FROM ledger WHERE key = ?", (key,))
 
     def history(self) -> list[tuple[datetime, str, str, str, str]]:
         return [
@@ -552,6 +575,18 @@ class State:
                 "SELECT at, key, kind, contact, action FROM history ORDER BY at, rowid"
             )
         ]
+
+
+@contextmanager
+def _faults(folder: Path) -> Iterator[None]:
+    """A full disk or a read-only `folder` as a `StorageError` that says what to do."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        error = storage_error(exc, "the state", str(folder), "[paths] state in config.toml")
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _kind(stored: str, key: str) -> Kind:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..app import App
@@ -23,7 +24,7 @@ errors = Console(stderr=True, highlight=False)
 
 def fail(exc: Exception) -> None:
     """Print a user-facing error without a traceback and exit non-zero."""
-    errors.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
     raise SystemExit(2 if isinstance(exc, UserError) else 1)
 
 

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..app import App
@@ -74,7 +75,7 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
         if not quiet and report.weekly_report:
             console.print(f"weekly report: {report.weekly_report}")
         for problem in problems:
-            errors.print(f"[yellow]warning:[/] {problem}")
+            errors.print(f"[yellow]warning:[/] {escape(problem)}")
         console.print(report.summary())
         if problems:
             ctx.exit(1)

@@ -5,8 +5,14 @@ Each ends in a clear message, or in nothing changed; never a traceback, never a 
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +21,10 @@ from click.testing import CliRunner, Result
 
 from nurture.app import App
 from nurture.cli import main
-from nurture.errors import ClockBehind
+from nurture.errors import ClockBehind, StorageError
+from nurture.health import AccountHealth
 from nurture.lock import InstanceLock
+from nurture.state import State
 
 from .conftest import NOW, Setup
 
@@ -143,3 +151,170 @@ def test_a_snoozed_task_that_comes_back_keeps_the_users_time(setup: Setup) -> No
     assert back.created == 1
     (path,) = setup.calendar.glob("*.ics")
     assert "DTSTART:20261127T150000Z" in path.read_text()
+
+
+# Full and read-only disks. The real thing where the test may mount a small tmpfs
+# (root), a skip where it may not; each has an injected twin that always runs.
+
+
+@contextmanager
+def small_disk(folder: Path, size: str = "1m") -> Iterator[Path]:
+    """A tmpfs of `size` mounted on `folder` (its files copied in), unmounted after."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small disk needs root")
+    saved = {p.name: p.read_bytes() for p in folder.iterdir()} if folder.is_dir() else {}
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        for name, data in saved.items():
+            (folder / name).write_bytes(data)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the disk under `folder` to the last byte; the file that holds it."""
+    path = folder / "filler"
+    with open(path, "wb", buffering=0) as out:
+        try:
+            while out.write(b"\0" * 4096):
+                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return path
+
+
+def read_only(folder: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+
+def integrity(setup: Setup) -> list[tuple[str, ...]]:
+    db = sqlite3.connect(setup.root / "state" / "state.sqlite3")
+    try:
+        return db.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        db.close()
+
+
+def refused(result: Result, *words: str) -> None:
+    """`result` failed with a message that has `words`, and no traceback."""
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in result.output, result.output
+
+
+def test_a_full_disk_under_the_state_is_said_and_changes_nothing(setup: Setup) -> None:
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    ledger = setup.ledger()
+    setup.ask(who="Sam Ortiz <sam@client.example>", days_ago=4, subject="Contract")
+    with small_disk(setup.root / "state") as state:
+        filler = fill(state)
+        for command in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
+            refused(nurture(setup, *command), "the disk is full", str(state), "[paths] state")
+        filler.unlink()
+        assert integrity(setup) == [("ok",)]
+        assert setup.ledger() == ledger
+        assert setup.sync(NOW).created == 1  # with room again, Sam's task comes
+
+
+def test_a_read_only_state_folder_is_said(setup: Setup) -> None:
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    with small_disk(setup.root / "state") as state:
+        read_only(state)
+        for command in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
+            refused(nurture(setup, *command), "read-only", str(state), "[paths] state")
+
+
+def test_a_full_disk_under_the_calendar_is_said_and_the_task_comes_later(setup: Setup) -> None:
+    setup.ask(days_ago=4)
+    setup.sync(NOW)  # the state exists
+    setup.ask(who="Sam Ortiz <sam@client.example>", days_ago=4, subject="Contract")
+    with small_disk(setup.calendar, "64k") as calendar:
+        filler = fill(calendar)
+        refused(
+            nurture(setup, "sync", "--now", NOW.isoformat()),
+            "calendar cal",
+            "the disk is full",
+            "[accounts.cal]",
+        )
+        assert "the disk is full" in nurture(setup, "status").output
+        assert integrity(setup) == [("ok",)]
+        filler.unlink()
+        assert setup.sync(NOW).created == 1
+
+
+def test_a_state_that_cannot_grow_is_said_and_rolls_back(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The injected twin of the full disk: SQLite's own limit on the file's pages makes
+    every write that needs a new page fail as on a full disk (SQLITE_FULL)."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    ledger = setup.ledger()
+    for n in range(40):  # enough mail that storing it needs new pages
+        setup.ask(who=f"Person {n} <p{n}@client.example>", days_ago=4, subject=f"Q{n} " * 40)
+    opened = State.open
+
+    def capped(folder: Path) -> State:
+        state = opened(folder)
+        pages = state.db.execute("PRAGMA page_count").fetchone()[0]
+        state.db.execute(f"PRAGMA max_page_count = {pages}")
+        return state
+
+    monkeypatch.setattr(State, "open", capped)
+    refused(nurture(setup, "sync", "--now", NOW.isoformat()), "the disk is full", "[paths] state")
+    monkeypatch.undo()
+    assert integrity(setup) == [("ok",)] and setup.ledger() == ledger
+    assert setup.app().state.message_count() == 1  # the failed batch left nothing half-stored
+
+
+def test_a_read_only_state_is_said_when_opening_fails(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The injected twin of the read-only folder: the first write (the file's mode) fails."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+
+    def refuse(path: object, mode: int) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr("nurture.state.os.chmod", refuse)
+    for command in (["list"], ["status"]):
+        refused(nurture(setup, *command), "read-only", "[paths] state")
+
+
+def test_a_calendar_write_that_finds_no_room_is_said(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The injected twin of the full calendar disk: the file write itself fails."""
+    setup.ask(days_ago=4)
+
+    def no_room(path: Path, data: bytes, mode: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("nurture.files._write_new", no_room)
+    refused(nurture(setup, "sync", "--now", NOW.isoformat()), "calendar cal", "disk is full")
+    assert integrity(setup) == [("ok",)]
+    monkeypatch.undo()
+    assert setup.sync(NOW).created == 1
+
+
+def test_a_full_disk_is_one_warning_in_the_daemons_log_without_a_traceback() -> None:
+    full = StorageError("the state (/s)", "the disk is full", "free some space on it")
+    fresh = AccountHealth("mail")
+    failing = fresh.failed(full, NOW)
+    first = failing.news(fresh, timedelta(seconds=30))
+    assert first is not None and first.level == logging.WARNING and not first.traceback
+    assert "the disk is full — free some space" in first.text
+    later = failing.failed(full, NOW).news(failing, timedelta(minutes=1))
+    assert later is not None and later.level == logging.DEBUG
