@@ -53,13 +53,15 @@ def _current(signals: Signals) -> Signals:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """What reading mail needs: the state, the rules, who the user is, and where each
-    account's bodies come from (`mail(account)`, None for an account without mail)."""
+    account's bodies come from (`mail(account)`, None for an account without mail).
+    `alive()` is told of each body read, for the sync's time limits (`nurture.deadline`)."""
 
     state: State
     rules: Rulebook
     identity: Identity
     model: str
     mail: Callable[[str], MailSource | None]
+    alive: Callable[[], None] = lambda: None
 
     def candidates(self, now: datetime) -> int:
         """Analyse the nudge candidates that have no current signals yet; how many."""
@@ -120,8 +122,12 @@ class Analysis:
                 continue
             for start in range(0, len(items), BODY_BATCH):
                 chunk = {m.id: m for m in items[start : start + BODY_BATCH]}
-                pairs = [(chunk[i], body) for i, body in source.bodies(list(chunk))]
+                pairs = []
+                for ident, body in source.bodies(list(chunk)):
+                    pairs.append((chunk[ident], body))
+                    self.alive()
                 results = nlp.analyse(pairs, reader)
+                self.alive()
                 self.state.store_signals(
                     (m.message_id, keep(s)) for (m, _), s in zip(pairs, results, strict=True)
                 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from .apply import ApplyReport, Writer, apply, count
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
+from .deadline import Limits, TooSlow, Watch
 from .detect import LOOKBACK, Inputs, detect
 from .errors import (
     ClockBehind,
@@ -75,15 +77,23 @@ class AccountSync:
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile."""
+    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile.
+
+    `late` are the accounts not started because the sync had run out of time
+    (`Limits.sync`); the next sync reads them.
+    """
 
     mail: tuple[AccountSync, ...]
     calendar: ApplyReport | None
+    late: tuple[str, ...] = ()
 
     @property
     def problems(self) -> list[str]:
         """One line per mail account that failed, with what fixes it."""
-        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok]
+        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok] + [
+            f"{account}: not read this time (the sync ran out of time); the next sync reads it"
+            for account in self.late
+        ]
 
 
 def _now() -> datetime:
@@ -103,6 +113,8 @@ class App:
         self.progress: Progress = lambda _d, _t: None
         # This App's view of each account's health per role; state keeps it for `status`.
         self.health: dict[tuple[str, str], AccountHealth] = {}
+        self.limits = Limits()
+        self._watch: Watch | None = None  # the account sync under way, if any
 
     @classmethod
     def load(cls, config_path: Path | None = None) -> App:
@@ -196,28 +208,64 @@ class App:
         """
         now = now or _now()
         synced = []
+        late = []
+        started = time.monotonic()
         for account in self.mail_accounts() if accounts is None else accounts:
+            left = self.limits.sync.total_seconds() - (time.monotonic() - started)
+            if left <= 0:
+                late.append(account)
+                continue
+            budget = min(self.limits.account.total_seconds(), left)
             with progress(account) if progress else nullcontext(self.progress) as update:
-                synced.append(self._sync_account(account, now, update, record=not dry_run))
+                synced.append(
+                    self._sync_account(account, now, update, record=not dry_run, budget=budget)
+                )
+        if late:
+            log.warning("the sync ran out of time; not read this time: %s", ", ".join(late))
         calendar = self.reconcile(now, dry_run=dry_run) if reconcile else None
-        return SyncReport(tuple(synced), calendar)
+        return SyncReport(tuple(synced), calendar, tuple(late))
 
     def _sync_account(
-        self, account: str, now: datetime, update: Progress, *, record: bool
+        self, account: str, now: datetime, update: Progress, *, record: bool, budget: float
     ) -> AccountSync:
+        """Sync one account under its time limits (`nurture.deadline`), judge its health."""
         before = self.health.get((account, MAIL)) or AccountHealth(account, MAIL)
-        previous, self.progress = self.progress, update
+        watch = Watch(self.limits.quiet.total_seconds(), budget, self._interrupt)
+
+        def report(done: int, total: int | None) -> None:
+            watch.alive()
+            update(done, total)
+
+        previous, self.progress, self._watch = self.progress, report, watch
         try:
-            self._check_clock(now)
-            changes = self.sync_mail(account, now)
+            with watch:
+                self._check_clock(now)
+                changes = self.sync_mail(account, now)
         except Exception as exc:  # AuthError, TransientError, or anything from a connector
-            after = before.failed(exc, now, command=self._auth_command(account))
+            error: Exception = exc
+            if watch.fired:  # the connection was cut because it made no progress
+                error = TooSlow(account, self.limits.quiet)
+                error.__cause__ = exc
+            after = before.failed(error, now, command=self._auth_command(account))
             self._keep(after, record)
-            return AccountSync(account, 0, before, after, exc)
+            return AccountSync(account, 0, before, after, error)
         finally:
-            self.progress = previous
+            self.progress, self._watch = previous, None
         self._keep(before.succeeded(now), record)
         return AccountSync(account, changes, before, self.health[(account, MAIL)])
+
+    def _interrupt(self) -> None:
+        """Cut every open connection (from the watch's thread): only one sync runs at a
+        time, and a connector that was idle simply reconnects on its next use."""
+        for conn in list(self._connectors.values()):
+            try:
+                conn.interrupt()
+            except Exception as exc:
+                log.debug("interrupting %s: %s", conn.context.account, exc)
+
+    def _alive(self) -> None:
+        if self._watch is not None:
+            self._watch.alive()
 
     def _keep(self, health: AccountHealth, record: bool) -> None:
         self.health[(health.account, health.role)] = health
@@ -292,10 +340,21 @@ class App:
         cursor = self.state.cursor(account)
         since = now - self.config.backfill
         done = 0
-        for batch in source.changes(cursor, since):
+        batches = source.changes(cursor, since)
+        for batch in batches:
             self.state.commit_batch(account, batch.messages, batch.deleted, batch.cursor, now)
             done += len(batch.messages) + len(batch.deleted)
             self.progress(done, batch.total)
+            if self._watch is not None and self._watch.spent:
+                log.info(
+                    "%s: %d change(s) read in this account's time; the next sync goes on",
+                    account,
+                    done,
+                )
+                stop = getattr(batches, "close", None)  # a generator: let it tidy up now
+                if stop is not None:
+                    stop()
+                break
         return done
 
     def analyse(self, now: datetime | None = None) -> int:
@@ -309,7 +368,14 @@ class App:
         return self._analysis().period(since, now, announce)
 
     def _analysis(self) -> Analysis:
-        return Analysis(self.state, self.rules, self.identity, self.config.nlp_model, self._mail)
+        return Analysis(
+            self.state,
+            self.rules,
+            self.identity,
+            self.config.nlp_model,
+            self._mail,
+            alive=self._alive,
+        )
 
     # job 2: calendar
 

@@ -11,6 +11,8 @@ import os
 import re
 import sqlite3
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from nurture.app import App
 from nurture.cli import main
+from nurture.deadline import Limits, Watch
 from nurture.errors import ClockBehind, StorageError
 from nurture.health import AccountHealth
 from nurture.lock import InstanceLock
@@ -318,3 +321,49 @@ def test_a_full_disk_is_one_warning_in_the_daemons_log_without_a_traceback() -> 
     assert "the disk is full — free some space" in first.text
     later = failing.failed(full, NOW).news(failing, timedelta(minutes=1))
     assert later is not None and later.level == logging.DEBUG
+
+
+def test_an_account_out_of_time_stops_after_a_batch_and_the_next_sync_goes_on(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long first sync is not a failure: it shares the worker, batch by batch."""
+    monkeypatch.setattr("nurture_local.maildir.BATCH", 2)
+    for n in range(5):
+        setup.ask(who=f"Person {n} <p{n}@client.example>", days_ago=4, subject=f"Q{n}")
+    app = setup.app()
+    app.limits = Limits(account=timedelta(0))
+    try:
+        counts = []
+        for _ in range(4):
+            (mail,) = app.sync_all(NOW, reconcile=False).mail
+            assert mail.health.ok
+            counts.append(app.state.message_count())
+    finally:
+        app.close()
+    assert counts == [2, 4, 5, 5]
+
+
+def test_a_sync_out_of_time_starts_no_further_account(setup: Setup) -> None:
+    setup.ask(days_ago=4)
+    app = setup.app()
+    app.limits = Limits(sync=timedelta(0))
+    try:
+        done = app.sync_all(NOW)
+    finally:
+        app.close()
+    assert done.mail == () and done.late == ("mail",)
+    assert done.problems == [
+        "mail: not read this time (the sync ran out of time); the next sync reads it"
+    ]
+
+
+def test_a_watch_cuts_what_makes_no_progress_and_spares_what_does() -> None:
+    cut = threading.Event()
+    with Watch(quiet=0.2, budget=60, interrupt=cut.set) as busy:
+        for _ in range(6):
+            time.sleep(0.1)
+            busy.alive()
+    assert not busy.fired and not cut.is_set()
+    with Watch(quiet=0.2, budget=60, interrupt=cut.set) as stuck:
+        assert cut.wait(5)
+    assert stuck.fired
