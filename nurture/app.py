@@ -41,6 +41,7 @@ from .errors import (
     storage_error,
 )
 from .health import CALENDAR, MAIL, AccountHealth
+from .identity import fold_copies, known_identities, own_mail
 from .model import (
     UTC,
     LedgerEntry,
@@ -380,10 +381,18 @@ class App:
     # job 2: calendar
 
     def suggestions(self, now: datetime | None = None) -> list[Suggestion]:
+        """What the detectors find now, in the mail as `nurture.identity` settles it: the
+        user's mail only where it is theirs, each text stored twice read once."""
         now = now or _now()
+        signals = self.state.signals()
+        mail = own_mail(
+            self.state.messages(since=now - LOOKBACK),
+            self.identity,
+            self.state.accounts_with_sent(),
+        )
         inputs = Inputs(
-            messages=self.state.messages(since=now - LOOKBACK),
-            signals=self.state.signals(),
+            messages=fold_copies(mail, signals, known_identities(self.state.ledger())),
+            signals=signals,
             meetings=self.state.meetings(),
             rules=self.rules,
             identity=self.identity,
