@@ -49,10 +49,11 @@ class UserError(NurtureError):
         return "\n".join(lines)
 
 
-class StorageError(NurtureError):
+class StorageError(UserError):
     """A folder nurture writes to cannot take the write: the disk is full, or the folder
     is read-only. Says where and what to do; what was written before is intact (each
-    write is one transaction, or a temporary file renamed into place)."""
+    write is one transaction, or a temporary file renamed into place). The user must
+    act, so it is shown like their bad input: one line, no traceback."""
 
     def __init__(self, where: str, what: str, fix: str) -> None:
         self.problem = Problem(where, what, fix)

@@ -14,10 +14,11 @@ import errno
 import fcntl
 import os
 import signal
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
-from .errors import UserError
+from .errors import UserError, storage_error
 
 LOCK_NAME = "nurture.lock"
 
@@ -72,9 +73,17 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        """Take the lock, or raise `AlreadyRunning` naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        """Take the lock, or raise `AlreadyRunning` naming the holder (`StorageError`
+        when the state folder cannot hold the lock file: read-only, or a full disk)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            folder = str(self.path.parent)
+            error = storage_error(exc, "the state", folder, "[paths] state in config.toml")
+            if error is None:
+                raise
+            raise error from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
@@ -83,8 +92,11 @@ class InstanceLock:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise AlreadyRunning(self.path, pid) from None
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same, only the PID is unsaid
+            pass
         self._fd = fd
         return self
 
@@ -92,7 +104,8 @@ class InstanceLock:
         """Let go of the lock; the file stays (removing it would race a new owner)."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            os.ftruncate(fd, 0)
+            with suppress(OSError):  # the PID goes; a disk gone read-only keeps it
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 

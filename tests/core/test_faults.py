@@ -27,6 +27,7 @@ from nurture.deadline import Limits, Watch
 from nurture.errors import ClockBehind, StorageError
 from nurture.health import AccountHealth
 from nurture.lock import InstanceLock
+from nurture.service import command
 from nurture.state import State
 
 from .conftest import NOW, Setup
@@ -221,8 +222,8 @@ def test_a_full_disk_under_the_state_is_said_and_changes_nothing(setup: Setup) -
     setup.ask(who="Sam Ortiz <sam@client.example>", days_ago=4, subject="Contract")
     with small_disk(setup.root / "state") as state:
         filler = fill(state)
-        for command in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
-            refused(nurture(setup, *command), "the disk is full", str(state), "[paths] state")
+        for args in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
+            refused(nurture(setup, *args), "the disk is full", str(state), "[paths] state")
         filler.unlink()
         assert integrity(setup) == [("ok",)]
         assert setup.ledger() == ledger
@@ -234,8 +235,8 @@ def test_a_read_only_state_folder_is_said(setup: Setup) -> None:
     setup.sync(NOW)
     with small_disk(setup.root / "state") as state:
         read_only(state)
-        for command in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
-            refused(nurture(setup, *command), "read-only", str(state), "[paths] state")
+        for args in (["list"], ["status"], ["sync", "--now", NOW.isoformat()]):
+            refused(nurture(setup, *args), "read-only", str(state), "[paths] state")
 
 
 def test_a_full_disk_under_the_calendar_is_said_and_the_task_comes_later(setup: Setup) -> None:
@@ -292,8 +293,8 @@ def test_a_read_only_state_is_said_when_opening_fails(
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
     monkeypatch.setattr("nurture.state.os.chmod", refuse)
-    for command in (["list"], ["status"]):
-        refused(nurture(setup, *command), "read-only", "[paths] state")
+    for args in (["list"], ["status"]):
+        refused(nurture(setup, *args), "read-only", "[paths] state")
 
 
 def test_a_calendar_write_that_finds_no_room_is_said(
@@ -367,3 +368,20 @@ def test_a_watch_cuts_what_makes_no_progress_and_spares_what_does() -> None:
     with Watch(quiet=0.2, budget=60, interrupt=cut.set) as stuck:
         assert cut.wait(5)
     assert stuck.fired
+
+
+def test_the_daemon_on_a_read_only_state_folder_says_so_and_exits(setup: Setup) -> None:
+    """`nurture run` (as systemd starts it) on a read-only state: one clear line, exit 1."""
+    setup.sync(NOW)
+    with small_disk(setup.root / "state") as state:
+        read_only(state)
+        done = subprocess.run(
+            command(setup.root / "config.toml"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "read-only" in done.stderr and "[paths] state" in done.stderr
