@@ -203,9 +203,12 @@ class App:
 
         Each account's failure stays its own: it is judged into that account's
         `AccountHealth` (kept for `nurture status`, except in a dry run) and the
-        others go on. `accounts` limits the mail part (the daemon syncs one at a
-        time); `reconcile` False skips the calendar. `progress(account)` gives a
-        progress callback for one account's reading (the CLI's progress bar).
+        others go on. Each account works under `self.limits` (`nurture.deadline`): one
+        whose server stops making progress is cut off and backs off; a clock before the
+        last successful run fails every account and changes nothing (`ClockBehind`).
+        `accounts` limits the mail part (the daemon syncs one at a time); `reconcile`
+        False skips the calendar. `progress(account)` gives a progress callback for one
+        account's reading (the CLI's progress bar).
         """
         now = now or _now()
         synced = []

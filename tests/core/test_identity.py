@@ -3,11 +3,9 @@ mail the user's is. Each test is a failure seen in a real run, with our own exam
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -16,11 +14,10 @@ from nurture.connector import task_uid
 from nurture.identity import NO_TEXT, fold_copies, text_digest
 from nurture.model import Address, Message, Signals
 from nurture.state import MIGRATIONS, State
+from tests.contract import make_message
 from tests.world import World
 
 from .conftest import NOW, USER, Setup
-
-_files = itertools.count()
 
 
 def deliver(
@@ -33,22 +30,17 @@ def deliver(
     date: datetime,
     to: str = f"Alex Morgan <{USER}>",
     in_reply_to: str = "",
-    folder: str = "",
 ) -> None:
-    """A message with the Message-ID we choose, in the Maildir's INBOX (or `folder`)."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = f"<{message_id}>"
-    if in_reply_to:
-        msg["In-Reply-To"] = f"<{in_reply_to}>"
-        msg["References"] = f"<{in_reply_to}>"
-    msg.set_content(body)
-    path = setup.maildir / folder if folder else setup.maildir
-    n = next(_files)
-    (path / "new" / f"{int(date.timestamp())}.I{n}P1.test").write_bytes(bytes(msg))
+    """A message with the Message-ID we choose, in the Maildir's INBOX."""
+    setup.mail(
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body,
+        date=date,
+        reply_to=in_reply_to,
+        message_id=message_id,
+    )
 
 
 def tasks(report: ApplyReport) -> list[tuple[str, str, str]]:
@@ -62,11 +54,8 @@ def tasks(report: ApplyReport) -> list[tuple[str, str, str]]:
 # ---- 1. two messages, one Message-ID ---------------------------------------------------
 
 
-def test_a_second_message_under_one_message_id_never_borrows_the_first_ones_words(
-    setup: Setup,
-) -> None:
-    """Dana's question and Eve's, one Message-ID (Dana's dated earlier): each gets its
-    own task with its own words; before, one task named Eve and quoted Dana."""
+def eve_asks(setup: Setup) -> None:
+    """Eve's question, four days ago, under the Message-ID the tests below share."""
     deliver(
         setup,
         message_id="same@client.example",
@@ -75,6 +64,14 @@ def test_a_second_message_under_one_message_id_never_borrows_the_first_ones_word
         body="Hi Alex,\n\nCould you send me the quarterly report by Friday?\n\nEve",
         date=NOW - timedelta(days=4),
     )
+
+
+def test_a_second_message_under_one_message_id_never_borrows_the_first_ones_words(
+    setup: Setup,
+) -> None:
+    """Dana's question and Eve's, one Message-ID (Dana's dated earlier): each gets its
+    own task with its own words; before, one task named Eve and quoted Dana."""
+    eve_asks(setup)
     deliver(
         setup,
         message_id="same@client.example",
@@ -96,14 +93,7 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
 ) -> None:
     """Eve's task is on the calendar; then a message dated earlier takes Eve's Message-ID:
     Eve's task keeps its key and words, and the newcomer gets a key of its own."""
-    deliver(
-        setup,
-        message_id="same@client.example",
-        sender="Eve Stone <eve@other.example>",
-        subject="hi",
-        body="Hi Alex,\n\nCould you send me the quarterly report by Friday?\n\nEve",
-        date=NOW - timedelta(days=4),
-    )
+    eve_asks(setup)
     first = setup.sync(NOW)
     (eve_key,) = [p.suggestion.key for p in first.placements]
     assert eve_key == "reply:same@client.example"
@@ -274,15 +264,18 @@ def _mbox_message(
     subject: str,
     body: str,
     date: datetime,
-    in_reply_to: str = "",
+    in_reply_to: str | None = None,
 ) -> bytes:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
-    msg["Date"], msg["Message-ID"] = format_datetime(date), f"<{message_id}>"
-    if in_reply_to:
-        msg["In-Reply-To"] = msg["References"] = f"<{in_reply_to}>"
-    msg.set_content(body)
-    return f"From x@y {date:%a %b %d %H:%M:%S %Y}\n".encode() + bytes(msg) + b"\n"
+    raw = make_message(
+        message_id=message_id,
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body,
+        date=date,
+        in_reply_to=in_reply_to,
+    )
+    return f"From x@y {date:%a %b %d %H:%M:%S %Y}\n".encode() + raw + b"\n"
 
 
 # ---- 2. one message, two Message-IDs ---------------------------------------------------
@@ -290,18 +283,27 @@ def _mbox_message(
 PRICING = "Hi Alex,\n\nCould you send me the renewal pricing for next year?\n\nThanks,\nDana"
 
 
-def test_one_text_stored_twice_under_two_message_ids_is_one_task(setup: Setup) -> None:
-    """Stored twice a few hours apart (same sender, subject and text): one task, and a
-    reply to either copy answers it."""
-    for mid, hours in (("first@client.example", 80), ("again@client.example", 77)):
+def dana_asks_again(setup: Setup, *copies: tuple[str, timedelta]) -> None:
+    """Dana's one question, stored once per (Message-ID, age)."""
+    for mid, age in copies:
         deliver(
             setup,
             message_id=mid,
             sender="Dana Lee <dana@client.example>",
             subject="Renewal pricing",
             body=PRICING,
-            date=NOW - timedelta(hours=hours),
+            date=NOW - age,
         )
+
+
+def test_one_text_stored_twice_under_two_message_ids_is_one_task(setup: Setup) -> None:
+    """Stored twice a few hours apart (same sender, subject and text): one task, and a
+    reply to either copy answers it."""
+    dana_asks_again(
+        setup,
+        ("first@client.example", timedelta(hours=80)),
+        ("again@client.example", timedelta(hours=77)),
+    )
     report = setup.sync(NOW)
     assert [p.suggestion.key for p in report.placements] == ["reply:first@client.example"]
     setup.reply("again@client.example", days_ago=0)  # the user answers the second copy
@@ -309,15 +311,11 @@ def test_one_text_stored_twice_under_two_message_ids_is_one_task(setup: Setup) -
 
 
 def test_the_same_ask_a_week_apart_is_asked_again(setup: Setup) -> None:
-    for mid, days in (("week1@client.example", 12), ("week2@client.example", 4)):
-        deliver(
-            setup,
-            message_id=mid,
-            sender="Dana Lee <dana@client.example>",
-            subject="Renewal pricing",
-            body=PRICING,
-            date=NOW - timedelta(days=days),
-        )
+    dana_asks_again(
+        setup,
+        ("week1@client.example", timedelta(days=12)),
+        ("week2@client.example", timedelta(days=4)),
+    )
     keys = sorted(p.suggestion.key for p in setup.sync(NOW).placements)
     assert keys == ["reply:week1@client.example", "reply:week2@client.example"]
 
