@@ -73,7 +73,7 @@ def nurture(setup: Setup, *args: str) -> Result:
     )
 
 
-def test_a_second_sync_waits_for_none_and_changes_nothing(setup: Setup) -> None:
+def test_a_second_sync_at_once_is_refused_and_changes_nothing(setup: Setup) -> None:
     """Two `sync --once` at a time placed every task twice: the second is refused."""
     setup.ask(days_ago=4)
     state = setup.app().config.state_dir
