@@ -24,6 +24,7 @@ from . import nlp
 from .connector import MailSource
 from .contacts import Identity
 from .detect import THREAD_CONTEXT, candidates, ignore_reason
+from .identity import own_mail, text_digest
 from .model import Ask, Commitment, Message, Signals
 from .rules import Rulebook
 from .state import State
@@ -53,24 +54,35 @@ def _current(signals: Signals) -> Signals:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """What reading mail needs: the state, the rules, who the user is, and where each
-    account's bodies come from (`mail(account)`, None for an account without mail)."""
+    account's bodies come from (`mail(account)`, None for an account without mail).
+    `alive()` is told of each body read, for the sync's time limits (`nurture.deadline`)."""
 
     state: State
     rules: Rulebook
     identity: Identity
     model: str
     mail: Callable[[str], MailSource | None]
+    alive: Callable[[], None] = lambda: None
 
     def candidates(self, now: datetime) -> int:
-        """Analyse the nudge candidates that have no current signals yet; how many."""
-        messages = self.state.messages(since=now - self.rules.tasks.forget_after - THREAD_CONTEXT)
+        """Analyse the nudge candidates that have no current signals yet; how many.
+
+        Mail that only claims to be the user's is left out (`identity.own_mail`), as the
+        detectors leave it out. Signals made before text digests were kept are made again
+        once, with their digest (`identity.fold_copies` compares them).
+        """
+        messages = own_mail(
+            self.state.messages(since=now - self.rules.tasks.forget_after - THREAD_CONTEXT),
+            self.identity,
+            self.state.accounts_with_sent(),
+        )
         have = self.state.signals(version=nlp.ANALYSER_VERSION)
         todo = [
             m
             for m in candidates(messages, self.identity, self.rules, now)
-            if m.message_id not in have
+            if m.message_id not in have or not have[m.message_id].digest
         ]
-        return self._read(todo, _current)
+        return self._read(todo, _current, digests=True)
 
     def period(
         self, since: datetime, now: datetime, announce: Callable[[int], None] | None = None
@@ -100,8 +112,11 @@ class Analysis:
         who = self.identity
         return who.outbound(message) or any(who.is_user(a) for a in message.recipients)
 
-    def _read(self, todo: Sequence[Message], keep: Callable[[Signals], Signals]) -> int:
-        """Fetch `todo`'s bodies per account in batches, analyse, store `keep(signals)`."""
+    def _read(
+        self, todo: Sequence[Message], keep: Callable[[Signals], Signals], digests: bool = False
+    ) -> int:
+        """Fetch `todo`'s bodies per account in batches, analyse, store `keep(signals)`,
+        with the digest of each message's text when `digests`."""
         if not todo:
             return 0
         reader = nlp.Reader(
@@ -120,8 +135,17 @@ class Analysis:
                 continue
             for start in range(0, len(items), BODY_BATCH):
                 chunk = {m.id: m for m in items[start : start + BODY_BATCH]}
-                pairs = [(chunk[i], body) for i, body in source.bodies(list(chunk))]
+                pairs = []
+                for ident, body in source.bodies(list(chunk)):
+                    pairs.append((chunk[ident], body))
+                    self.alive()
                 results = nlp.analyse(pairs, reader)
+                if digests:
+                    results = [
+                        replace(s, digest=text_digest(nlp.newest_text(body)))
+                        for (_, body), s in zip(pairs, results, strict=True)
+                    ]
+                self.alive()
                 self.state.store_signals(
                     (m.message_id, keep(s)) for (m, _), s in zip(pairs, results, strict=True)
                 )

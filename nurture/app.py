@@ -14,11 +14,14 @@ itself, and the CLI reads state only through `State`'s methods to show it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from . import connector as registry
 from . import publish, tasks, twins, weekly
@@ -27,9 +30,18 @@ from .apply import ApplyReport, Writer, apply, count
 from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
+from .deadline import Limits, TooSlow, Watch
 from .detect import LOOKBACK, Inputs, detect
-from .errors import CursorExpired, Problem, UserError
+from .errors import (
+    ClockBehind,
+    CursorExpired,
+    Problem,
+    StorageError,
+    UserError,
+    storage_error,
+)
 from .health import CALENDAR, MAIL, AccountHealth
+from .identity import fold_copies, known_identities, own_mail
 from .model import (
     UTC,
     LedgerEntry,
@@ -45,6 +57,10 @@ from .state import State
 log = logging.getLogger(__name__)
 
 MEETINGS_BACK = timedelta(days=120)
+# How far the clock may stand before the last successful run before nurture refuses to
+# work: an NTP step or two machines a little apart move it by seconds; a dead RTC (1970)
+# or a wrong zone by hours or years, and planning then would remove every task.
+CLOCK_SLACK = timedelta(minutes=5)
 
 Progress = Callable[[int, int | None], None]  # (done, total) while reading an account
 
@@ -62,15 +78,23 @@ class AccountSync:
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile."""
+    """What `App.sync_all` did: each mail account's sync, then the calendar's reconcile.
+
+    `late` are the accounts not started because the sync had run out of time
+    (`Limits.sync`); the next sync reads them.
+    """
 
     mail: tuple[AccountSync, ...]
     calendar: ApplyReport | None
+    late: tuple[str, ...] = ()
 
     @property
     def problems(self) -> list[str]:
         """One line per mail account that failed, with what fixes it."""
-        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok]
+        return [f"{s.account}: {s.health.problem}" for s in self.mail if not s.health.ok] + [
+            f"{account}: not read this time (the sync ran out of time); the next sync reads it"
+            for account in self.late
+        ]
 
 
 def _now() -> datetime:
@@ -90,6 +114,8 @@ class App:
         self.progress: Progress = lambda _d, _t: None
         # This App's view of each account's health per role; state keeps it for `status`.
         self.health: dict[tuple[str, str], AccountHealth] = {}
+        self.limits = Limits()
+        self._watch: Watch | None = None  # the account sync under way, if any
 
     @classmethod
     def load(cls, config_path: Path | None = None) -> App:
@@ -177,50 +203,107 @@ class App:
 
         Each account's failure stays its own: it is judged into that account's
         `AccountHealth` (kept for `nurture status`, except in a dry run) and the
-        others go on. `accounts` limits the mail part (the daemon syncs one at a
-        time); `reconcile` False skips the calendar. `progress(account)` gives a
-        progress callback for one account's reading (the CLI's progress bar).
+        others go on. Each account works under `self.limits` (`nurture.deadline`): one
+        whose server stops making progress is cut off and backs off; a clock before the
+        last successful run fails every account and changes nothing (`ClockBehind`).
+        `accounts` limits the mail part (the daemon syncs one at a time); `reconcile`
+        False skips the calendar. `progress(account)` gives a progress callback for one
+        account's reading (the CLI's progress bar).
         """
         now = now or _now()
         synced = []
+        late = []
+        started = time.monotonic()
         for account in self.mail_accounts() if accounts is None else accounts:
+            left = self.limits.sync.total_seconds() - (time.monotonic() - started)
+            if left <= 0:
+                late.append(account)
+                continue
+            budget = min(self.limits.account.total_seconds(), left)
             with progress(account) if progress else nullcontext(self.progress) as update:
-                synced.append(self._sync_account(account, now, update, record=not dry_run))
+                synced.append(
+                    self._sync_account(account, now, update, record=not dry_run, budget=budget)
+                )
+        if late:
+            log.warning("the sync ran out of time; not read this time: %s", ", ".join(late))
         calendar = self.reconcile(now, dry_run=dry_run) if reconcile else None
-        return SyncReport(tuple(synced), calendar)
+        return SyncReport(tuple(synced), calendar, tuple(late))
 
     def _sync_account(
-        self, account: str, now: datetime, update: Progress, *, record: bool
+        self, account: str, now: datetime, update: Progress, *, record: bool, budget: float
     ) -> AccountSync:
+        """Sync one account under its time limits (`nurture.deadline`), judge its health."""
         before = self.health.get((account, MAIL)) or AccountHealth(account, MAIL)
-        previous, self.progress = self.progress, update
+        watch = Watch(self.limits.quiet.total_seconds(), budget, self._interrupt)
+
+        def report(done: int, total: int | None) -> None:
+            watch.alive()
+            update(done, total)
+
+        previous, self.progress, self._watch = self.progress, report, watch
         try:
-            changes = self.sync_mail(account, now)
+            with watch:
+                self._check_clock(now)
+                changes = self.sync_mail(account, now)
         except Exception as exc:  # AuthError, TransientError, or anything from a connector
-            after = before.failed(exc, now, command=self._auth_command(account))
+            error: Exception = exc
+            if watch.fired:  # the connection was cut because it made no progress
+                error = TooSlow(account, self.limits.quiet)
+                error.__cause__ = exc
+            after = before.failed(error, now, command=self._auth_command(account))
             self._keep(after, record)
-            return AccountSync(account, 0, before, after, exc)
+            return AccountSync(account, 0, before, after, error)
         finally:
-            self.progress = previous
+            self.progress, self._watch = previous, None
         self._keep(before.succeeded(now), record)
         return AccountSync(account, changes, before, self.health[(account, MAIL)])
+
+    def _interrupt(self) -> None:
+        """Cut every open connection (from the watch's thread): only one sync runs at a
+        time, and a connector that was idle simply reconnects on its next use."""
+        for conn in list(self._connectors.values()):
+            try:
+                conn.interrupt()
+            except Exception as exc:
+                log.debug("interrupting %s: %s", conn.context.account, exc)
+
+    def _alive(self) -> None:
+        if self._watch is not None:
+            self._watch.alive()
 
     def _keep(self, health: AccountHealth, record: bool) -> None:
         self.health[(health.account, health.role)] = health
         if record:
-            self.state.record_health(health)
+            try:
+                self.state.record_health(health)
+            except StorageError as exc:  # the state's disk is full: the next write says so
+                log.debug("%s: %s not recorded: %s", health.account, health.role, exc)
 
     @contextmanager
-    def _calendar_io(self, name: str, now: datetime, record: bool) -> Iterator[None]:
+    def _calendar_io(
+        self, name: str, now: datetime, record: bool, *, ok_after: bool = True
+    ) -> Iterator[None]:
         """Judge one calendar account's reading or writing into its health, like mail's;
-        a failure is kept for `nurture status` and raised again (the reconcile stops)."""
+        a failure is kept for `nurture status` and raised again (the reconcile stops).
+        `ok_after` False: a step that cannot tell the calendar works judges failures only."""
         before = self.health.get((name, CALENDAR)) or AccountHealth(name, CALENDAR)
         try:
             yield
         except Exception as exc:
-            self._keep(before.failed(exc, now, command=self._auth_command(name)), record)
-            raise
-        self._keep(before.succeeded(now), record)
+            error = _calendar_fault(exc, name, self.config.account(name).options) or exc
+            self._keep(before.failed(error, now, command=self._auth_command(name)), record)
+            if error is exc:
+                raise
+            raise error from exc
+        if ok_after:
+            self._keep(before.succeeded(now), record)
+
+    def _check_clock(self, now: datetime) -> None:
+        """Raise `ClockBehind` when `now` is before the last successful run by more than
+        `CLOCK_SLACK`: asks would lie "in the future", and every task would be removed."""
+        last = self.state.last_success()
+        if last is not None and now < last - CLOCK_SLACK:
+            raise ClockBehind(last)
 
     def _auth_command(self, account: str) -> str:
         """What fixes `account`'s sign-in, as its connector says (``nurture auth NAME ACCOUNT``)."""
@@ -261,10 +344,21 @@ class App:
         cursor = self.state.cursor(account)
         since = now - self.config.backfill
         done = 0
-        for batch in source.changes(cursor, since):
+        batches = source.changes(cursor, since)
+        for batch in batches:
             self.state.commit_batch(account, batch.messages, batch.deleted, batch.cursor, now)
             done += len(batch.messages) + len(batch.deleted)
             self.progress(done, batch.total)
+            if self._watch is not None and self._watch.spent:
+                log.info(
+                    "%s: %d change(s) read in this account's time; the next sync goes on",
+                    account,
+                    done,
+                )
+                stop = getattr(batches, "close", None)  # a generator: let it tidy up now
+                if stop is not None:
+                    stop()
+                break
         return done
 
     def analyse(self, now: datetime | None = None) -> int:
@@ -278,15 +372,30 @@ class App:
         return self._analysis().period(since, now, announce)
 
     def _analysis(self) -> Analysis:
-        return Analysis(self.state, self.rules, self.identity, self.config.nlp_model, self._mail)
+        return Analysis(
+            self.state,
+            self.rules,
+            self.identity,
+            self.config.nlp_model,
+            self._mail,
+            alive=self._alive,
+        )
 
     # job 2: calendar
 
     def suggestions(self, now: datetime | None = None) -> list[Suggestion]:
+        """What the detectors find now, in the mail as `nurture.identity` settles it: the
+        user's mail only where it is theirs, each text stored twice read once."""
         now = now or _now()
+        signals = self.state.signals()
+        mail = own_mail(
+            self.state.messages(since=now - LOOKBACK),
+            self.identity,
+            self.state.accounts_with_sent(),
+        )
         inputs = Inputs(
-            messages=self.state.messages(since=now - LOOKBACK),
-            signals=self.state.signals(),
+            messages=fold_copies(mail, signals, known_identities(self.state.ledger())),
+            signals=signals,
             meetings=self.state.meetings(),
             rules=self.rules,
             identity=self.identity,
@@ -314,6 +423,8 @@ class App:
         """
         now = now or _now()
         calendar_name, store = self.target()
+        with self._calendar_io(calendar_name, now, record=not dry_run, ok_after=False):
+            self._check_clock(now)
         busy = self._read_calendars(now, record=not dry_run)
         with self._calendar_io(calendar_name, now, record=not dry_run):
             # held: two or more objects under one key, reported and left alone
@@ -334,6 +445,7 @@ class App:
                 pinned[key] = (record.start, record.end)
             else:
                 previous[key] = (record.start, record.end)
+        pinned.update(_snoozes_to_restore(ledger, records, now))
         gone = deleted(ledger, records)  # by the user: dismissed below, never placed again
         live = [
             s
@@ -435,10 +547,58 @@ class App:
         return self._stamp() != self._rules_stamp
 
     def _stamp(self) -> tuple[tuple[str, int], ...]:
+        """Each rule file's name and change time: a different stamp means reload.
+
+        A link whose target is gone (or any file that cannot be looked at) counts
+        with the link's own time: reloading then names the problem, file and all.
+        """
         folder = self.config.rules_dir
-        if not folder.is_dir():
+        try:
+            paths = list(folder.glob("*.toml")) if folder.is_dir() else []
+        except OSError:
             return ()
-        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
+        stamps = []
+        for path in paths:
+            try:
+                stamps.append((path.name, path.stat().st_mtime_ns))
+            except OSError:
+                try:
+                    stamps.append((path.name, -path.lstat().st_mtime_ns))
+                except OSError:
+                    continue  # gone between the listing and now: the next tick sees it
+        return tuple(sorted(stamps))
+
+
+def _calendar_fault(
+    exc: BaseException, account: str, options: Mapping[str, Any]
+) -> StorageError | None:
+    """A local calendar's full disk or read-only folder, said with what to do."""
+    if not isinstance(exc, OSError):
+        return None
+    if isinstance(exc.filename, str):
+        folder = os.path.dirname(exc.filename)
+    else:  # a write that failed part-way names no file: the account's calendar option does
+        folder = str(options.get("calendar") or "")
+    return storage_error(
+        exc, f"calendar {account}", folder or account, f"calendar in [accounts.{account}]"
+    )
+
+
+def _snoozes_to_restore(
+    ledger: dict[str, LedgerEntry], records: dict[str, TaskRecord], now: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """The user's snoozed times of tasks taken off the calendar (resolved) that are still
+    ahead: a task that comes back returns at the time the user chose, not a default slot."""
+    return {
+        key: (entry.start, entry.end)
+        for key, entry in ledger.items()
+        if key not in records
+        and entry.state is LedgerState.RESOLVED
+        and entry.detail.get("pinned")
+        and entry.start is not None
+        and entry.end is not None
+        and entry.start > now
+    }
 
 
 def _names(full: str) -> tuple[str, ...]:

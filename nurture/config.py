@@ -81,8 +81,12 @@ def _path(value: str, base: Path) -> Path:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read and validate config.toml; raise one UserError listing every problem."""
-    path = Path(path) if path else default_config_path()
+    """Read and validate config.toml; raise one UserError listing every problem.
+
+    A relative `path` is made absolute first: the paths in the file are relative to
+    its folder, and the links nurture writes (``file://``) must work from anywhere.
+    """
+    path = (Path(path) if path else default_config_path()).expanduser().absolute()
     if not path.exists():
         raise UserError(
             f"no configuration at {path}",

@@ -230,6 +230,15 @@ class Connector(ABC):
     def close(self) -> None:
         """Release connections. Called once, after the last use."""
 
+    def interrupt(self) -> None:
+        """Cut this account's open connections now; called from another thread.
+
+        A read blocked on a server that trickles (one byte every 20 s never trips a
+        read timeout) then fails at once, and the core backs the account off
+        (`nurture.deadline`). The connector reconnects on its next use. The default
+        does nothing: such a connector's reads end at their own timeouts.
+        """
+
     @classmethod
     def validate(cls, account: str, options: Mapping[str, Any], where: str) -> list[Problem]:
         """Check `options` against `cls.options`; report every problem at once."""

@@ -60,7 +60,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from . import __version__
-from .errors import AuthError, Problem, TransientError, UserError
+from .errors import AuthError, Problem, StorageError, TransientError, UserError
 from .health import AccountHealth, Backoff, human
 from .jobs import Clock, GridTrigger, InlineExecutor, SerialExecutor
 from .notify import Notifier
@@ -458,7 +458,10 @@ class Daemon:
             return
         if first:
             log.error(
-                "calendar reconcile failed: %s; retrying on the next cycle", text, exc_info=error
+                "calendar reconcile failed: %s; retrying on the next cycle",
+                text,
+                # a full disk or a read-only folder says what to do: no traceback for it
+                exc_info=None if isinstance(error, StorageError) else error,
             )
 
     # ------------------------------------------------------------------ the tick

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .errors import AuthError, TransientError, with_fix
+from .errors import AuthError, StorageError, TransientError, with_fix
 
 MAIL = "mail sync"
 CALENDAR = "calendar"
@@ -119,7 +119,8 @@ class AccountHealth:
             error=(str(error) or type(error).__name__)[:LONGEST_PROBLEM],
             command="",
             retry_after=error.retry_after if isinstance(error, TransientError) else None,
-            unexpected=not isinstance(error, TransientError),
+            # a full disk or a read-only folder says what to do: no traceback for it
+            unexpected=not isinstance(error, TransientError | StorageError),
             last_try=now,
         )
 

@@ -1,4 +1,7 @@
-"""One daemon per state folder: an advisory lock on ``<state>/nurture.lock``.
+"""One nurture at a time per state folder: an advisory lock on ``<state>/nurture.lock``.
+
+The daemon holds it for as long as it runs, and `nurture sync` for one sync: two
+runs at once each placed every task (two syncs recorded "500 placed" for 250 tasks).
 
 `fcntl.flock` is released by the kernel when the process dies, even by
 ``kill -9``, so a crash never leaves a stale lock behind; the PID written into
@@ -11,23 +14,24 @@ import errno
 import fcntl
 import os
 import signal
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
-from .errors import UserError
+from .errors import UserError, storage_error
 
 LOCK_NAME = "nurture.lock"
 
 
 class AlreadyRunning(UserError):
-    """Another nurture daemon holds the lock of this state folder."""
+    """Another nurture (the daemon, or a sync) holds the lock of this state folder."""
 
     def __init__(self, path: Path, pid: int | None) -> None:
         who = f" (pid {pid})" if pid else ""
         super().__init__(
-            f"nurture is already running for {path.parent}{who}. "
-            "Stop it first (`systemctl --user stop nurture`, or end that process), "
-            "or give this one another state folder."
+            f"nurture is already running for {path.parent}{who}: the daemon, or a sync "
+            "not yet done. Wait for it to finish, or stop it first (`systemctl --user stop "
+            "nurture`, or end that process); the daemon syncs by itself."
         )
         self.path = path
         self.pid = pid
@@ -69,9 +73,17 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        """Take the lock, or raise `AlreadyRunning` naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        """Take the lock, or raise `AlreadyRunning` naming the holder (`StorageError`
+        when the state folder cannot hold the lock file: read-only, or a full disk)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            folder = str(self.path.parent)
+            error = storage_error(exc, "the state", folder, "[paths] state in config.toml")
+            if error is None:
+                raise
+            raise error from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
@@ -80,8 +92,11 @@ class InstanceLock:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise AlreadyRunning(self.path, pid) from None
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same, only the PID is unsaid
+            pass
         self._fd = fd
         return self
 
@@ -89,7 +104,8 @@ class InstanceLock:
         """Let go of the lock; the file stays (removing it would race a new owner)."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            os.ftruncate(fd, 0)
+            with suppress(OSError):  # the PID goes; a disk gone read-only keeps it
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 

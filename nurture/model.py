@@ -10,6 +10,9 @@ Terms used throughout:
   (a Maildir file name, an IMAP folder+UID, a Gmail id). Unique per account.
 - *Message-ID*: the RFC 5322 header, normalised without angle brackets; it links
   replies to what they answer across folders and accounts.
+- *identity*: what `Message.message_id` holds once stored: the Message-ID, or, for a
+  second message under a Message-ID another message had first, that Message-ID with
+  ``#`` and its Date (`nurture.identity`), so no message is ever taken for another.
 - *message ref*: where a stored message lives, `MessageRef(account, id)`: the
   account's name in config.toml and the connector's message id in it.
 - *key*: a suggestion's stable identity, e.g. ``reply:<message-id>`` (a `NudgeKey`).
@@ -99,7 +102,8 @@ class Message:
     """The metadata of one message, as a connector delivers it.
 
     `id` is the connector's own id; `account` is empty from a connector and set by
-    the state store, which keeps every account's mail (see `ref`). `headers`
+    the state store, which keeps every account's mail (see `ref`). `message_id` is
+    the Message-ID from a connector and the message's identity from the state store. `headers`
     carries the header fields that header rules look at (List-Id, Auto-Submitted,
     Precedence, Content-Type, ...), lower-cased names.
     """
@@ -194,6 +198,9 @@ class Signals:
     # weeks without an answer"); with the thread (inbound again, no reply between) it
     # marks an escalating contact.
     chaser: float = 0.0
+    # A digest of the message's own text (`identity.text_digest`), never the text: it
+    # tells a message stored twice under two Message-IDs from two messages.
+    digest: str = ""
 
     @property
     def ask_score(self) -> float:

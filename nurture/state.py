@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import storage_error
+from .headers import parse_date
 from .health import AccountHealth
+from .identity import identity, sent_at
 from .model import (
     UTC,
     Address,
@@ -35,7 +38,56 @@ from .model import (
     Signals,
 )
 
-MIGRATIONS: tuple[str, ...] = (
+# What the detectors read of several copies of one message, best first (`threads.dedupe`).
+_FOLDER_RANK = {"sent": 0, "inbox": 1, "archive": 2, "other": 3, "junk": 4, "trash": 5}
+
+
+def _sent_of_row(date: int, headers: str) -> int:
+    """`identity.sent_at` of a stored message row (its Date header, else its date)."""
+    if '"date"' not in headers:
+        return date
+    value = json.loads(headers).get("date")
+    return int(parse_date(value, datetime.fromtimestamp(date, UTC)).timestamp())
+
+
+def _message_identities(db: sqlite3.Connection) -> None:
+    """4: message identity (`nurture.identity`): who first had each Message-ID.
+
+    The first comer of each Message-ID stored so far is the copy the detectors read
+    until now (the best folder, then the earliest), so every ledger key stays with the
+    message its task was made for. Another message under that Message-ID gets its own
+    identity; the signals stored under a Message-ID two messages shared described one
+    of them, nobody knows which: they are dropped, and the next analysis makes them
+    again (the ledger, the user's decisions, is not touched).
+    """
+    db.execute(
+        "CREATE TABLE message_ids (message_id TEXT PRIMARY KEY, sent INTEGER NOT NULL) "
+        "WITHOUT ROWID"
+    )
+    copies: dict[str, list[tuple[int, int, str, str, int]]] = {}
+    for account, id_, mid, date, folder, headers in db.execute(
+        "SELECT account, id, message_id, date, folder, headers FROM messages"
+    ):
+        sent = _sent_of_row(date, headers)
+        copies.setdefault(mid, []).append((_FOLDER_RANK.get(folder, 3), date, account, id_, sent))
+    firsts = []
+    renamed = []
+    shared = []
+    for mid, found in copies.items():
+        found.sort()
+        first = found[0][4]
+        firsts.append((mid, first))
+        others = [(identity(mid, sent, first), account, id_) for *_, account, id_, sent in found]
+        others = [row for row in others if row[0] != mid]
+        if others:
+            renamed += others
+            shared.append((mid,))
+    db.executemany("INSERT INTO message_ids VALUES (?, ?)", firsts)
+    db.executemany("UPDATE messages SET message_id = ? WHERE account = ? AND id = ?", renamed)
+    db.executemany("DELETE FROM signals WHERE message_id = ?", shared)
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 1: the first schema
     """
     CREATE TABLE accounts (
@@ -130,6 +182,7 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT name, 'mail sync', last_sync, last_ok, error, paused FROM accounts
         WHERE last_ok IS NOT NULL OR error != '';
     """,
+    _message_identities,
 )
 
 
@@ -152,6 +205,7 @@ def signals_to_json(signals: Signals) -> str:
             "upset": signals.upset,
             "upset_sentence": signals.upset_sentence,
             "greets_user": signals.greets_user,
+            "digest": signals.digest,
         },
         separators=(",", ":"),
     )
@@ -168,6 +222,7 @@ def signals_from_json(text: str, version: str) -> Signals:
         upset=float(data.get("upset", 0.0)),
         upset_sentence=data.get("upset_sentence", ""),
         greets_user=bool(data.get("greets_user", False)),
+        digest=str(data.get("digest", "")),
         version=version,
     )
 
@@ -183,25 +238,37 @@ class State:
 
     @classmethod
     def open(cls, folder: Path) -> State:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Open (create, migrate) the state in `folder`.
+
+        A full disk or a read-only folder is a `StorageError` saying so: even reading
+        needs the folder writable, for SQLite's write-ahead log beside the file.
+        """
         path = folder / cls.FILE
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        os.chmod(path, 0o600)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        # Reads through a memory map skip a copy per page: the report over a big
-        # history reads tens of MB (address space only; pages stay in the OS cache).
-        db.execute("PRAGMA mmap_size=268435456")
-        state = cls(db, path)
-        state.migrate()
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
+        db = None
+        with _faults(folder):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            os.chmod(path, 0o600)
+            try:
+                db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
+                # Reads through a memory map skip a copy per page: the report over a big
+                # history reads tens of MB (address space only; pages stay in the OS cache).
+                db.execute("PRAGMA mmap_size=268435456")
+                state = cls(db, path)
+                state.migrate()
+                for suffix in ("-wal", "-shm"):
+                    side = path.with_name(path.name + suffix)
+                    if side.exists():
+                        os.chmod(side, 0o600)
+            except BaseException:
+                if db is not None:
+                    db.close()
+                raise
         return state
 
     def close(self) -> None:
@@ -209,23 +276,33 @@ class State:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: everything inside commits together or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+        """One atomic unit: everything inside commits together or not at all.
+
+        A full disk or a read-only folder (a `StorageError`) leaves the database as
+        it was before the transaction.
+        """
+        with _faults(self.path.parent):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may have rolled back already
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
 
     def migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction() as db:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                if callable(script):  # a step SQL alone cannot do (parsing stored headers)
+                    script(db)
+                else:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
 
     @property
@@ -246,13 +323,18 @@ class State:
         cursor: str,
         now: datetime,
     ) -> None:
-        """Store one batch of mail changes and its cursor in ONE transaction."""
+        """Store one batch of mail changes and its cursor in ONE transaction.
+
+        Each message is stored under its identity (`nurture.identity`): its Message-ID,
+        unless another message was stored under that Message-ID first.
+        """
         with self.transaction() as db:
+            idents = _identities(db, messages)
             db.executemany(
                 "INSERT OR REPLACE INTO messages (account, id, message_id, date, sender, "
                 "sender_name, recipients, subject, in_reply_to, refs, folder, headers, link) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [_message_row(account, m) for m in messages],
+                [_message_row(account, m, i) for m, i in zip(messages, idents, strict=True)],
             )
             db.executemany(
                 "DELETE FROM messages WHERE account = ? AND id = ?",
@@ -266,24 +348,26 @@ class State:
             )
 
     def drop_cursor(self, account: str) -> None:
-        self.db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
+        with self.transaction() as db:
+            db.execute("UPDATE accounts SET cursor = NULL WHERE name = ?", (account,))
 
     def record_health(self, health: AccountHealth) -> None:
         """Keep an account's health in one role for `nurture status` (the problem with its fix)."""
-        self.db.execute(
-            "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
-            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET "
-            "last_try = excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
-            "problem = excluded.problem, paused = excluded.paused",
-            (
-                health.account,
-                health.role,
-                _ts(health.last_try) if health.last_try else None,
-                _ts(health.last_ok) if health.last_ok else None,
-                health.problem,
-                int(health.paused),
-            ),
-        )
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO health (account, role, last_try, last_ok, problem, paused) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(account, role) DO UPDATE SET last_try = "
+                "excluded.last_try, last_ok = COALESCE(excluded.last_ok, health.last_ok), "
+                "problem = excluded.problem, paused = excluded.paused",
+                (
+                    health.account,
+                    health.role,
+                    _ts(health.last_try) if health.last_try else None,
+                    _ts(health.last_ok) if health.last_ok else None,
+                    health.problem,
+                    int(health.paused),
+                ),
+            )
 
     def healths(self) -> list[AccountHealth]:
         """Every account's health in every role it was synced in, by account and role."""
@@ -302,6 +386,24 @@ class State:
                 "ORDER BY account, role"
             )
         ]
+
+    def accounts_with_sent(self) -> set[str]:
+        """The accounts that hold mail from a sent folder (`identity.claims_the_user`)."""
+        # One look per account, stopping at its first sent message: most accounts have
+        # one within their first rows; a lone mbox is read through once.
+        return {
+            name
+            for (name,) in self.db.execute("SELECT name FROM accounts").fetchall()
+            if self.db.execute(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE account = ? AND folder = 'sent')",
+                (name,),
+            ).fetchone()[0]
+        }
+
+    def last_success(self) -> datetime | None:
+        """The latest time any account last worked: nurture's last successful run."""
+        row = self.db.execute("SELECT MAX(last_ok) FROM health").fetchone()
+        return _dt(row[0]) if row else None
 
     def message_counts(self) -> dict[str, int]:
         """How many messages each account has in state."""
@@ -538,7 +640,8 @@ class State:
                 )
 
     def delete_ledger(self, key: str) -> None:
-        self.db.execute("DELETE FROM ledger WHERE key = ?", (key,))
+        with self.transaction() as db:
+            db.execute("DELETE FROM ledger WHERE key = ?", (key,))
 
     def history(self) -> list[tuple[datetime, str, str, str, str]]:
         return [
@@ -547,6 +650,18 @@ class State:
                 "SELECT at, key, kind, contact, action FROM history ORDER BY at, rowid"
             )
         ]
+
+
+@contextmanager
+def _faults(folder: Path) -> Iterator[None]:
+    """A full disk or a read-only `folder` as a `StorageError` that says what to do."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        error = storage_error(exc, "the state", str(folder), "[paths] state in config.toml")
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _kind(stored: str, key: str) -> Kind:
@@ -562,11 +677,37 @@ def _addr_list(items: Iterable[Address], role: str) -> list[list[str]]:
     return [[a.email, a.name, role] for a in items]
 
 
-def _message_row(account: str, m: Message) -> tuple[Any, ...]:
+def _identities(db: sqlite3.Connection, messages: Sequence[Message]) -> list[str]:
+    """Each message's identity, in order; the first message stored under a Message-ID
+    is recorded as its first comer (in a batch, the earliest written comes first)."""
+    sent = [sent_at(m) for m in messages]
+    order = sorted(range(len(messages)), key=lambda i: (sent[i], messages[i].id))
+    db.executemany(
+        "INSERT OR IGNORE INTO message_ids (message_id, sent) VALUES (?, ?)",
+        [(messages[i].message_id, sent[i]) for i in order],
+    )
+    wanted = sorted({m.message_id for m in messages})
+    firsts: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        firsts.update(
+            db.execute(
+                "SELECT message_id, sent FROM message_ids "
+                f"WHERE message_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return [
+        identity(m.message_id, s, firsts.get(m.message_id))
+        for m, s in zip(messages, sent, strict=True)
+    ]
+
+
+def _message_row(account: str, m: Message, ident: str) -> tuple[Any, ...]:
     return (
         account,
         m.id,
-        m.message_id,
+        ident,
         _ts(m.date),
         m.sender.email,
         m.sender.name,

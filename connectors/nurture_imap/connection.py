@@ -11,12 +11,16 @@ import contextlib
 import imaplib
 import ipaddress
 import logging
+import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import imapclient
 import imapclient.exceptions
+from imapclient.imap4 import IMAP4WithTimeout
+from imapclient.tls import IMAP4_TLS
 
 from nurture.errors import AuthError, ConnectorError, Problem, TransientError, UserError
 
@@ -108,22 +112,95 @@ def _text(exc: BaseException) -> str:
     return text.replace("b'", "").replace("'", "") if text else type(exc).__name__
 
 
+Report = Callable[[socket.socket], None]
+
+
+class _Plain(IMAP4WithTimeout):
+    """imapclient's plain IMAP4, handing its socket to `report` before the greeting."""
+
+    def __init__(self, host: str, port: int, timeout: float | None, report: Report) -> None:
+        self._report = report
+        super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock = super()._create_socket(timeout)
+        self._report(sock)
+        return sock
+
+
+class _Tls(IMAP4_TLS):
+    """imapclient's IMAPS, handing its TLS socket to `report` before the handshake."""
+
+    def __init__(
+        self, host: str, port: int, context: ssl.SSLContext, timeout: float | None, report: Report
+    ) -> None:
+        self._report = report
+        super().__init__(host, port, context, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        raw = socket.create_connection((self.host, self.port), timeout or self._timeout)
+        assert self.ssl_context is not None
+        sock = self.ssl_context.wrap_socket(
+            raw, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        self._report(sock)
+        sock.do_handshake()
+        return sock
+
+
+class _Client(imapclient.IMAPClient):
+    """An IMAPClient whose socket is known from the moment it exists, so that a server
+    that trickles its greeting or its TLS handshake can be cut too (`interrupt`)."""
+
+    def __init__(self, report: Report, **options: Any) -> None:
+        self._report = report
+        super().__init__(**options)
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        if self.ssl:
+            return _Tls(self.host, self.port, self.ssl_context, TIMEOUT, self._report)
+        return _Plain(self.host, self.port, TIMEOUT, self._report)
+
+
+def interrupt(sock: socket.socket | None) -> None:
+    """Shut `sock` down from another thread: a read blocked on it ends at once.
+
+    The plain socket's shutdown is called even under TLS: `SSLSocket.shutdown` would
+    also drop its TLS state under the reading thread's feet.
+    """
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 def open_client(
-    settings: Settings, secret: Callable[[str], str | None], auth_command: str
+    settings: Settings,
+    secret: Callable[[str], str | None],
+    auth_command: str,
+    report: Report = lambda _sock: None,
 ) -> imapclient.IMAPClient:
-    """A logged-in IMAPClient, or AuthError / TransientError / UserError."""
+    """A logged-in IMAPClient, or AuthError / TransientError / UserError.
+
+    `report` is handed each socket the client reads from, as soon as it exists.
+    """
     host, port = settings.host, settings.effective_port()
     plain_ok = settings.tls == "none" or is_loopback(host)
     where = f"{settings.user}@{host}:{port}"
     with translated(auth_command, f"connecting to {where}"):
         if settings.implicit_tls():
-            client = imapclient.IMAPClient(
-                host, port=port, ssl=True, ssl_context=_ssl_context(settings), timeout=TIMEOUT
+            client = _Client(
+                report,
+                host=host,
+                port=port,
+                ssl=True,
+                ssl_context=_ssl_context(settings),
+                timeout=TIMEOUT,
             )
         else:
-            client = imapclient.IMAPClient(host, port=port, ssl=False, timeout=TIMEOUT)
+            client = _Client(report, host=host, port=port, ssl=False, timeout=TIMEOUT)
             if settings.tls != "none" and client.has_capability("STARTTLS"):
                 client.starttls(_ssl_context(settings))
+                report(client.socket())  # the TLS socket that replaced the plain one
             elif not plain_ok:
                 client.shutdown()
                 raise UserError(

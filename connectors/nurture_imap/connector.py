@@ -87,6 +87,10 @@ class ImapConnector(Connector):
             )
         return self._source
 
+    def interrupt(self) -> None:
+        if self._source is not None:
+            self._source.interrupt()
+
     def close(self) -> None:
         if self._source is not None:
             self._source.close()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +43,7 @@ from nurture.errors import ConnectorError, TransientError
 from nurture.model import Body, FolderRole, Message
 
 from . import cursor as cursors
-from .connection import Settings, open_client, translated
+from .connection import Settings, interrupt, open_client, translated
 from .cursor import FolderState
 from .headers import FETCH_ITEM, to_message
 
@@ -128,6 +129,7 @@ class ImapMailSource(MailSource):
         self._folders = folders or FolderConfig()
         self.header_batch = header_batch
         self._client: imapclient.IMAPClient | None = None
+        self._socket: socket.socket | None = None  # the client's, from its first moment
         self._fresh = False
         self._selected: str | None = None
 
@@ -135,7 +137,9 @@ class ImapMailSource(MailSource):
 
     def _connect(self) -> imapclient.IMAPClient:
         if self._client is None:
-            self._client = open_client(self.settings, self._secret, self._auth_command)
+            self._client = open_client(
+                self.settings, self._secret, self._auth_command, self._keep_socket
+            )
             self._fresh = True
             self._selected = None
         return self._client
@@ -167,6 +171,14 @@ class ImapMailSource(MailSource):
         if client is not None:
             with contextlib.suppress(Exception):
                 client.shutdown()
+
+    def interrupt(self) -> None:
+        """Cut the connection from another thread, even one still connecting: a blocked
+        read ends at once (imaplib reports the connection aborted: a `TransientError`)."""
+        interrupt(self._socket)
+
+    def _keep_socket(self, sock: socket.socket) -> None:
+        self._socket = sock
 
     def close(self) -> None:
         client, self._client = self._client, None

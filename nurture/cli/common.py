@@ -10,10 +10,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..app import App
 from ..errors import NurtureError, UserError
+from ..lock import InstanceLock
 from ..model import UTC
 
 console = Console(highlight=False)
@@ -22,25 +24,33 @@ errors = Console(stderr=True, highlight=False)
 
 def fail(exc: Exception) -> None:
     """Print a user-facing error without a traceback and exit non-zero."""
-    errors.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
     raise SystemExit(2 if isinstance(exc, UserError) else 1)
 
 
 @contextmanager
-def app_from(ctx: click.Context) -> Iterator[App]:
-    """Load the App from the --config given to the main group; close it afterwards."""
+def app_from(ctx: click.Context, *, exclusive: bool = False) -> Iterator[App]:
+    """Load the App from the --config given to the main group; close it afterwards.
+
+    `exclusive`: hold the state folder's lock while the App works, as the daemon
+    does (`nurture.lock`), for commands that write the calendar and the ledger.
+    """
     path = ctx.obj.get("config_path") if ctx.obj else None
     try:
         app = App.load(Path(path) if path else None)
     except NurtureError as exc:
         fail(exc)
         raise  # unreachable: fail exits
+    lock = InstanceLock(app.config.state_dir)
     try:
+        if exclusive:
+            lock.acquire()
         yield app
     except NurtureError as exc:
         fail(exc)
     finally:
         app.close()
+        lock.release()
 
 
 def parse_now(value: str | None) -> datetime | None:

@@ -73,7 +73,7 @@ def run(
     from ..config import load_config
     from ..daemon import Daemon, settings_from_app
     from ..jobs import Clock
-    from ..lock import AlreadyRunning, InstanceLock
+    from ..lock import InstanceLock
     from ..notify import Notifier
 
     obj = ctx.obj or {}
@@ -91,7 +91,7 @@ def run(
     lock = InstanceLock(Path(config.state_dir))
     try:
         lock.acquire()
-    except AlreadyRunning as error:
+    except UserError as error:  # AlreadyRunning, or a state folder that cannot be written
         click.echo(str(error), err=True)
         ctx.exit(1)
 

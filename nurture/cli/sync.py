@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 import click
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -156,7 +157,7 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
     Ends with one line: created C, updated U, removed R, unchanged K.
     """
     now = parse_now(now_text) or datetime.now(UTC)
-    with app_from(ctx) as app:
+    with app_from(ctx, exclusive=not dry_run) as app:
         zone = app.rules.work.zone
         report, problems = run_sync(app, now, dry_run)
         if dry_run:
@@ -169,7 +170,7 @@ def sync(ctx: click.Context, once: bool, dry_run: bool, now_text: str | None, qu
         if not quiet and report.weekly_report:
             console.print(f"weekly report: {report.weekly_report}")
         for problem in problems:
-            errors.print(f"[yellow]warning:[/] {problem}")
+            errors.print(f"[yellow]warning:[/] {escape(problem)}")
         console.print(would(report) if dry_run else report.summary())
         if problems:
             ctx.exit(1)

@@ -45,9 +45,12 @@ class Setup(World):
         reply_to: str = "",
         headers: dict[str, str] | None = None,
         sent: bool = False,
+        message_id: str = "",
     ) -> str:
+        """Put one message in the Maildir (`sent`: in .Sent); its Message-ID (made up
+        unless given)."""
         n = next(_seq)
-        mid = f"m{n}@test.example"
+        mid = message_id or f"m{n}@test.example"
         msg = EmailMessage()
         msg["From"] = sender
         msg["To"] = to
