@@ -15,19 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nurture.nlp import classifier
+from nurture.nlp.alternation import Alternation
 
 # --------------------------------------------------------------------------- asks
 
 
-def _fast(pattern: str, initials: str = "a-z") -> re.Pattern[str]:
+def _fast(pattern: str, initials: str = "a-z") -> Alternation:
     """Compile a big alternation for lower-cased text (callers lower-case first).
 
     Python's re tries every alternative at every position; the lookahead skips
     positions that do not start a word (with one of `initials`, the first letters of
-    the alternatives), and dropping IGNORECASE avoids case folding, which together make
-    these searches several times faster.
+    the alternatives), dropping IGNORECASE avoids case folding, and the `Alternation`
+    finds where a match starts through a trie of the alternatives' beginnings, which
+    together make these searches many times faster with the same matches.
     """
-    return re.compile(rf"(?=\b[{initials}])(?:" + pattern + ")")
+    return Alternation(pattern, initials)
 
 
 # "let me know if you have any questions" and friends: polite closings, not asks.

@@ -479,14 +479,14 @@ CONCERN_CEILING = 0.65
 
 def concern_count(text: str) -> int:
     """How many words of concern or argument a text uses."""
-    return len(_CONCERN.findall(_words_of(text)))
+    return _CONCERN.findall_count(_words_of(text))
 
 
 def concern_density(text: str) -> float:
     """Concern words per square root of the text's length in words (plus
     `CONCERN_OFFSET`); 0 below `CONCERN_MIN` such words."""
     low = _words_of(text)
-    count = len(_CONCERN.findall(low))
+    count = _CONCERN.findall_count(low)
     if count < CONCERN_MIN:
         return 0.0
     return count / (len(_WORD.findall(low)) + CONCERN_OFFSET) ** 0.5
