@@ -46,7 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-11"
+ANALYSER_VERSION = "nlp-12"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5
@@ -138,16 +138,18 @@ def _fallback_sentences(text: str) -> list[_Sentence]:
     return [_Sentence(part.strip()) for part in _FALLBACK_SPLIT.split(text) if part.strip()]
 
 
-def _doc_sentences(doc: object) -> list[_Sentence]:
-    """Sentences of a spaCy Doc, also split at blank lines the model ran across.
+def _doc_sentences(doc: object, text: str) -> list[_Sentence]:
+    """Sentences of a spaCy Doc made from `text`, also split at blank lines the model ran
+    across.
 
     Reads the token attributes as one array (`Doc.to_array`) rather than through a
     `Token` object per token: on 1,000 candidate mails (bench/nlp_speed.py's) that took
-    this step from 120 to 80 ms of CPU, next to 2.1 s for the pipeline itself.
+    this step from 120 to 80 ms of CPU, next to 2.1 s for the pipeline itself. The text
+    is the one the Doc was made from (spaCy keeps every character): `Doc.text` would
+    join it again from a `Token` per token (20 ms more).
     """
     from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, TAG
 
-    text: str = doc.text  # type: ignore[attr-defined]  # Doc.text joins every token: once
     if not text:
         return []
     rows = doc.to_array([IDX, LENGTH, SENT_START, IS_SPACE, TAG]).tolist()  # type: ignore[attr-defined]
@@ -199,7 +201,7 @@ def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
 
         nlp = pipeline.load(model)
         for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
-            yield _doc_sentences(doc)
+            yield _doc_sentences(doc, texts[done])
             done += 1
         return
     except Exception:
@@ -229,8 +231,11 @@ def _signals_for(
         text = sentence.text
         # A lone word ("Thanks", "Sam") asks nothing unless it is a question ("Thoughts?").
         if len(sentence.words) > 1 or "?" in text:
-            score = signals.ask_score(text, sentence.tags, sentence.words, patch=patch)
-            if score >= ASK_THRESHOLD:
+            # Two layers: the classifier's score (does it request something of the
+            # reader?) and the rules' filter (does it wait on the reader's answer?);
+            # only asks that await a reply are kept, so only they drive nudges.
+            score, waits = signals.read_ask(text, sentence.tags, sentence.words, patch=patch)
+            if score >= ASK_THRESHOLD and waits:
                 asks.append(Ask(_trim(text), round(score, 3)))
         promise = signals.promise_score(text)
         if promise >= PROMISE_THRESHOLD:
@@ -386,7 +391,9 @@ def clear_caches() -> None:
 def ask_scores(sentences: Sequence[str], model: str = "") -> list[float]:
     """The ask score of each given sentence (the highest of its parts if the model splits it).
 
-    Used to measure the ask rules at sentence level on labelled data.
+    The first layer alone (`signals.ask_score`: does the sentence request or propose
+    something of the reader?), as the labelled corpora define an ask; used to measure it
+    at sentence level. `analyse` keeps only the asks that also await a reply.
     """
     scores: list[float] = []
     for parts in _sentences([s[:MAX_MODEL_CHARS] for s in sentences], model):
