@@ -17,8 +17,10 @@ pattern would (tests/nlp/test_alternation.py compares them on varied text).
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
@@ -65,6 +67,65 @@ class Alternation:
     def findall_count(self, text: str) -> int:
         """How many matches `exact.findall(text)` gives."""
         return sum(1 for _ in self.finditer(text))
+
+    def hits(self, parts: Parts) -> list[bool]:
+        """Whether each part has a match, as `search` on the part alone says, from one
+        pass over the joined text."""
+        _check_joinable(self.pattern)
+        found = [False] * len(parts.starts)
+        pos = 0
+        while (match := self.starts.search(parts.text, pos)) is not None:
+            at = parts.which(match.start())
+            found[at] = True
+            if at + 1 >= len(parts.starts):
+                break
+            pos = parts.starts[at + 1]
+        return found
+
+    def matches(self, parts: Parts) -> Iterator[tuple[int, re.Match[str]]]:
+        """Each part's matches, as `finditer` on the part alone gives them (offsets are in
+        the joined text), with the part's index, from one pass over the joined text."""
+        _check_joinable(self.pattern)
+        for match in self.finditer(parts.text):
+            yield parts.which(match.start()), match
+
+
+# Between joined parts: no pattern that `_check_joinable` admits can match across it
+# ('.' stops at a line break, '\s' at the NUL, and a word boundary stands at each end).
+SEPARATOR = "\n\x00\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """Texts joined by `SEPARATOR`, and where each starts: one regex pass over a message
+    stands for one per sentence (each call costs about a microsecond of its own)."""
+
+    text: str
+    starts: list[int]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Parts:
+        starts = []
+        at = 0
+        for text in texts:
+            starts.append(at)
+            at += len(text) + len(SEPARATOR)
+        return cls(SEPARATOR.join(texts), starts)
+
+    def which(self, offset: int) -> int:
+        """The index of the part an offset of the joined text falls in."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+
+@functools.lru_cache(maxsize=64)
+def _check_joinable(pattern: str) -> None:
+    """Refuse a pattern that could match across `SEPARATOR` or reads the text's ends:
+    one with a class that takes the NUL or a line break (`\\W`, `\\S`, `\\D`, `[^`),
+    an end anchor, or a start anchor other than "(?:^|\\b)" before a word."""
+    plain = pattern.replace(r"(?:^|\b)", "")
+    for bad in (r"\W", r"\S", r"\D", "[^", "$", "^"):
+        if bad in plain:
+            raise ValueError(f"a pattern with {bad!r} cannot be searched over joined parts")
 
 
 def alternatives(pattern: str) -> list[str]:

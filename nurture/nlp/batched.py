@@ -1,0 +1,617 @@
+"""The signals of a batch of messages at once: asks, promises and tone from token arrays.
+
+`nurture.nlp.signals` and `nurture.nlp.tone` define each signal sentence by sentence,
+with named features built as strings: that is the reference, read by the training
+scripts and by `ask_scores`, and kept plain so it can be read. This module computes the
+same scores for a whole batch of messages with the per-token work in numpy
+(`nurture.nlp.tokens`) and the regex families run once per message over its joined
+sentences (`nurture.nlp.alternation.Parts`), leaving Python only what is said once per
+sentence. tests/nlp/test_batched.py compares the two on varied text.
+
+On 1,000 candidate-shaped mails (`bench/nlp_speed.py`) the reference took about 230 ms
+of CPU for the asks and 260 ms for the tone, against some 1,700 ms for the spaCy
+pipeline itself; see the README's speed table for what this path takes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nurture.nlp import classifier, signals, tokens, tone
+from nurture.nlp.alternation import Parts
+from nurture.nlp.tokens import (
+    LETTER,
+    OPENS_CLAUSE,
+    YOU,
+    Batch,
+    Keyed,
+    Vocab,
+    keys,
+)
+
+_lock = threading.Lock()
+_vocab: Vocab | None = None
+_tables: dict[str, Keyed] = {}
+
+
+def vocab() -> Vocab:
+    """The process's token vocabulary (made on first use)."""
+    global _vocab
+    with _lock:
+        if _vocab is None:
+            _vocab = Vocab(
+                tokens.Lexicon(
+                    norm=signals._norm_token,
+                    negators=tone._NEGATORS,
+                    clause_ends=tone._CLAUSE_END,
+                    has_alnum=lambda text: tone._ALNUM.search(text) is not None,
+                    clause_openers=signals._CLAUSE_OPENERS,
+                    second=tone._SECOND,
+                    first=tone._FIRST,
+                    voices=tone._VOICES,
+                    personal=tone._PERSONAL,
+                )
+            )
+        return _vocab
+
+
+# Families of the ask classifier's features that have parts: (key family, parts).
+ASK_FAMILIES = {
+    "w": (1, 1),
+    "b": (2, 2),
+    "t": (3, 3),
+    "cl": (4, 1),
+    "vbw": (5, 1),
+    "first": (6, 1),
+    "first2": (7, 2),
+    "clt": (8, 1),
+    "tag0": (9, 1),
+    "tag01": (10, 2),
+    "tag012": (11, 3),
+}
+
+
+def _keyed(name: str, model: classifier.LinearModel, families: dict[str, tuple[int, int]]) -> Keyed:
+    """The model's weights keyed for the vocabulary (rebuilt when it started afresh)."""
+    words = vocab()
+    found = _tables.get(name)
+    if found is None or found.generation != words.generation:
+        found = _tables[name] = Keyed(model.weights, families, words)
+    return found
+
+
+def _tag_ids(words: Vocab) -> np.ndarray:
+    """The vocabulary id of each tag name, by tag id."""
+    return np.asarray([words.intern(name) for name in tokens.TAG_NAMES], dtype=np.int64)
+
+
+def read_asks(
+    found: Batch, wanted: Sequence[int], patches: Sequence[bool], words: Vocab
+) -> dict[int, tuple[float, bool]]:
+    """`signals.read_ask` of each wanted sentence of a batch, by sentence index: the
+    classifier's score, and whether the rules say it awaits a reply.
+
+    `patches[m]` says whether message m carries a patch. Call with `words.lock` held.
+    """
+    model = classifier.load("asks")
+    if model is None or not wanted:
+        return {}
+    keyed = _keyed("asks", model, ASK_FAMILIES)
+    per = _ask_arrays(found, keyed, words)
+    texts = found.texts
+    message = found.message.tolist()
+    # The regex families, one pass per message over its wanted sentences.
+    by_message = _by_message(found, wanted)
+    request: dict[int, bool] = {}
+    reader: dict[int, bool] = {}
+    boiler: dict[int, bool] = {}
+    informs: dict[int, bool] = {}
+    for members in by_message.values():
+        parts = Parts.of([texts[s].strip().lower() for s in members])
+        request.update(zip(members, signals._REQUEST.hits(parts), strict=True))
+        reader.update(zip(members, signals._ASKS_READER.hits(parts), strict=True))
+        boiler.update(zip(members, signals._BOILERPLATE.hits(parts), strict=True))
+        informs.update(zip(members, signals._INFORMS.hits(parts), strict=True))
+    strings = words.strings
+    names = tokens.TAG_NAMES
+    memo: dict[tuple[Any, ...], tuple[float, bool]] = {}
+    out: dict[int, tuple[float, bool]] = {}
+    bias, threshold = model.bias, model.threshold
+    for s in wanted:
+        text = texts[s].strip()
+        if not text or len(text) > 1000:
+            out[s] = (0.0, False)
+            continue
+        first = strings[per.first[s]]
+        imperative = False
+        if first in signals._IMPERATIVE or (
+            names[per.first_tag[s]] == "VB" and first not in {"thank", "be", "hope"}
+        ):
+            imperative = not (
+                first == "let" and per.second[s] >= 0 and strings[per.second[s]] not in {"me", "us"}
+            )
+        tail = text.rstrip(" )\"'")
+        question = tail.endswith("?")
+        asks_reader = question or reader[s]
+        mark = text.find("?")
+        state = (
+            question,
+            request[s],
+            signals._WH_START.match(text) is not None,
+            boiler[s],
+            signals._ATTACHED_ONLY.match(text) is not None,
+            imperative,
+            informs[s] and not question,
+            (not asks_reader) and signals._OWN_INTENT.match(text) is not None,
+            imperative and not asks_reader and signals._CODE_TOKEN.search(text) is not None,
+            asks_reader,
+            per.modal_you[s],
+            0 <= mark < len(text) - 1,
+            tail.endswith("!"),
+            per.alpha[s],
+        )
+        known = memo.get(state)
+        if known is None:
+            known = memo[state] = _small(keyed.named, *state)
+        extra, waits = known
+        if waits and imperative and not asks_reader and patches[message[s]]:
+            waits = False  # the patch's commit message describes the change
+        total = bias + per.sums[s] + extra
+        if total >= 0:
+            probability = 1.0 / (1.0 + math.exp(-total))
+        else:
+            z = math.exp(total)
+            probability = z / (1.0 + z)
+        out[s] = (signals._rescale(probability, threshold), waits)
+    return out
+
+
+def _small(
+    named: dict[str, float],
+    question: bool,
+    request: bool,
+    wh_start: bool,
+    boilerplate: bool,
+    attached_only: bool,
+    imperative: bool,
+    informs: bool,
+    own_intent: bool,
+    describes_change: bool,
+    asks_reader: bool,
+    modal_you: bool,
+    inner_question: bool,
+    exclaim: bool,
+    alpha: int,
+) -> tuple[float, bool]:
+    """The summed weights of a sentence's features that are not keyed (flags and length,
+    as `signals.ask_features` names them), and whether the rules let it await a reply."""
+    cues = signals._Cues(
+        question=question,
+        request=request,
+        wh_start=wh_start,
+        boilerplate=boilerplate,
+        attached_only=attached_only,
+        imperative=imperative,
+        informs=informs,
+        own_intent=own_intent,
+        describes_change=describes_change,
+        asks_reader=asks_reader,
+    )
+    feats = []
+    if modal_you:
+        feats.append("r:modal_you")
+    if cues.question:
+        feats.append("r:question")
+    if inner_question:
+        feats.append("r:inner_question")
+    if exclaim:
+        feats.append("r:exclaim")
+    feats.extend(f"r:{flag}" for flag in signals._FLAG_FEATURES if getattr(cues, flag))
+    if signals._rule_score(cues) >= 0.5:
+        feats.append("r:rules_say_ask")
+    n = alpha
+    feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
+    return sum(named.get(f, 0.0) for f in feats), not signals._vetoed(cues)
+
+
+@dataclass(frozen=True, slots=True)
+class _PerSentence:
+    """What the ask features need of each sentence, as lists by sentence index."""
+
+    sums: list[float]  # the keyed features' weights, summed
+    alpha: list[int]  # tokens with a letter
+    first: list[int]  # the first token's vocab id
+    first_tag: list[int]  # its tag id
+    second: list[int]  # the second token's vocab id, -1 when there is none
+    modal_you: list[bool]  # a modal among the first three tags, "you" among four words
+
+
+def _probability(model: classifier.LinearModel, total: float) -> float:
+    """`signals._rescale` of the model's probability for a sum of feature weights."""
+    total += model.bias
+    if total >= 0:
+        probability = 1.0 / (1.0 + math.exp(-total))
+    else:
+        z = math.exp(total)
+        probability = z / (1.0 + z)
+    return signals._rescale(probability, model.threshold)
+
+
+def _ask_arrays(found: Batch, keyed: Keyed, words: Vocab) -> _PerSentence:
+    """Per sentence, the weights of its keyed ask features summed (each feature once),
+    and the counts and first words the rest of the features need."""
+    n = len(found.starts)
+    sentence = found.sentence
+    norm = words.norm[found.lower]
+    flags = found.flags
+    tag_word = _tag_ids(words)[found.tag]
+    same1 = sentence[1:] == sentence[:-1]
+    same2 = sentence[2:] == sentence[:-2]
+    rows: list[np.ndarray] = []
+    found_keys: list[np.ndarray] = []
+
+    def add(at: np.ndarray, values: np.ndarray) -> None:
+        rows.append(sentence[at])
+        found_keys.append(values)
+
+    alpha = np.flatnonzero(flags & LETTER)
+    add(alpha, keys(1, norm[alpha]))
+    pair = np.flatnonzero(same1)
+    add(pair, keys(2, norm[pair], norm[pair + 1]))
+    triple = np.flatnonzero(same2)
+    add(triple, keys(3, norm[triple], norm[triple + 1], norm[triple + 2]))
+    opener = np.flatnonzero(same1 & ((flags[:-1] & OPENS_CLAUSE) != 0))
+    add(opener, keys(4, norm[opener + 1]))
+    add(opener, keys(8, tag_word[opener + 1]))
+    verbs = [i for i, name in enumerate(tokens.TAG_NAMES) if name in signals._VERB_TAGS]
+    verb = np.flatnonzero(np.isin(found.tag, verbs))
+    add(verb, keys(5, found.lower[verb]))
+    # The first and second tokens with a letter.
+    in_sentence = sentence[alpha]
+    lead = np.ones(len(alpha), dtype=bool)
+    lead[1:] = in_sentence[1:] != in_sentence[:-1]
+    add(alpha[lead], keys(6, norm[alpha[lead]]))
+    second = np.flatnonzero(lead[:-1] & ~lead[1:]) if len(alpha) > 1 else np.zeros(0, np.int64)
+    add(alpha[second], keys(7, norm[alpha[second]], norm[alpha[second + 1]]))
+    starts, ends = found.starts, found.ends
+    size = ends - starts
+    one = np.flatnonzero(size >= 1)
+    rows.append(one)
+    found_keys.append(keys(9, tag_word[starts[one]]))
+    two = np.flatnonzero(size >= 2)
+    rows.append(two)
+    found_keys.append(keys(10, tag_word[starts[two]], tag_word[starts[two] + 1]))
+    three = np.flatnonzero(size >= 3)
+    rows.append(three)
+    found_keys.append(
+        keys(11, tag_word[starts[three]], tag_word[starts[three] + 1], tag_word[starts[three] + 2])
+    )
+    sums = keyed.sums(np.concatenate(rows), np.concatenate(found_keys), n)
+    has = size > 0
+    second = np.where(size > 1, found.lower[np.minimum(starts + 1, len(found.lower) - 1)], -1)
+    position = np.arange(len(sentence)) - starts[sentence]
+    modal = np.bincount(sentence[(position < 3) & (found.tag == _tag_id("MD"))], minlength=n) > 0
+    you = np.bincount(sentence[(position < 4) & ((flags & YOU) != 0)], minlength=n) > 0
+    safe = np.minimum(starts, max(0, len(found.lower) - 1))
+    return _PerSentence(
+        sums=sums.tolist(),
+        alpha=np.bincount(sentence[alpha], minlength=n).tolist(),
+        first=np.where(has, found.lower[safe] if len(found.lower) else 0, 0).tolist(),
+        first_tag=np.where(has, found.tag[safe] if len(found.tag) else 0, 0).tolist(),
+        second=second.tolist(),
+        modal_you=(modal & you).tolist(),
+    )
+
+
+def _tag_id(name: str) -> int:
+    """The id of a tag name (-1 when no batch has had it yet)."""
+    try:
+        return tokens.TAG_NAMES.index(name)
+    except ValueError:
+        return -1
+
+
+# --------------------------------------------------------------------------- tone
+
+# Families of the upset model's features that have parts: (key family, parts).
+TONE_FAMILIES = {"w": (1, 1), "p": (2, 1), "b": (3, 2)}
+# The key family of a feature kept by name (`tokens.Keyed` enters every such name too).
+NAMED = tokens.NAMED
+
+
+def message_tones(
+    found: Batch, messages: Sequence[int], concerns: Sequence[float], words: Vocab
+) -> dict[int, tone.Tone]:
+    """`tone.message_tone` of each listed message of a batch (its subject among its
+    sentences), by message index. Call with `words.lock` held.
+
+    The model reads each sentence with the two before it: every window's distinct
+    features are counted and weighed at once, by sorting (window, feature) pairs; the
+    complaint cues are read in Python for the sentences that name a complaint.
+    """
+    model = classifier.load("upset")
+    if model is None or not messages:
+        return {m: tone.tone_of([], _own_texts(found, m), concerns[m], None) for m in messages}
+    keyed = _keyed("upset", model, TONE_FAMILIES)
+    seq = [s for m in messages for s in found.order[m]]
+    lengths = np.asarray([len(found.order[m]) for m in messages], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    size = np.repeat(lengths, lengths)  # per place in `seq`: its message's sentence count
+    place = np.arange(len(seq), dtype=np.int64) - np.repeat(offsets, lengths)
+    first_whole = np.minimum(size, tone.WINDOW) - 1
+    read = _tone_reading(found, seq, keyed, words)
+    probability = _window_probabilities(read, place, size, first_whole, keyed, model)
+    # The spans' scores on the lines, as `tone.combine` makes them.
+    upset_at, recover_at = tone.lines_of(model)
+    score = _to_lines(probability, upset_at, recover_at)
+    cues = [0] * len(seq)
+    chases = [False] * len(seq)
+    for j in np.flatnonzero(read.complains).tolist():
+        window = range(max(j - tone.COMPLAINT_WINDOW + 1, j - int(place[j])), j + 1)
+        cues[j] = tone.complaint_count(
+            [read.groups[x] for x in window],
+            lambda window=window: any(read.speaks[x] for x in window),  # type: ignore[misc]
+        )
+        if cues[j]:
+            chases[j] = any(read.groups[x] & tone._ASKED_AGAIN for x in window)
+            level = tone.complaint_level(cues[j])
+            emotion = float(score[j])
+            score[j] = max(emotion, level + 0.1 * (1.0 - level) * emotion)
+    best = np.maximum.reduceat(score, offsets)
+    at_best = np.where(score == np.repeat(best, lengths), np.arange(len(seq)), len(seq))
+    first_best = np.minimum.reduceat(at_best, offsets).tolist()
+    at_half = float(model.meta.get("concern_density_at_half", 0)) or tone.CONCERN_DENSITY_AT_HALF
+    out: dict[int, tone.Tone] = {}
+    for k, m in enumerate(messages):
+        top = float(best[k])
+        sentence = found.texts[seq[first_best[k]]] if top > 0.0 else ""
+        top = max(top, 0.0)
+        start = int(offsets[k])
+        chaser = 1.0 if any(chases[start : start + int(lengths[k])]) else 0.0
+        concerned = tone.concern_score(concerns[m], at_half)
+        if concerned > top:
+            top = concerned
+            sentence = max(_own_texts(found, m), key=tone.concern_count, default="")
+        out[m] = tone.Tone(upset=min(1.0, top), sentence=sentence, chaser=chaser)
+    return out
+
+
+def _own_texts(found: Batch, m: int) -> list[str]:
+    """The texts of a message's own sentences (not its subject)."""
+    return [found.texts[s] for s in found.order[m] if not found.extra[s]]
+
+
+def _to_lines(probability: np.ndarray, upset_at: float, recover_at: float) -> np.ndarray:
+    """`tone.to_lines` of each probability."""
+    upset_at = min(max(upset_at, 1e-6), 1 - 2e-6)
+    recover_at = min(max(recover_at, upset_at + 1e-6), 1 - 1e-6)
+    low = 0.5 * probability / upset_at
+    mid = 0.5 + 0.2 * (probability - upset_at) / (recover_at - upset_at)
+    high = 0.7 + 0.3 * (probability - recover_at) / (1 - recover_at)
+    return np.where(probability < upset_at, low, np.where(probability < recover_at, mid, high))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What the tone reads of each sentence of `seq` (by place): its keyed features as
+    (place, key) rows, and what its windows and complaint cues need."""
+
+    rows: np.ndarray
+    keys: np.ndarray
+    first: np.ndarray  # vocab id of the first token as the tone reads it (negation marked)
+    last: np.ndarray
+    words: np.ndarray  # tokens with a letter
+    group_counts: np.ndarray  # (place, lexicon group) -> matches
+    groups: list[frozenset[str]]
+    complains: np.ndarray  # a group of complaint or verdict (`tone.complaint_count`'s test)
+    narrative: np.ndarray
+    speaks: list[bool]  # as I or to you, opens on an @handle or on a past-tense verb
+
+
+_LEX2 = tuple(f"lex2:{group}" for group in tone._GROUPS)
+_LENGTH_NAMES = ("len:1-5", "len:6-15", "len:16-40", "len:41+")
+
+
+def _window_probabilities(
+    read: _Reading,
+    place: np.ndarray,
+    size: np.ndarray,
+    first_whole: np.ndarray,
+    keyed: Keyed,
+    model: classifier.LinearModel,
+) -> np.ndarray:
+    """`model.score(tone.features(window))` of each sentence's window (the sentence and
+    up to `tone.WINDOW - 1` before it; 0 before a message's first whole window), with
+    the long-narrative discount."""
+    n = len(place)
+    # Pairs across sentence boundaries: between place j - 1 and j, in windows j and j + 1.
+    cross = np.flatnonzero(place >= 1)
+    cross_keys = tokens.keys(3, read.last[cross - 1], read.first[cross])
+    every = np.concatenate([read.keys, cross_keys])
+    unique, dense = np.unique(every, return_inverse=True)
+    dense = dense.reshape(-1)
+    feature = keyed.features_of(unique)
+    weight = np.where(feature >= 0, keyed.weights[np.maximum(feature, 0)], 0.0)
+    own, crossing = dense[: len(read.keys)], dense[len(read.keys) :]
+    windows: list[np.ndarray] = []
+    members: list[np.ndarray] = []
+    for shift in range(tone.WINDOW):
+        ahead = place[read.rows] + shift
+        valid = (ahead < size[read.rows]) & (ahead >= first_whole[read.rows])
+        windows.append(read.rows[valid] + shift)
+        members.append(own[valid])
+    for shift in range(tone.WINDOW - 1):
+        ahead = place[cross] + shift
+        valid = (ahead < size[cross]) & (ahead >= first_whole[cross])
+        windows.append(cross[valid] + shift)
+        members.append(crossing[valid])
+    pairs = tokens.distinct(np.concatenate(windows) * len(unique) + np.concatenate(members))
+    window = pairs // len(unique)
+    count = np.bincount(window, minlength=n).astype(np.float64)
+    total = np.bincount(window, weights=weight[pairs % len(unique)], minlength=n)
+    # Each window's lexicon counts and words, over its sentences.
+    groups = read.group_counts.copy()
+    words = read.words.astype(np.int64)
+    for back in range(1, tone.WINDOW):
+        inside = place >= back
+        groups[back:][inside[back:]] += read.group_counts[:-back][inside[back:]]
+        words[back:][inside[back:]] += read.words[:-back][inside[back:]]
+    twice = groups >= 2
+    count += twice.sum(axis=1)
+    named = keyed.named_weights
+    total += twice @ np.asarray([named(name) for name in _LEX2])
+    bucket = np.searchsorted(np.asarray([5, 15, 40]), words, side="left")
+    total += np.asarray([named(name) for name in _LENGTH_NAMES])[bucket]
+    count += 1
+    logit = total / np.maximum(count, 1) ** model.norm + model.bias
+    # As `classifier.LinearModel.score` computes it on either side of 0.
+    tail = np.exp(-np.abs(logit))
+    probability = np.where(logit >= 0, 1.0 / (1.0 + tail), tail / (1.0 + tail))
+    probability = np.where(place >= first_whole, probability, 0.0)
+    return np.where(read.narrative, probability * tone.NARRATIVE_DISCOUNT, probability)
+
+
+def _tone_reading(found: Batch, seq: Sequence[int], keyed: Keyed, words: Vocab) -> _Reading:
+    """What the tone reads of each sentence of `seq` (sentence indices in reading order)."""
+    sentence = found.sentence
+    flags = found.flags
+    lower = found.lower
+    n = len(found.starts)
+    place_of = np.full(n, -1, dtype=np.int64)
+    place_of[np.asarray(seq, dtype=np.int64)] = np.arange(len(seq), dtype=np.int64)
+    # Negation scope, as `tone._marked_tokens` reads it: a word is marked when a negator
+    # stands at most NEGATION_SPAN words before it in its sentence, with no clause end
+    # between (a sentence's start ends any scope, and a negator is never marked).
+    position = np.arange(len(lower), dtype=np.int64)
+    resets = (flags & tokens.RESETS) != 0
+    negates = ((flags & tokens.NEGATES) != 0) & ~resets
+    opens = np.zeros(len(lower), dtype=bool)
+    opens[found.starts] = True
+    last_reset = np.maximum.accumulate(np.where(resets | opens, position, -1))
+    last_negator = np.maximum.accumulate(np.where(negates, position, -1))
+    before = np.full(len(lower), -1, dtype=np.int64)
+    before[1:] = last_negator[:-1]  # the last negator before each token
+    marked = (
+        ~resets
+        & ~negates
+        & (before >= 0)
+        & (before >= last_reset)
+        & (position - before <= tone.NEGATION_SPAN)
+    )
+    reader = np.where(marked, words.marked[lower], words.norm[lower])
+    letter = marked | ((flags & tokens.LETTER) != 0)
+    alpha = np.flatnonzero(letter)
+    prefix = np.where(marked, words.intern("not_"), words.prefix[lower])
+    long = alpha[prefix[alpha] >= 0]
+    pair = np.flatnonzero(sentence[1:] == sentence[:-1])
+    rows = [sentence[alpha], sentence[long], sentence[pair]]
+    found_keys = [
+        tokens.keys(1, reader[alpha]),
+        tokens.keys(2, prefix[long]),
+        tokens.keys(3, reader[pair], reader[pair + 1]),
+    ]
+
+    def per_sentence(values: np.ndarray) -> np.ndarray:
+        return values[np.asarray(seq, dtype=np.int64)] if len(seq) else values[:0]
+
+    def any_of(flag: int) -> list[bool]:
+        hit = np.bincount(sentence[(flags & flag) != 0], minlength=n) > 0
+        return per_sentence(hit).tolist()  # type: ignore[no-any-return]
+
+    starts = found.starts
+    second, first, voice = any_of(tokens.SECOND), any_of(tokens.FIRST), any_of(tokens.VOICE)
+    personal = per_sentence(np.bincount(sentence[(flags & tokens.PERSONAL) != 0], minlength=n) > 0)
+    raw = per_sentence(np.bincount(sentence[(flags & tokens.RAW_LETTER) != 0], minlength=n))
+    handle = per_sentence((flags[starts] & tokens.HANDLE) != 0).tolist()
+    tag_first = per_sentence(found.tag[starts]).tolist()
+    counted = _lexicon_groups(found, seq)
+    styled = _styled(found, seq)
+    group_counts = np.zeros((len(seq), len(tone._GROUPS)), dtype=np.int64)
+    group_sets: list[frozenset[str]] = []
+    named_rows: list[int] = []
+    named_keys: list[int] = []
+    intern = words.intern
+    index = {group: i for i, group in enumerate(tone._GROUPS)}
+    for j, s in enumerate(seq):
+        counts = counted[s]
+        group_set = frozenset(counts)
+        group_sets.append(group_set)
+        for group, count in counts.items():
+            group_counts[j, index[group]] = count
+        names = tone.group_features(group_set, second[j], first[j]) if counts else ()
+        if s in styled:
+            names = (*names, *tone._style(found.texts[s]))
+        for name in names:
+            named_rows.append(s)
+            named_keys.append(tokens.key(NAMED, intern(name)))
+    rows.append(np.asarray(named_rows, dtype=np.int64))
+    found_keys.append(np.asarray(named_keys, dtype=np.int64))
+    places = place_of[np.concatenate(rows)]
+    kept = places >= 0
+    complaining = tone._COMPLAINT_GROUPS | tone._VERDICT_GROUPS
+    names_of = tokens.TAG_NAMES
+    return _Reading(
+        rows=places[kept],
+        keys=np.concatenate(found_keys)[kept],
+        first=per_sentence(reader[starts]),
+        last=per_sentence(reader[found.ends - 1]),
+        words=per_sentence(np.bincount(sentence[alpha], minlength=n)),
+        group_counts=group_counts,
+        groups=group_sets,
+        complains=np.asarray([bool(g & complaining) for g in group_sets], dtype=bool),
+        narrative=(raw >= tone.NARRATIVE_WORDS) & ~personal,
+        speaks=[
+            h or v or names_of[t] in tone._PAST_VERB
+            for h, v, t in zip(handle, voice, tag_first, strict=True)
+        ],
+    )
+
+
+# What `tone._style` looks for, loosely, in one pattern: a sentence with none of it has no
+# style features (most have none): a smiley or frown, '!', '??', three capitals.
+_STYLE_HINT = re.compile(r"[:;]-?[)dp(/]|\(:|!|\?\?|[A-Z]{3}|[\U0001F600-\U0001F92C]")
+
+
+def _styled(found: Batch, wanted: Sequence[int]) -> set[int]:
+    """The wanted sentences that may have style features, one pass per message."""
+    out: set[int] = set()
+    for members in _by_message(found, wanted).values():
+        parts = Parts.of([found.texts[s] for s in members])
+        pos = 0
+        while (hint := _STYLE_HINT.search(parts.text, pos)) is not None:
+            at = parts.which(hint.start())
+            out.add(members[at])
+            if at + 1 >= len(members):
+                break
+            pos = parts.starts[at + 1]
+    return out
+
+
+def _by_message(found: Batch, wanted: Sequence[int]) -> dict[int, list[int]]:
+    """The wanted sentences grouped by message, in order."""
+    by_message: dict[int, list[int]] = {}
+    message = found.message.tolist()
+    for s in wanted:
+        by_message.setdefault(message[s], []).append(s)
+    return by_message
+
+
+def _lexicon_groups(found: Batch, wanted: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Each wanted sentence's lexicon groups and counts, one regex pass per message."""
+    out: dict[int, dict[str, int]] = {s: {} for s in wanted}
+    for members in _by_message(found, wanted).values():
+        parts = Parts.of([tone._words_of(found.texts[s]) for s in members])
+        for at, match in tone._LEXICON_ALL.matches(parts):
+            name = match.lastgroup
+            if name:
+                group = tone._GROUPS[int(name[1:])]
+                counts = out[members[at]]
+                counts[group] = counts.get(group, 0) + 1
+    return out
