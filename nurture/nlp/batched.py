@@ -107,18 +107,12 @@ def read_asks(
     per = _ask_arrays(found, keyed, words)
     texts = found.texts
     message = found.message.tolist()
-    # The regex families, one pass per message over its wanted sentences.
-    by_message = _by_message(found, wanted)
-    request: dict[int, bool] = {}
-    reader: dict[int, bool] = {}
-    boiler: dict[int, bool] = {}
-    informs: dict[int, bool] = {}
-    for members in by_message.values():
-        parts = Parts.of([texts[s].strip().lower() for s in members])
-        request.update(zip(members, signals._REQUEST.hits(parts), strict=True))
-        reader.update(zip(members, signals._ASKS_READER.hits(parts), strict=True))
-        boiler.update(zip(members, signals._BOILERPLATE.hits(parts), strict=True))
-        informs.update(zip(members, signals._INFORMS.hits(parts), strict=True))
+    # The regex families, one pass each over all the wanted sentences joined.
+    parts = Parts.of([texts[s].strip().lower() for s in wanted])
+    request = dict(zip(wanted, signals._REQUEST.hits(parts), strict=True))
+    reader = dict(zip(wanted, signals._ASKS_READER.hits(parts), strict=True))
+    boiler = dict(zip(wanted, signals._BOILERPLATE.hits(parts), strict=True))
+    informs = dict(zip(wanted, signals._INFORMS.hits(parts), strict=True))
     strings = words.strings
     names = tokens.TAG_NAMES
     memo: dict[tuple[Any, ...], tuple[float, bool]] = {}
@@ -419,6 +413,91 @@ _LEX2 = tuple(f"lex2:{group}" for group in tone._GROUPS)
 _LENGTH_NAMES = ("len:1-5", "len:6-15", "len:16-40", "len:41+")
 
 
+def _weights(keyed: Keyed, candidates: np.ndarray) -> np.ndarray:
+    """The model's weight of each key (0 where it has none)."""
+    feature = keyed.features_of(candidates)
+    return np.where(feature >= 0, keyed.weights[np.maximum(feature, 0)], 0.0)
+
+
+def _window_sums(read: _Reading, place: np.ndarray, keyed: Keyed) -> tuple[np.ndarray, np.ndarray]:
+    """For each sentence's window (it and the two before it in its message): how many
+    distinct features its sentences and the pairs across their boundaries have, and
+    their weights summed.
+
+    By inclusion and exclusion: each sentence's distinct features counted once, less
+    what two of a window's sentences share, plus what all three share. The features
+    sorted by key, then sentence, show what a sentence shares with the one or two
+    before it: the entries just before it of the same key.
+    """
+    if tone.WINDOW != 3:
+        raise NotImplementedError("the batched tone counts windows of three sentences")
+    n = len(place)
+    order = np.lexsort((read.rows, read.keys))
+    ks, ps = read.keys[order], read.rows[order]
+    keep = np.ones(len(ks), dtype=bool)
+    keep[1:] = (ks[1:] != ks[:-1]) | (ps[1:] != ps[:-1])  # a repeat within a sentence
+    ks, ps = ks[keep], ps[keep]
+    new = np.ones(len(ks), dtype=bool)
+    new[1:] = ks[1:] != ks[:-1]
+    run = np.cumsum(new) - 1
+    unique = ks[new]
+    weight = _weights(keyed, unique)[run]
+    step1 = np.zeros(len(ks), dtype=np.int64)
+    step1[1:] = np.where(new[1:], 0, ps[1:] - ps[:-1])
+    step2 = np.zeros(len(ks), dtype=np.int64)
+    step2[2:] = np.where(ks[2:] == ks[:-2], ps[2:] - ps[:-2], 0)
+    within = place[ps]
+    also1 = (step1 == 1) & (within >= 1)  # the sentence before has it too
+    also2 = ((step1 == 2) | (step2 == 2)) & (within >= 2)  # and the one before that
+    also3 = also1 & also2
+
+    def per(mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if mask is None:
+            return np.bincount(ps, minlength=n).astype(np.float64), np.bincount(
+                ps, weights=weight, minlength=n
+            )
+        return np.bincount(ps[mask], minlength=n).astype(np.float64), np.bincount(
+            ps[mask], weights=weight[mask], minlength=n
+        )
+
+    own_n, own_w = per(None)
+    one_n, one_w = per(also1)
+    two_n, two_w = per(also2)
+    all_n, all_w = per(also3)
+    has1 = place >= 1
+    has2 = place >= 2
+    count = own_n - one_n - two_n + all_n
+    total = own_w - one_w - two_w + all_w
+    count[1:] += np.where(has1[1:], own_n[:-1], 0.0)
+    total[1:] += np.where(has1[1:], own_w[:-1], 0.0)
+    count[2:] += np.where(has2[2:], own_n[:-2] - one_n[1:-1], 0.0)
+    total[2:] += np.where(has2[2:], own_w[:-2] - one_w[1:-1], 0.0)
+    # The pairs across boundaries: c[j] joins sentence j - 1 to j; window j has c[j] and
+    # c[j - 1], each counted unless a sentence of the window has it, and once.
+    cross = np.zeros(n, dtype=np.int64)
+    cross[1:] = tokens.keys(3, read.last[:-1], read.first[1:])
+    at = np.minimum(np.searchsorted(unique, cross), max(0, len(unique) - 1))
+    known = (unique[at] == cross) if len(unique) else np.zeros(n, dtype=bool)
+    position = run * n + ps  # sorted, as the entries are
+
+    def inside(key_run: np.ndarray, known_run: np.ndarray, window: np.ndarray) -> np.ndarray:
+        low = key_run * n + window - np.minimum(place[window], 2)
+        found = np.minimum(np.searchsorted(position, low), max(0, len(position) - 1))
+        return known_run & (position[found] <= key_run * n + window) & (position[found] >= low)
+
+    windows = np.arange(n, dtype=np.int64)
+    cross_weight = _weights(keyed, cross)
+    first = has1 & ~inside(at, known, windows)
+    before = np.zeros(n, dtype=bool)
+    shifted = windows[2:]
+    before[2:] = has2[2:] & ~inside(at[1:-1], known[1:-1], shifted)
+    before[2:] &= ~(has1[2:] & (cross[2:] == cross[1:-1]))
+    count += first.astype(np.float64) + before.astype(np.float64)
+    total += np.where(first, cross_weight, 0.0)
+    total[2:] += np.where(before[2:], cross_weight[1:-1], 0.0)
+    return count, total
+
+
 def _window_probabilities(
     read: _Reading,
     place: np.ndarray,
@@ -430,32 +509,7 @@ def _window_probabilities(
     """`model.score(tone.features(window))` of each sentence's window (the sentence and
     up to `tone.WINDOW - 1` before it; 0 before a message's first whole window), with
     the long-narrative discount."""
-    n = len(place)
-    # Pairs across sentence boundaries: between place j - 1 and j, in windows j and j + 1.
-    cross = np.flatnonzero(place >= 1)
-    cross_keys = tokens.keys(3, read.last[cross - 1], read.first[cross])
-    every = np.concatenate([read.keys, cross_keys])
-    unique, dense = np.unique(every, return_inverse=True)
-    dense = dense.reshape(-1)
-    feature = keyed.features_of(unique)
-    weight = np.where(feature >= 0, keyed.weights[np.maximum(feature, 0)], 0.0)
-    own, crossing = dense[: len(read.keys)], dense[len(read.keys) :]
-    windows: list[np.ndarray] = []
-    members: list[np.ndarray] = []
-    for shift in range(tone.WINDOW):
-        ahead = place[read.rows] + shift
-        valid = (ahead < size[read.rows]) & (ahead >= first_whole[read.rows])
-        windows.append(read.rows[valid] + shift)
-        members.append(own[valid])
-    for shift in range(tone.WINDOW - 1):
-        ahead = place[cross] + shift
-        valid = (ahead < size[cross]) & (ahead >= first_whole[cross])
-        windows.append(cross[valid] + shift)
-        members.append(crossing[valid])
-    pairs = tokens.distinct(np.concatenate(windows) * len(unique) + np.concatenate(members))
-    window = pairs // len(unique)
-    count = np.bincount(window, minlength=n).astype(np.float64)
-    total = np.bincount(window, weights=weight[pairs % len(unique)], minlength=n)
+    count, total = _window_sums(read, place, keyed)
     # Each window's lexicon counts and words, over its sentences.
     groups = read.group_counts.copy()
     words = read.words.astype(np.int64)
@@ -580,38 +634,27 @@ _STYLE_HINT = re.compile(r"[:;]-?[)dp(/]|\(:|!|\?\?|[A-Z]{3}|[\U0001F600-\U0001F
 
 
 def _styled(found: Batch, wanted: Sequence[int]) -> set[int]:
-    """The wanted sentences that may have style features, one pass per message."""
+    """The wanted sentences that may have style features, one pass over them joined."""
     out: set[int] = set()
-    for members in _by_message(found, wanted).values():
-        parts = Parts.of([found.texts[s] for s in members])
-        pos = 0
-        while (hint := _STYLE_HINT.search(parts.text, pos)) is not None:
-            at = parts.which(hint.start())
-            out.add(members[at])
-            if at + 1 >= len(members):
-                break
-            pos = parts.starts[at + 1]
+    parts = Parts.of([found.texts[s] for s in wanted])
+    pos = 0
+    while (hint := _STYLE_HINT.search(parts.text, pos)) is not None:
+        at = parts.which(hint.start())
+        out.add(wanted[at])
+        if at + 1 >= len(wanted):
+            break
+        pos = parts.starts[at + 1]
     return out
 
 
-def _by_message(found: Batch, wanted: Sequence[int]) -> dict[int, list[int]]:
-    """The wanted sentences grouped by message, in order."""
-    by_message: dict[int, list[int]] = {}
-    message = found.message.tolist()
-    for s in wanted:
-        by_message.setdefault(message[s], []).append(s)
-    return by_message
-
-
 def _lexicon_groups(found: Batch, wanted: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Each wanted sentence's lexicon groups and counts, one regex pass per message."""
+    """Each wanted sentence's lexicon groups and counts, one pass over them joined."""
     out: dict[int, dict[str, int]] = {s: {} for s in wanted}
-    for members in _by_message(found, wanted).values():
-        parts = Parts.of([tone._words_of(found.texts[s]) for s in members])
-        for at, match in tone._LEXICON_ALL.matches(parts):
-            name = match.lastgroup
-            if name:
-                group = tone._GROUPS[int(name[1:])]
-                counts = out[members[at]]
-                counts[group] = counts.get(group, 0) + 1
+    parts = Parts.of([tone._words_of(found.texts[s]) for s in wanted])
+    for at, match in tone._LEXICON_ALL.matches(parts):
+        name = match.lastgroup
+        if name:
+            group = tone._GROUPS[int(name[1:])]
+            counts = out[wanted[at]]
+            counts[group] = counts.get(group, 0) + 1
     return out

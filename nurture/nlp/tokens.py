@@ -343,7 +343,7 @@ def batch(
     change = np.ones(len(kept), dtype=bool)
     change[1:] = group[1:] != group[:-1]
     first = np.flatnonzero(change)
-    ends = np.append(first[1:], len(kept))
+    ends = np.append(first[1:], len(kept)) if len(first) else first
     char = rows[kept, 0].astype(np.int64)
     char_end = char + rows[kept, 1].astype(np.int64)
     sent_doc = doc_of[kept[first]].tolist()
