@@ -155,3 +155,12 @@ def test_a_fresh_vocabulary_reads_the_same(reader: Reader, monkeypatch: pytest.M
     after = analyse(items, reader)
     assert batched.vocab().generation > generation
     assert after == before
+
+
+def test_a_batch_whose_texts_have_no_tokens(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare quote of nothing but '>' marks hands the model an empty text: only its
+    subject is read."""
+    fast, plain = _both([(">\n> >\n", "still broken")], reader, monkeypatch)
+    assert fast == plain
