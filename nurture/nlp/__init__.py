@@ -248,11 +248,17 @@ def _signals_of(
     texts: list[str],
     asks: list[Ask],
     found: tone.Tone,
+    promising: Sequence[bool] = (),
 ) -> Signals:
-    """Signals from a message's asks and tone, with its promises and greeting."""
+    """Signals from a message's asks and tone, with its promises and greeting.
+
+    `promising`, when given, says which texts can promise (the others are not read).
+    """
     commitments: list[Commitment] = []
     zone = None
-    for text in texts:
+    for i, text in enumerate(texts):
+        if promising and not promising[i]:
+            continue
         promise = signals.promise_score(text)
         if promise >= PROMISE_THRESHOLD:
             if zone is None:
@@ -311,7 +317,7 @@ def analyse(
     re-raises instead, for the evaluation runner and tests that count such failures.
     """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
-    candidates: list[tuple[int, list[str], str, float, str]] = []
+    read: list[tuple[int, list[str], str, str, str]] = []
     for index, (message, body) in enumerate(items):
         verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:
@@ -333,8 +339,10 @@ def analyse(
                 raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
-        subject = normalise_subject(message.subject or "")
-        concern = tone.message_concern(text, clip(whole), subject)
+        read.append((index, lines, text, whole, normalise_subject(message.subject or "")))
+    candidates: list[tuple[int, list[str], str, float, str]] = []
+    concerns = _concerns(read, strict=strict)
+    for (index, lines, text, whole, subject), concern in zip(read, concerns, strict=True):
         if text.strip():
             candidates.append((index, lines, text, concern, subject))
         elif only_quoted(whole):
@@ -378,6 +386,24 @@ def analyse(
     return results
 
 
+def _concerns(
+    read: Sequence[tuple[int, list[str], str, str, str]], *, strict: bool = False
+) -> list[float]:
+    """The concern density of each message (`tone.message_concern`), all in one pass;
+    message by message if that fails."""
+    try:
+        return batched.concerns(
+            [(text, clip(whole), subject) for _, _, text, whole, subject in read]
+        )
+    except Exception:
+        if strict:
+            raise
+        log.warning("batched concern failed; reading message by message", exc_info=True)
+        return [
+            tone.message_concern(text, clip(whole), subject) for _, _, text, whole, subject in read
+        ]
+
+
 def _token_arrays(texts: list[str], model: str) -> tuple[list[Any], Any]:
     """The token attributes of each text (`Doc.to_array`), from one batched `nlp.pipe`,
     and spaCy's string store; each Doc is dropped once read (a Doc holds its tagger's
@@ -414,6 +440,7 @@ class _Batched:
     found: tokens.Batch | None
     asks: dict[int, tuple[float, bool]]
     tones: dict[int, tone.Tone]
+    promising: frozenset[int] = frozenset()  # sentences that may promise
 
     @classmethod
     def read(
@@ -454,12 +481,14 @@ class _Batched:
                 # `_passed_on_tone`).
                 concerns = [concern if lines else 0.0 for _, lines, _, concern, _ in done]
                 tones = batched.message_tones(found, regular, concerns, words)
+                own = [s for m in regular for s in found.order[m] if not found.extra[s]]
+                promising = batched.promising(found, own)
         except Exception:
             if strict:
                 raise
             log.warning("batched signals failed; reading sentence by sentence", exc_info=True)
             return cls(None, {}, {})
-        return cls(found, asks, tones)
+        return cls(found, asks, tones, promising)
 
     def signals(
         self, position: int, message: Message, lines: list[str], concern: float, reader: Reader
@@ -472,15 +501,17 @@ class _Batched:
             return Signals(upset=round(max(passed, tone.concern_score(concern)), 3))
         asks = []
         texts = []
+        promising = []
         for s in found.order[position]:
             if found.extra[s]:
                 continue
             text = found.texts[s]
             texts.append(text)
+            promising.append(s in self.promising)
             score, waits = self.asks.get(s, (0.0, False))
             if score >= ASK_THRESHOLD and waits:
                 asks.append(Ask(_trim(text), round(score, 3)))
-        return _signals_of(message, lines, reader, texts, asks, mood)
+        return _signals_of(message, lines, reader, texts, asks, mood, promising)
 
 
 _QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+")  # one or more '>' marks

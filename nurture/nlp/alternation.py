@@ -71,7 +71,7 @@ class Alternation:
     def hits(self, parts: Parts) -> list[bool]:
         """Whether each part has a match, as `search` on the part alone says, from one
         pass over the joined text."""
-        _check_joinable(self.pattern)
+        check_joinable(self.pattern)
         found = [False] * len(parts.starts)
         pos = 0
         while (match := self.starts.search(parts.text, pos)) is not None:
@@ -85,7 +85,7 @@ class Alternation:
     def matches(self, parts: Parts) -> Iterator[tuple[int, re.Match[str]]]:
         """Each part's matches, as `finditer` on the part alone gives them (offsets are in
         the joined text), with the part's index, from one pass over the joined text."""
-        _check_joinable(self.pattern)
+        check_joinable(self.pattern)
         for match in self.finditer(parts.text):
             yield parts.which(match.start()), match
 
@@ -118,7 +118,7 @@ class Parts:
 
 
 @functools.lru_cache(maxsize=64)
-def _check_joinable(pattern: str) -> None:
+def check_joinable(pattern: str) -> None:
     """Refuse a pattern that could match across `SEPARATOR` or reads the text's ends:
     one with a class that takes the NUL or a line break (`\\W`, `\\S`, `\\D`, `[^`),
     an end anchor, or a start anchor other than "(?:^|\\b)" before a word."""

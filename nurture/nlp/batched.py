@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nurture.nlp import classifier, signals, tokens, tone
-from nurture.nlp.alternation import Parts
+from nurture.nlp.alternation import Alternation, Parts, check_joinable
 from nurture.nlp.tokens import (
     LETTER,
     OPENS_CLAUSE,
@@ -105,21 +105,29 @@ def read_asks(
         return {}
     keyed = _keyed("asks", model, ASK_FAMILIES)
     per = _ask_arrays(found, keyed, words)
-    texts = found.texts
     message = found.message.tolist()
-    # The regex families, one pass each over all the wanted sentences joined.
-    parts = Parts.of([texts[s].strip().lower() for s in wanted])
-    request = dict(zip(wanted, signals._REQUEST.hits(parts), strict=True))
-    reader = dict(zip(wanted, signals._ASKS_READER.hits(parts), strict=True))
-    boiler = dict(zip(wanted, signals._BOILERPLATE.hits(parts), strict=True))
-    informs = dict(zip(wanted, signals._INFORMS.hits(parts), strict=True))
+    said = [found.texts[s].strip() for s in wanted]
+    tails = [text.rstrip(" )\"'") for text in said]
+    questions = [tail.endswith("?") for tail in tails]
+    # The regex families, one pass each over the wanted sentences joined: whether a
+    # sentence informs matters only when it is no question.
+    lows = [text.lower() for text in said]
+    parts = Parts.of(lows)
+    request = signals._REQUEST.hits(parts)
+    boiler = signals._BOILERPLATE.hits(parts)
+    open_ = [i for i, question in enumerate(questions) if not question]
+    informs = [False] * len(wanted)
+    for i, hit in zip(
+        open_, signals._INFORMS.hits(Parts.of([lows[i] for i in open_])), strict=True
+    ):
+        informs[i] = hit
     strings = words.strings
     names = tokens.TAG_NAMES
     memo: dict[tuple[Any, ...], tuple[float, bool]] = {}
     out: dict[int, tuple[float, bool]] = {}
     bias, threshold = model.bias, model.threshold
-    for s in wanted:
-        text = texts[s].strip()
+    for i, s in enumerate(wanted):
+        text = said[i]
         if not text or len(text) > 1000:
             out[s] = (0.0, False)
             continue
@@ -131,24 +139,36 @@ def read_asks(
             imperative = not (
                 first == "let" and per.second[s] >= 0 and strings[per.second[s]] not in {"me", "us"}
             )
-        tail = text.rstrip(" )\"'")
-        question = tail.endswith("?")
-        asks_reader = question or reader[s]
+        question = questions[i]
+        initial = lows[i][:1]
+        if not initial.isascii():
+            initial = "*"  # case folding beyond ASCII: try every rule
+        # Whether it asks the reader (a question, "you", "please") matters only to tell
+        # the writer's own intention or a described change from an ask.
+        asks_reader = question
+        own_intent = describes_change = False
+        if not question:
+            intent = initial in _OWN_INITIALS and signals._OWN_INTENT.match(text) is not None
+            if intent or imperative:
+                asks_reader = signals._ASKS_READER.search(lows[i]) is not None
+                own_intent = intent and not asks_reader
+                describes_change = (
+                    imperative and not asks_reader and signals._CODE_TOKEN.search(text) is not None
+                )
         mark = text.find("?")
         state = (
             question,
-            request[s],
-            signals._WH_START.match(text) is not None,
-            boiler[s],
-            signals._ATTACHED_ONLY.match(text) is not None,
+            request[i],
+            initial in _WH_INITIALS and signals._WH_START.match(text) is not None,
+            boiler[i],
+            initial in _ATTACHED_INITIALS and signals._ATTACHED_ONLY.match(text) is not None,
             imperative,
-            informs[s] and not question,
-            (not asks_reader) and signals._OWN_INTENT.match(text) is not None,
-            imperative and not asks_reader and signals._CODE_TOKEN.search(text) is not None,
-            asks_reader,
+            informs[i],
+            own_intent,
+            describes_change,
             per.modal_you[s],
             0 <= mark < len(text) - 1,
-            tail.endswith("!"),
+            tails[i].endswith("!"),
             per.alpha[s],
         )
         known = memo.get(state)
@@ -167,6 +187,14 @@ def read_asks(
     return out
 
 
+# The first letters a sentence (stripped, lower-cased) can open with for these rules to
+# match (each starts with "^\\s*" and a word): the others need not be tried ("*": a
+# letter outside ASCII, whose case folding the rules may match otherwise).
+_WH_INITIALS = frozenset("whdaicsm*")
+_ATTACHED_INITIALS = frozenset("pfsa*")
+_OWN_INITIALS = frozenset("asotfiw*")
+
+
 def _small(
     named: dict[str, float],
     question: bool,
@@ -178,7 +206,6 @@ def _small(
     informs: bool,
     own_intent: bool,
     describes_change: bool,
-    asks_reader: bool,
     modal_you: bool,
     inner_question: bool,
     exclaim: bool,
@@ -196,7 +223,6 @@ def _small(
         informs=informs,
         own_intent=own_intent,
         describes_change=describes_change,
-        asks_reader=asks_reader,
     )
     feats = []
     if modal_you:
@@ -310,6 +336,60 @@ def _tag_id(name: str) -> int:
         return tokens.TAG_NAMES.index(name)
     except ValueError:
         return -1
+
+
+def concerns(messages: Sequence[tuple[str, str, str]]) -> list[float]:
+    """`tone.message_concern(newest, whole, subject)` of each message, the concern words
+    counted in one pass over all the texts joined."""
+    heads = [
+        tone._words_of(f"{subject}.\n\n{newest}" if subject else newest)
+        for newest, _, subject in messages
+    ]
+    # A covering note (few words of its own) is also read with what it passes on.
+    notes = [
+        tone._words_of(whole)
+        if len(tone._WORD.findall(tone._words_of(newest))) < tone.COVER_NOTE_WORDS
+        else None
+        for newest, whole, _ in messages
+    ]
+    passed = [note for note in notes if note is not None]
+    passed_counts = iter(_counts(tone._CONCERN, passed))
+    out = []
+    for low, count, note in zip(heads, _counts(tone._CONCERN, heads), notes, strict=True):
+        density = _density(low, count)
+        if note is not None:
+            density = max(density, tone.PASSED_ON_WEIGHT * _density(note, next(passed_counts)))
+        out.append(density)
+    return out
+
+
+def _density(low: str, count: int) -> float:
+    """`tone.concern_density` of a lower-cased text with `count` concern words."""
+    if count < tone.CONCERN_MIN:
+        return 0.0
+    return count / (len(tone._WORD.findall(low)) + tone.CONCERN_OFFSET) ** 0.5
+
+
+def _counts(pattern: Alternation, texts: Sequence[str]) -> list[int]:
+    """`pattern.findall_count` of each text, from one pass over them joined."""
+    check_joinable(pattern.pattern)
+    parts = Parts.of(texts)
+    counts = [0] * len(texts)
+    search, exact, which, text = pattern.starts.search, pattern.exact.match, parts.which, parts.text
+    pos = 0
+    while (start := search(text, pos)) is not None:
+        match = exact(text, start.start())
+        assert match is not None  # `starts` finds where `exact` matches
+        counts[which(match.start())] += 1
+        pos = match.end() if match.end() > match.start() else match.start() + 1
+    return counts
+
+
+def promising(found: Batch, wanted: Sequence[int]) -> frozenset[int]:
+    """The wanted sentences `signals.promise_score` may score above 0 (its promise
+    pattern matches), from one pass over them joined."""
+    parts = Parts.of([found.texts[s].strip().lower() for s in wanted])
+    return frozenset(s for s, hit in zip(wanted, signals._PROMISE.hits(parts), strict=True) if hit)
 
 
 # --------------------------------------------------------------------------- tone
@@ -650,11 +730,23 @@ def _styled(found: Batch, wanted: Sequence[int]) -> set[int]:
 def _lexicon_groups(found: Batch, wanted: Sequence[int]) -> dict[int, dict[str, int]]:
     """Each wanted sentence's lexicon groups and counts, one pass over them joined."""
     out: dict[int, dict[str, int]] = {s: {} for s in wanted}
+    check_joinable(tone._LEXICON_ALL.pattern)
     parts = Parts.of([tone._words_of(found.texts[s]) for s in wanted])
-    for at, match in tone._LEXICON_ALL.matches(parts):
+    groups = tone._GROUPS
+    which = parts.which
+    # `tone._LEXICON_ALL.matches(parts)`, its loop written out (3,700 matches in 1,000
+    # mails: the generators' calls cost as much as the matching).
+    search = tone._LEXICON_ALL.starts.search
+    exact = tone._LEXICON_ALL.exact.match
+    text = parts.text
+    pos = 0
+    while (start := search(text, pos)) is not None:
+        match = exact(text, start.start())
+        assert match is not None  # `starts` finds where `exact` matches
         name = match.lastgroup
         if name:
-            group = tone._GROUPS[int(name[1:])]
-            counts = out[wanted[at]]
+            group = groups[int(name[1:])]
+            counts = out[wanted[which(match.start())]]
             counts[group] = counts.get(group, 0) + 1
+        pos = match.end() if match.end() > match.start() else match.start() + 1
     return out

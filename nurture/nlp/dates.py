@@ -94,13 +94,16 @@ def message_zone(date_header: str, fallback: str) -> tzinfo:
     return timezone(offset)
 
 
+_CLOCK = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+
+
 def _parse_time(text: str) -> time | None:
     text = text.lower().replace(".", "").strip()
     if text == "noon":
         return time(12, 0)
     if text == "midnight":
         return time(23, 59)
-    match = re.match(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", text)
+    match = _CLOCK.match(text)
     if not match:
         return None
     hour, minute = int(match.group(1)), int(match.group(2) or 0)

@@ -164,3 +164,19 @@ def test_a_batch_whose_texts_have_no_tokens(
     subject is read."""
     fast, plain = _both([(">\n> >\n", "still broken")], reader, monkeypatch)
     assert fast == plain
+
+
+def test_concern_densities_equal_the_reference() -> None:
+    """The concern words counted over all messages joined, as message by message."""
+    bodies = _bodies(7, 40, [])
+    messages = [
+        (body, f"{body}\n> {quoted}", subject)
+        for (body, subject), (quoted, _) in zip(bodies, reversed(bodies), strict=True)
+    ]
+    messages += [
+        ("", "> We really need to fix this, but it is a serious risk.", ""),
+        ("Ok", "", ""),
+    ]
+    expected = [tone.message_concern(*message) for message in messages]
+    assert batched.concerns(messages) == expected
+    assert sum(1 for density in expected if density) >= 5
