@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from nurture.nlp import signals, tone
+from nurture.nlp import dates, signals, tone
 from nurture.nlp.alternation import Alternation, alternatives
 
 # Sentences written for these tests, in the registers the patterns meet.
@@ -76,3 +76,26 @@ def test_named_groups_keep_their_names() -> None:
     match = found.search("then we will call you")
     assert match is not None and match.group("verb") == "call"
     assert re.compile(found.exact.pattern).groupindex == found.exact.groupindex
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'll send it by EOD Friday at 3PM.",
+        "Next Tuesday morning at 10:30 a.m. works.",
+        "We will have it in a couple of days.",
+        "Due on March 3rd, 2026 or 3/15 at noon.",
+        "Later This Week, or at the END OF MONTH.",
+        "Nothing dated here, sorry.",
+        "See you tmrw around 9am, or the week after.",
+        "Straße closed until the 4th of July.",
+    ],
+)
+def test_date_phrases_in_lower_case_match_the_case_blind_pattern(sentence: str) -> None:
+    plain = dates.DATE_PHRASE.search(sentence)
+    fast = dates.date_phrase(sentence)
+    assert (plain is None) == (fast is None)
+    if plain is not None and fast is not None:
+        assert fast.span() == plain.span()
+        lowered = {k: v.lower() if v else v for k, v in plain.groupdict().items()}
+        assert fast.groupdict() == lowered
