@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -105,12 +106,9 @@ class Parts:
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> Parts:
-        starts = []
-        at = 0
-        for text in texts:
-            starts.append(at)
-            at += len(text) + len(SEPARATOR)
-        return cls(SEPARATOR.join(texts), starts)
+        width = len(SEPARATOR)
+        starts = list(itertools.accumulate((len(text) + width for text in texts[:-1]), initial=0))
+        return cls(SEPARATOR.join(texts), starts if texts else [])
 
     def which(self, offset: int) -> int:
         """The index of the part an offset of the joined text falls in."""

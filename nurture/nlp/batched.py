@@ -125,7 +125,8 @@ def read_asks(
     names = tokens.TAG_NAMES
     memo: dict[tuple[Any, ...], tuple[float, bool]] = {}
     out: dict[int, tuple[float, bool]] = {}
-    bias, threshold = model.bias, model.threshold
+    bias = model.bias
+    threshold = min(max(model.threshold, 1e-6), 1 - 1e-6)  # as `signals._rescale` has it
     for i, s in enumerate(wanted):
         text = said[i]
         if not text or len(text) > 1000:
@@ -183,7 +184,10 @@ def read_asks(
         else:
             z = math.exp(total)
             probability = z / (1.0 + z)
-        out[s] = (signals._rescale(probability, threshold), waits)
+        if probability < threshold:
+            out[s] = (0.5 * probability / threshold, waits)
+        else:
+            out[s] = (0.5 + 0.5 * (probability - threshold) / (1 - threshold), waits)
     return out
 
 
@@ -672,6 +676,7 @@ def _tone_reading(found: Batch, seq: Sequence[int], keyed: Keyed, words: Vocab) 
     named_rows: list[int] = []
     named_keys: list[int] = []
     intern = words.intern
+    named_base, first_shift = tokens.key(NAMED), tokens.SHIFTS[0]
     index = {group: i for i, group in enumerate(tone._GROUPS)}
     for j, s in enumerate(seq):
         counts = counted[s]
@@ -684,7 +689,7 @@ def _tone_reading(found: Batch, seq: Sequence[int], keyed: Keyed, words: Vocab) 
             names = (*names, *tone._style(found.texts[s]))
         for name in names:
             named_rows.append(s)
-            named_keys.append(tokens.key(NAMED, intern(name)))
+            named_keys.append(named_base | (intern(name) << first_shift))
     rows.append(np.asarray(named_rows, dtype=np.int64))
     found_keys.append(np.asarray(named_keys, dtype=np.int64))
     places = place_of[np.concatenate(rows)]
