@@ -166,6 +166,9 @@ def _sha256(path: Path) -> str:
 
 
 def eval_asks(corpus: Path) -> dict[str, Any] | None:
+    """The sentence classifier (`ask_scores`: does a sentence request or propose something
+    of the reader?) on each labelled file, as the files define an ask. The daemon's
+    second layer, which drops asks that wait on no reply, is not measured here."""
     files = sorted((corpus / "intent").glob("*.tsv"))
     if not files:
         return None
@@ -192,10 +195,13 @@ def eval_asks(corpus: Path) -> dict[str, Any] | None:
         }
         if trained_on and model is not None:
             cv = model.meta.get("cross_validation", {})
+            prior = model.meta.get("precision_floor_at_prior")
             TRAINED_ON.append(
                 f"asks: the shipped classifier was trained on {path.name}, so its figures are "
-                f"training figures; its 5-fold cross-validation gave precision "
-                f"{cv.get('precision')}, recall {cv.get('recall')}, F1 {cv.get('f1')}"
+                f"training figures; its nested 5-fold cross-validation gave precision "
+                f"{cv.get('precision')}, recall {cv.get('recall')}, F1 {cv.get('f1')}, "
+                f"ROC AUC {cv.get('auc')}; as if {prior} of sentences asked: precision "
+                f"{cv.get(f'precision_at_prior_{prior}')}, F1 {cv.get(f'f1_at_prior_{prior}')}"
             )
         truth += labels
         scores += found

@@ -2,16 +2,17 @@
 
 L2-regularised logistic regression over named sparse features, trained full-batch
 with Adam for a fixed number of steps from zero weights, so the same data always gives
-the same model. Cross-validation is stratified with a fixed seed; the decision threshold
-is chosen on out-of-fold predictions of the training part only, never on the fold that
-is scored.
+the same model. Cross-validation is stratified with a fixed seed; settings and the decision
+threshold are chosen on out-of-fold predictions of the training part only, never on the
+fold that is scored.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,16 +36,22 @@ def fit(
     dense: np.ndarray | None = None,
     dense_l2: float | None = None,
     norm: float = 0.0,
+    nb_alpha: float = 0.0,
 ) -> Fitted:
     """Logistic regression weights for features seen at least `min_count` times.
 
     `dense` (one row per example) adds real-valued columns beside the named features;
     they are standardised while fitting (L2 `dense_l2`, default `l2`) and their weights
     are returned on the raw scale, the standardisation folded into them and the bias.
+
+    `nb_alpha` > 0: each named feature enters scaled by `nb_scale` (how unevenly the
+    classes use it, as in NBSVM, Wang and Manning 2012), so L2 holds back features that
+    tell the classes apart less; the scale is folded into the returned weights.
     """
     counts = Counter(f for ex in examples for f in set(ex))
     vocab = sorted(f for f, c in counts.items() if c >= min_count)
     index = {f: i for i, f in enumerate(vocab)}
+    nb = nb_scale(examples, labels, vocab, nb_alpha) if nb_alpha else np.ones(len(vocab))
     rows: list[int] = []
     cols: list[int] = []
     for r, ex in enumerate(examples):
@@ -59,6 +66,7 @@ def fit(
     sizes = np.asarray([max(1, len(set(ex))) for ex in examples], dtype=np.float64)
     value = (sizes**-norm)[row_arr] if norm else np.ones(len(row_arr))
     col_arr = np.asarray(cols, dtype=np.int64)
+    value = value * nb[col_arr]
     y = np.asarray(labels, dtype=np.float64)
     sample_w = np.where(y > 0, positive_weight, 1.0)
     n = len(examples)
@@ -94,10 +102,34 @@ def fit(
         w -= lr * (m_w / (1 - beta1**t)) / (np.sqrt(v_w / (1 - beta2**t)) + eps)
         u -= lr * (m_u / (1 - beta1**t)) / (np.sqrt(v_u / (1 - beta2**t)) + eps)
         b -= lr * (m_b / (1 - beta1**t)) / (np.sqrt(v_b / (1 - beta2**t)) + eps)
+    w = w * nb
     weights = {f: round(float(w[i]), 4) for f, i in index.items() if abs(w[i]) >= 1e-3}
     raw = u / scale
     bias = b - float(raw @ mean)
     return Fitted(weights, round(float(bias), 4), tuple(round(float(v), 5) for v in raw), norm)
+
+
+# Every feature keeps at least this scale under `nb_alpha`, so one the classes use
+# evenly can still learn a weight from its company.
+NB_FLOOR = 0.2
+
+
+def nb_scale(
+    examples: Sequence[Sequence[str]], labels: Sequence[bool], vocab: Sequence[str], alpha: float
+) -> np.ndarray:
+    """Each feature's NB scale: `NB_FLOOR` + |log ratio| of its smoothed share of the
+    positive and of the negative examples' features (each example counts a feature once)."""
+    pos: Counter[str] = Counter()
+    neg: Counter[str] = Counter()
+    for ex, label in zip(examples, labels, strict=True):
+        (pos if label else neg).update(set(ex))
+    seen = len(set(pos) | set(neg))
+    p_total = sum(pos.values()) + alpha * seen
+    n_total = sum(neg.values()) + alpha * seen
+    ratio = np.asarray(
+        [np.log(((pos[f] + alpha) / p_total) / ((neg[f] + alpha) / n_total)) for f in vocab]
+    )
+    return NB_FLOOR + np.abs(ratio)
 
 
 def predict(
@@ -221,51 +253,75 @@ def out_of_fold(
     return scores
 
 
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One choice to cross-validate: a feature variant and the arguments of `fit`."""
+
+    variant: str
+    fit: dict[str, float]
+
+
+def select(
+    variants: Mapping[str, Sequence[Sequence[str]]],
+    labels: Sequence[bool],
+    grid: Sequence[Setting],
+    k: int,
+) -> tuple[Setting, list[float]]:
+    """The setting whose out-of-fold scores rank the labels best (ROC AUC over `k`
+    folds), and those scores. Each setting names its feature variant and fit arguments."""
+    best: tuple[float, Setting, list[float]] | None = None
+    for setting in grid:
+        scores = out_of_fold(variants[setting.variant], labels, k, None, **setting.fit)
+        score = auc(labels, scores)
+        if best is None or score > best[0]:
+            best = (score, setting, scores)
+    assert best is not None, "an empty grid"
+    return best[1], best[2]
+
+
 def cross_validate(
-    examples: Sequence[Sequence[str]],
+    variants: Mapping[str, Sequence[Sequence[str]]],
     labels: Sequence[bool],
     choose: Chooser,
+    grid: Sequence[Setting],
     *,
     k: int = 5,
-    veto: Sequence[bool] = (),
+    inner: int = 3,
     prior: float | None = None,
-    dense: np.ndarray | None = None,
-    **fit_args: float,
-) -> dict[str, float]:
-    """Honest k-fold figures: each fold scored by a model and threshold that never saw it.
-
-    `veto` marks examples the runtime rejects whatever the model says (boilerplate), so
-    the figures are those of the decision the daemon makes. With `prior`, precision and
-    F1 are also given as if that share of the examples were positive.
+) -> dict[str, Any]:
+    """Honest nested k-fold figures: each fold is scored by a setting, model and threshold
+    chosen on the other folds only (the setting and threshold by `inner`-fold
+    cross-validation inside them). With `prior`, precision, recall and F1 are also given
+    as if that share of the examples were positive.
     """
-    predicted = [False] * len(examples)
-    scores = [0.0] * len(examples)
+    predicted = [False] * len(labels)
+    scores = [0.0] * len(labels)
+    picks: list[str] = []
     for fold in folds(labels, k):
         held = set(fold)
-        train = [i for i in range(len(examples)) if i not in held]
-        tr_x = [examples[i] for i in train]
+        train = [i for i in range(len(labels)) if i not in held]
         tr_y = [labels[i] for i in train]
-        tr_d = _rows(dense, train)
-        inner = out_of_fold(tr_x, tr_y, 3, tr_d, **fit_args)
-        if veto:
-            inner = [0.0 if veto[i] else s for i, s in zip(train, inner, strict=True)]
-        threshold = choose(tr_y, inner)
-        model = fit(tr_x, tr_y, dense=tr_d, **fit_args)  # type: ignore[arg-type]
-        found = predict(model, [examples[i] for i in fold], _rows(dense, fold))
+        part = {name: [examples[i] for i in train] for name, examples in variants.items()}
+        setting, inner_scores = select(part, tr_y, grid, inner)
+        threshold = choose(tr_y, inner_scores)
+        model = fit(part[setting.variant], tr_y, **setting.fit)  # type: ignore[arg-type]
+        found = predict(model, [variants[setting.variant][i] for i in fold])
         for i, s in zip(fold, found, strict=True):
             scores[i] = s
-            predicted[i] = s >= threshold and not (veto and veto[i])
+            predicted[i] = s >= threshold
+        picks.append(f"{setting.variant} {setting.fit} threshold {threshold:.2f}")
     p, r, f1 = prf(labels, predicted)
-    result = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
-    vetoed = [0.0 if veto and veto[i] else s for i, s in enumerate(scores)]
-    result["auc"] = round(auc(labels, vetoed), 4)
+    result: dict[str, Any] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
+    result["auc"] = round(auc(labels, scores), 4)
     if prior is not None:
         p, r, f1 = prf(labels, predicted, prior_weight(labels, prior))
         result.update(
             {
                 f"precision_at_prior_{prior}": round(p, 4),
+                f"recall_at_prior_{prior}": round(r, 4),
                 f"f1_at_prior_{prior}": round(f1, 4),
             }
         )
     result["n"] = len(labels)
+    result["folds_chose"] = picks
     return result

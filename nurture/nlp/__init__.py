@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nurture.model import Ask, Automated, Body, Commitment, Message, Signals
-from nurture.nlp import dates, signals, tone
+from nurture.nlp import batched, dates, signals, tokens, tone
 from nurture.nlp.headers import body_verdict, bulk_footer, header_verdict
 from nurture.nlp.text import body_text, newest_lines, newest_text, not_prose
 from nurture.threads import normalise_subject
@@ -139,27 +139,30 @@ def _fallback_sentences(text: str) -> list[_Sentence]:
     return [_Sentence(part.strip()) for part in _FALLBACK_SPLIT.split(text) if part.strip()]
 
 
-def _doc_sentences(doc: object) -> list[_Sentence]:
-    """Sentences of a spaCy Doc, also split at blank lines the model ran across.
+def _doc_sentences(doc: object, text: str) -> list[_Sentence]:
+    """Sentences of a spaCy Doc made from `text` (see `_array_sentences`)."""
+    rows = doc.to_array(tokens.attributes())  # type: ignore[attr-defined]
+    return _array_sentences(rows, doc.vocab.strings, text)  # type: ignore[attr-defined]
 
-    Reads the token attributes as one array (`Doc.to_array`) rather than through a
-    `Token` object per token: on 1,000 candidate mails (bench/nlp_speed.py's) that took
-    this step from 120 to 80 ms of CPU, next to 2.1 s for the pipeline itself.
+
+def _array_sentences(rows: Any, strings: Any, text: str) -> list[_Sentence]:
+    """Sentences of a Doc made from `text`, from its token attributes (`Doc.to_array` of
+    `tokens.attributes()`), also split at blank lines the model ran across.
+
+    Reads the attributes as one array rather than through a `Token` object per token:
+    on 1,000 candidate mails (bench/nlp_speed.py's) that took this step from 120 to 80
+    ms of CPU. The text is the one the Doc was made from (spaCy keeps every character):
+    `Doc.text` would join it again from a `Token` per token (20 ms more).
     """
-    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, TAG
-
-    text: str = doc.text  # type: ignore[attr-defined]  # Doc.text joins every token: once
     if not text:
         return []
-    rows = doc.to_array([IDX, LENGTH, SENT_START, IS_SPACE, TAG]).tolist()  # type: ignore[attr-defined]
-    names = doc.vocab.strings  # type: ignore[attr-defined]
     found: list[_Sentence] = []
     words: list[str] = []
     tags: list[int] = []
     start = end = 0
-    for idx, length, sent_start, space, tag in rows:
+    for idx, length, sent_start, space, tag, _ in rows.tolist():
         if words and (sent_start == 1 or (space and "\n" in text[idx : idx + length])):
-            found.append(_Sentence(text[start:end], tuple(words), _tag_names(names, tags)))
+            found.append(_Sentence(text[start:end], tuple(words), _tag_names(strings, tags)))
             words, tags = [], []
         if space:
             continue
@@ -169,7 +172,7 @@ def _doc_sentences(doc: object) -> list[_Sentence]:
         words.append(text[idx:end])
         tags.append(tag)
     if words:
-        found.append(_Sentence(text[start:end], tuple(words), _tag_names(names, tags)))
+        found.append(_Sentence(text[start:end], tuple(words), _tag_names(strings, tags)))
     return found
 
 
@@ -200,7 +203,7 @@ def _sentences(texts: list[str], model: str) -> Iterator[list[_Sentence]]:
 
         nlp = pipeline.load(model)
         for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
-            yield _doc_sentences(doc)
+            yield _doc_sentences(doc, texts[done])
             done += 1
         return
     except Exception:
@@ -222,24 +225,47 @@ def _signals_for(
     reader: Reader,
     subject: str,
 ) -> Signals:
+    """A message's signals read sentence by sentence (the reference `_batched` matches)."""
     asks: list[Ask] = []
-    commitments: list[Commitment] = []
-    zone = None
     patch = carries_patch(lines)
     for sentence in sentences:
         text = sentence.text
         # A lone word ("Thanks", "Sam") asks nothing unless it is a question ("Thoughts?").
         if len(sentence.words) > 1 or "?" in text:
-            score = signals.ask_score(text, sentence.tags, sentence.words, patch=patch)
-            if score >= ASK_THRESHOLD:
+            # Two layers: the classifier's score (does it request something of the
+            # reader?) and the rules' filter (does it wait on the reader's answer?);
+            # only asks that await a reply are kept, so only they drive nudges.
+            score, waits = signals.read_ask(text, sentence.tags, sentence.words, patch=patch)
+            if score >= ASK_THRESHOLD and waits:
                 asks.append(Ask(_trim(text), round(score, 3)))
+    found = tone.message_tone([(s.text, s.words, s.tags) for s in sentences], subject, concern)
+    return _signals_of(message, lines, reader, [s.text for s in sentences], asks, found)
+
+
+def _signals_of(
+    message: Message,
+    lines: list[str],
+    reader: Reader,
+    texts: list[str],
+    asks: list[Ask],
+    found: tone.Tone,
+    promising: Sequence[bool] = (),
+) -> Signals:
+    """Signals from a message's asks and tone, with its promises and greeting.
+
+    `promising`, when given, says which texts can promise (the others are not read).
+    """
+    commitments: list[Commitment] = []
+    zone = None
+    for i, text in enumerate(texts):
+        if promising and not promising[i]:
+            continue
         promise = signals.promise_score(text)
         if promise >= PROMISE_THRESHOLD:
             if zone is None:
                 zone = dates.message_zone(message.headers.get("date", ""), reader.timezone)
             due = dates.resolve(text, message.date, zone)
             commitments.append(Commitment(_trim(text), due, round(promise, 3)))
-    found = tone.message_tone([(s.text, s.words, s.tags) for s in sentences], subject, concern)
     first_lines = [line for line in lines if line.strip()][:2]
     return Signals(
         automated=None,
@@ -292,7 +318,7 @@ def analyse(
     re-raises instead, for the evaluation runner and tests that count such failures.
     """
     results: list[Signals] = [Signals(version=ANALYSER_VERSION) for _ in items]
-    candidates: list[tuple[int, list[str], str, float, str]] = []
+    read: list[tuple[int, list[str], str, str, str]] = []
     for index, (message, body) in enumerate(items):
         verdict = header_verdict(message) if strict else _verdict(message)
         if verdict is not None:
@@ -314,8 +340,10 @@ def analyse(
                 raise
             log.debug("text extraction failed for %s", message.id, exc_info=True)
             continue
-        subject = normalise_subject(message.subject or "")
-        concern = tone.message_concern(text, clip(whole), subject)
+        read.append((index, lines, text, whole, normalise_subject(message.subject or "")))
+    candidates: list[tuple[int, list[str], str, float, str]] = []
+    concerns = _concerns(read, strict=strict)
+    for (index, lines, text, whole, subject), concern in zip(read, concerns, strict=True):
         if text.strip():
             candidates.append((index, lines, text, concern, subject))
         elif only_quoted(whole):
@@ -334,21 +362,157 @@ def analyse(
     if not candidates:
         return results
     texts = [text for _, _, text, _, _ in candidates]
-    for (index, lines, _, concern, subject), sentences in zip(
-        candidates, _sentences(texts, reader.model), strict=True
-    ):
+    arrays, strings = _token_arrays(texts, reader.model)
+    fast = _Batched.read(candidates, arrays, strings, strict=strict)
+    for position, (index, lines, text, concern, subject) in enumerate(candidates):
         message = items[index][0]
         try:
-            if lines:
-                found = _signals_for(message, lines, concern, sentences, reader, subject)
+            if position in fast.tones:
+                found = fast.signals(position, message, lines, concern, reader)
             else:
-                found = Signals(upset=_passed_on_tone(sentences, subject, concern))
+                sentences = (
+                    _array_sentences(arrays[position], strings, text)
+                    if position < len(arrays)
+                    else _fallback_sentences(text)
+                )
+                if lines:
+                    found = _signals_for(message, lines, concern, sentences, reader, subject)
+                else:
+                    found = Signals(upset=_passed_on_tone(sentences, subject, concern))
             results[index] = dataclasses.replace(found, version=ANALYSER_VERSION)
         except Exception:
             if strict:
                 raise
             log.debug("signals failed for %s", message.id, exc_info=True)
     return results
+
+
+def _concerns(
+    read: Sequence[tuple[int, list[str], str, str, str]], *, strict: bool = False
+) -> list[float]:
+    """The concern density of each message (`tone.message_concern`), all in one pass;
+    message by message if that fails."""
+    try:
+        return batched.concerns(
+            [(text, clip(whole), subject) for _, _, text, whole, subject in read]
+        )
+    except Exception:
+        if strict:
+            raise
+        log.warning("batched concern failed; reading message by message", exc_info=True)
+        return [
+            tone.message_concern(text, clip(whole), subject) for _, _, text, whole, subject in read
+        ]
+
+
+def _token_arrays(texts: list[str], model: str) -> tuple[list[Any], Any]:
+    """The token attributes of each text (`Doc.to_array`), from one batched `nlp.pipe`,
+    and spaCy's string store; each Doc is dropped once read (a Doc holds its tagger's
+    vectors: 400 KB for a long mail).
+
+    When spaCy fails (it cannot load, or raises part-way through a batch), the arrays
+    stop there: the texts it has not handed back get a punctuation split.
+    """
+    arrays: list[Any] = []
+    strings: Any = None
+    try:
+        from nurture.nlp import pipeline
+
+        nlp = pipeline.load(model)
+        strings = nlp.vocab.strings
+        wanted = tokens.attributes()
+        for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+            arrays.append(doc.to_array(wanted))
+    except Exception:
+        log.warning(
+            "spaCy pipeline failed after %d of %d texts; using a plain sentence split",
+            len(arrays),
+            len(texts),
+            exc_info=True,
+        )
+    return arrays, strings
+
+
+@dataclass(frozen=True, slots=True)
+class _Batched:
+    """The signals of a batch of candidates read at once (`nurture.nlp.batched`); the
+    candidates it leaves out (`tones` lacks them) are read sentence by sentence."""
+
+    found: tokens.Batch | None
+    asks: dict[int, tuple[float, bool]]
+    tones: dict[int, tone.Tone]
+    promising: frozenset[int] = frozenset()  # sentences that may promise
+
+    @classmethod
+    def read(
+        cls,
+        candidates: Sequence[tuple[int, list[str], str, float, str]],
+        arrays: Sequence[Any],
+        strings: Any,
+        *,
+        strict: bool = False,
+    ) -> _Batched:
+        done = candidates[: len(arrays)]
+        if not done:
+            return cls(None, {}, {})
+        try:
+            words = batched.vocab()
+            with words.lock:
+                if words.full():
+                    words.restart()
+                found = tokens.batch(
+                    words,
+                    strings,
+                    arrays,
+                    [text for _, _, text, _, _ in done],
+                    [subject for _, _, _, _, subject in done],
+                )
+                regular = [m for m in range(len(done)) if m not in found.irregular]
+                wanted = [
+                    s
+                    for m in regular
+                    if done[m][1]  # a passed-on quote asks nothing
+                    for s in found.order[m]
+                    if not found.extra[s]
+                    and (found.ends[s] - found.starts[s] > 1 or "?" in found.texts[s])
+                ]
+                patches = [carries_patch(lines) for _, lines, _, _, _ in done]
+                asks = batched.read_asks(found, wanted, patches, words)
+                # A passed-on quote's own tone is read without its concern (see
+                # `_passed_on_tone`).
+                concerns = [concern if lines else 0.0 for _, lines, _, concern, _ in done]
+                tones = batched.message_tones(found, regular, concerns, words)
+                own = [s for m in regular for s in found.order[m] if not found.extra[s]]
+                promising = batched.promising(found, own)
+        except Exception:
+            if strict:
+                raise
+            log.warning("batched signals failed; reading sentence by sentence", exc_info=True)
+            return cls(None, {}, {})
+        return cls(found, asks, tones, promising)
+
+    def signals(
+        self, position: int, message: Message, lines: list[str], concern: float, reader: Reader
+    ) -> Signals:
+        found = self.found
+        assert found is not None
+        mood = self.tones[position]
+        if not lines:
+            passed = min(tone.CONCERN_CEILING, tone.PASSED_ON_WEIGHT * mood.upset)
+            return Signals(upset=round(max(passed, tone.concern_score(concern)), 3))
+        asks = []
+        texts = []
+        promising = []
+        for s in found.order[position]:
+            if found.extra[s]:
+                continue
+            text = found.texts[s]
+            texts.append(text)
+            promising.append(s in self.promising)
+            score, waits = self.asks.get(s, (0.0, False))
+            if score >= ASK_THRESHOLD and waits:
+                asks.append(Ask(_trim(text), round(score, 3)))
+        return _signals_of(message, lines, reader, texts, asks, mood, promising)
 
 
 _QUOTE_MARK = re.compile(r"^[ \t]*(?:>[ \t]?)+")  # one or more '>' marks
@@ -387,7 +551,9 @@ def clear_caches() -> None:
 def ask_scores(sentences: Sequence[str], model: str = "") -> list[float]:
     """The ask score of each given sentence (the highest of its parts if the model splits it).
 
-    Used to measure the ask rules at sentence level on labelled data.
+    The first layer alone (`signals.ask_score`: does the sentence request or propose
+    something of the reader?), as the labelled corpora define an ask; used to measure it
+    at sentence level. `analyse` keeps only the asks that also await a reply.
     """
     scores: list[float] = []
     for parts in _sentences([s[:MAX_MODEL_CHARS] for s in sentences], model):

@@ -21,6 +21,7 @@ from email.utils import parsedate_tz
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nurture.model import UTC
+from nurture.nlp.alternation import Alternation
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,46 @@ DATE_PHRASE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+
+
+def _plain(verbose: str) -> str:
+    """A verbose pattern written without its layout: unescaped whitespace outside
+    classes dropped, an escaped space kept as a space (the pattern has no comments)."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(verbose):
+        char = verbose[i]
+        if char == "\\" and i + 1 < len(verbose):
+            nxt = verbose[i + 1]
+            out.append(" " if nxt == " " else char + nxt)
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        if in_class or not char.isspace():
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+# DATE_PHRASE for lower-cased text, searched through a trie of its beginnings
+# (`nurture.nlp.alternation`): on 572 promises of bench/nlp_speed.py's mail, 13 ms of
+# CPU with IGNORECASE (a case-blind letter is never skipped at a glance), 2 ms so.
+_DATE_PHRASE_LOW = Alternation(_plain(DATE_PHRASE.pattern).removeprefix(r"\b"), "a-z0-9")
+
+
+def date_phrase(sentence: str) -> re.Match[str] | None:
+    """`DATE_PHRASE.search(sentence)`, read in the lower-cased sentence (its groups are
+    in lower case) where lower-casing keeps every offset."""
+    low = sentence.lower()
+    if len(low) != len(sentence):
+        return DATE_PHRASE.search(sentence)
+    return _DATE_PHRASE_LOW.search(low)
+
+
 _BARE_TIME = re.compile(rf"\b(?:at|by|before|around)\s+(?P<time>{_TIME_RE})", re.IGNORECASE)
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "a couple of": 2, "a few": 3}
 
@@ -94,13 +135,16 @@ def message_zone(date_header: str, fallback: str) -> tzinfo:
     return timezone(offset)
 
 
+_CLOCK = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+
+
 def _parse_time(text: str) -> time | None:
     text = text.lower().replace(".", "").strip()
     if text == "noon":
         return time(12, 0)
     if text == "midnight":
         return time(23, 59)
-    match = re.match(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", text)
+    match = _CLOCK.match(text)
     if not match:
         return None
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
@@ -153,7 +197,7 @@ def resolve(sentence: str, sent_at: datetime, zone: tzinfo) -> datetime | None:
     """The due moment a sentence names, in UTC; None when it names no date or time."""
     local = sent_at.astimezone(zone)
     today = local.date()
-    match = DATE_PHRASE.search(sentence)
+    match = date_phrase(sentence)
     at: time | None = None
     day: date | None = None
     if match is None:

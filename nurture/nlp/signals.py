@@ -7,7 +7,6 @@ score in 0..1. They are deliberately plain: every rule is a named pattern that
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import re
@@ -15,19 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nurture.nlp import classifier
+from nurture.nlp.alternation import Alternation
 
 # --------------------------------------------------------------------------- asks
 
 
-def _fast(pattern: str, initials: str = "a-z") -> re.Pattern[str]:
+def _fast(pattern: str, initials: str = "a-z") -> Alternation:
     """Compile a big alternation for lower-cased text (callers lower-case first).
 
     Python's re tries every alternative at every position; the lookahead skips
     positions that do not start a word (with one of `initials`, the first letters of
-    the alternatives), and dropping IGNORECASE avoids case folding, which together make
-    these searches several times faster.
+    the alternatives), dropping IGNORECASE avoids case folding, and the `Alternation`
+    finds where a match starts through a trie of the alternatives' beginnings, which
+    together make these searches many times faster with the same matches.
     """
-    return re.compile(rf"(?=\b[{initials}])(?:" + pattern + ")")
+    return Alternation(pattern, initials)
 
 
 # "let me know if you have any questions" and friends: polite closings, not asks.
@@ -118,41 +119,59 @@ _IMPERATIVE = frozenset(
 )
 
 
-def ask_score(
-    sentence: str, tags: Sequence[str] = (), words: Sequence[str] = (), *, patch: bool = False
-) -> float:
-    """How strongly a sentence asks something of the reader, 0..1 (>= 0.5: it asks).
+def ask_score(sentence: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> float:
+    """How strongly a sentence requests or proposes something of the reader, 0..1
+    (>= 0.5: it asks). The first of two layers: the sentence classifier.
 
-    The shipped classifier decides when it is installed; the rules otherwise. Polite
-    boilerplate ("let me know if you have any questions"), pointers and notices, the
-    writer's own intentions and described changes never count. `patch`: the message
-    carries a patch, so an imperative that asks no one ("Add support for the sensor") is
-    its commit message describing the change.
+    This is the labelled corpus's definition (ParakweetLabs: "Please see the attached
+    notes" asks the reader to read them), the one `bench/eval.py` measures; the shipped
+    classifier decides when it is installed, the rules otherwise. Whether such an ask
+    waits on the reader's answer is the second layer, `awaits_reply`.
     """
+    return read_ask(sentence, tags, words)[0]
+
+
+def awaits_reply(
+    sentence: str, tags: Sequence[str] = (), words: Sequence[str] = (), *, patch: bool = False
+) -> bool:
+    """Whether a sentence, if it asks, waits on the reader's answer. The second layer:
+    only such asks drive a reply or follow-up nudge.
+
+    Polite formulas ("let me know if you have any questions"), pointers and notices
+    ("please see the notes below"), retractions, forecasts, the writer's own intentions
+    ("I'll ask him") and changes described in a commit message ask nothing that waits on
+    a reply, whatever the classifier says. `patch`: the message carries a patch, so an
+    imperative that asks no one ("Add support for the sensor") describes the change.
+    """
+    return read_ask(sentence, tags, words, patch=patch)[1]
+
+
+def read_ask(
+    sentence: str, tags: Sequence[str] = (), words: Sequence[str] = (), *, patch: bool = False
+) -> tuple[float, bool]:
+    """Both layers of one sentence at once: its `ask_score` and whether it `awaits_reply`."""
     text = sentence.strip()
     if not text or len(text) > 1000:
-        return 0.0
+        return 0.0, False
     cues = _cues(text, tags, words)
-    if patch and cues.imperative and not cues.asks_reader:
-        cues = dataclasses.replace(cues, describes_change=True)
+    waits = not _vetoed(cues)
+    if patch and waits and cues.imperative and not cues.asks_reader:
+        waits = False  # the patch's commit message describes the change
     model = classifier.load("asks")
     if model is None:
-        return _rule_score(cues)
+        return _rule_score(cues, veto=False), waits
     probability = model.score(ask_features(text, tags, words, cues=cues))
-    score = _rescale(probability, model.threshold)
-    if _vetoed(cues):
-        score = min(score, 0.2)
-    return score
+    return _rescale(probability, model.threshold), waits
 
 
 def _vetoed(cues: _Cues) -> bool:
-    """Whether the rules say the sentence does not ask, whatever the words suggest."""
+    """Whether the rules say the sentence waits on no reply, whatever it asks."""
     return (
         cues.boilerplate
         or cues.attached_only
         or cues.informs
         or cues.own_intent
-        or (cues.describes_change)
+        or cues.describes_change
     )
 
 
@@ -206,7 +225,9 @@ _ASKS_READER = _fast(
 )
 
 
-def _rule_score(cues: _Cues) -> float:
+def _rule_score(cues: _Cues, *, veto: bool = True) -> float:
+    """The hand-written rules' ask score; with `veto`, capped where nothing awaits a reply
+    (the classifier's "r:rules_say_ask" feature is made so)."""
     score = 0.0
     if cues.question:
         score = 0.75 if cues.wh_start or cues.request else 0.6
@@ -216,16 +237,9 @@ def _rule_score(cues: _Cues) -> float:
         score = max(score, 0.65)
     if cues.question and cues.request:
         score = max(score, 0.85)
-    if _vetoed(cues):
+    if veto and _vetoed(cues):
         score = min(score, 0.2)
     return score
-
-
-def is_boilerplate(text: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> bool:
-    """Sentences the rules say never ask: polite formulas ("let me know if you have any
-    questions"), pointers and notices ("please see below"), the writer's own intentions
-    ("I'll ask him"), and changes described in a commit message."""
-    return _vetoed(_cues(text.strip(), tags, words))
 
 
 def _rescale(probability: float, threshold: float) -> float:
@@ -264,8 +278,11 @@ def ask_features(
 ) -> list[str]:
     """Named features of one sentence for the ask classifier.
 
-    Words and word pairs, the opening words and part-of-speech tags (imperatives, modal
-    questions), and the rule flags below, so the classifier can weigh the rules too.
+    Words, word pairs and triples, the opening words and part-of-speech tags
+    (imperatives, modal questions), the words that open a clause after a comma or a
+    conjunction ("..., could you", "and please"), the words tagged as base verbs or
+    modals, and the rule flags below, so the classifier can weigh the rules too. Chosen
+    by nested cross-validation on the training file (nurture/data/nlp/README.md).
     """
     if cues is None:
         cues = _cues(text.strip(), tags, words)
@@ -275,6 +292,15 @@ def ask_features(
     alpha = [t for t, has_letter in normed if has_letter]
     feats.extend(f"w:{t}" for t in set(alpha))
     feats.extend({f"b:{a}_{b}" for a, b in itertools.pairwise(tokens)})
+    feats.extend(
+        {f"t:{a}_{b}_{c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)}
+    )
+    opens = {i + 1 for i, t in enumerate(tokens[:-1]) if t in _CLAUSE_OPENERS}
+    feats.extend({f"cl:{tokens[i]}" for i in opens})
+    feats.extend({f"clt:{tags[i]}" for i in opens if i < len(tags)})
+    feats.extend(
+        {f"vbw:{w.lower()}" for w, tag in zip(words, tags, strict=False) if tag in _VERB_TAGS}
+    )
     if alpha:
         feats.append(f"first:{alpha[0]}")
         if len(alpha) > 1:
@@ -283,6 +309,8 @@ def ask_features(
         feats.append(f"tag0:{tags[0]}")
         if len(tags) > 1:
             feats.append(f"tag01:{tags[0]}_{tags[1]}")
+        if len(tags) > 2:
+            feats.append(f"tag012:{tags[0]}_{tags[1]}_{tags[2]}")
         if "MD" in tags[:3] and any(w.lower() in {"you", "u"} for w in words[:4]):
             feats.append("r:modal_you")
     if cues.question:
@@ -297,6 +325,11 @@ def ask_features(
     n = len(alpha)
     feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
     return feats
+
+
+# Tokens after which a clause opens ("..., could you", "and please send").
+_CLAUSE_OPENERS = frozenset({",", "and", "but", "so", "if", "then", "--", "-", ":", ";"})
+_VERB_TAGS = frozenset({"VB", "MD"})
 
 
 # --------------------------------------------------------------------------- promises

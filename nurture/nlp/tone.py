@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from nurture.nlp import classifier
@@ -355,25 +355,30 @@ def _style(text: str) -> list[str]:
     return feats
 
 
-def sentence_features(text: str, words: Sequence[str]) -> list[str]:
+def sentence_features(text: str, words: Sequence[str]) -> tuple[str, ...]:
     """The features of one sentence: its lexicon groups, and who they are about."""
-    groups = lexicon_groups(text)
+    lowered = {w.lower().replace("\u2019", "'") for w in words}
+    return group_features(lexicon_groups(text), bool(lowered & _SECOND), bool(lowered & _FIRST))
+
+
+@functools.lru_cache(maxsize=4096)
+def group_features(groups: frozenset[str], second: bool, first: bool) -> tuple[str, ...]:
+    """`sentence_features` of a sentence with these lexicon groups, that addresses the
+    reader (`second`: "you", "your") or speaks as the writer (`first`: "I", "my")."""
     harsh = bool(groups & _HARSH_GROUPS)
     complaint = bool(groups & _COMPLAINT_GROUPS)
     feats = [f"lex:{g}" for g in sorted(groups) if TIE_SPECIFIC or g not in _COMPLAINT_GROUPS]
     if harsh or complaint:
         feats.append("lex:dissatisfied")
-    if harsh or complaint:
-        lowered = {w.lower().replace("\u2019", "'") for w in words}
-        if lowered & _SECOND:
+        if second:
             feats.append("who:you_harsh" if harsh else "who:you_complaint")
-        elif lowered & _FIRST:
+        elif first:
             feats.append("who:me_harsh" if harsh else "who:me_complaint")
         else:
             feats.append("who:other_harsh" if harsh else "who:other_complaint")
     if harsh and "positive" in groups:
         feats.append("mix:harsh_positive")
-    return feats
+    return tuple(feats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,14 +484,14 @@ CONCERN_CEILING = 0.65
 
 def concern_count(text: str) -> int:
     """How many words of concern or argument a text uses."""
-    return len(_CONCERN.findall(_words_of(text)))
+    return _CONCERN.findall_count(_words_of(text))
 
 
 def concern_density(text: str) -> float:
     """Concern words per square root of the text's length in words (plus
     `CONCERN_OFFSET`); 0 below `CONCERN_MIN` such words."""
     low = _words_of(text)
-    count = len(_CONCERN.findall(low))
+    count = _CONCERN.findall_count(low)
     if count < CONCERN_MIN:
         return 0.0
     return count / (len(_WORD.findall(low)) + CONCERN_OFFSET) ** 0.5
@@ -594,12 +599,24 @@ def complaint_cues(
     """
     if not texts:
         return 0
-    last = lexicon_groups(texts[-1])
+
+    def speaks() -> bool:
+        voiced = any(_voiced(tuple(ws)) for ws in words)
+        return voiced or any(t and t[0] in _PAST_VERB for t in tags)
+
+    return complaint_count([lexicon_groups(text) for text in texts], speaks)
+
+
+def complaint_count(groups_of: Sequence[frozenset[str]], speaks: Callable[[], bool]) -> int:
+    """`complaint_cues` of sentences with these lexicon groups; `speaks()` says whether
+    one of them speaks as I or to you, or opens on a past-tense verb (asked only when the
+    groups alone do not decide)."""
+    if not groups_of:
+        return 0
+    last = groups_of[-1]
     if not (last & _COMPLAINT_GROUPS or last & _VERDICT_GROUPS):
         return 0  # the last sentence, the one the cues are counted for, must complain
-    groups: set[str] = set()
-    for text in texts:
-        groups |= lexicon_groups(text)
+    groups: set[str] = set().union(*groups_of)
     kinds = groups & _COMPLAINT_GROUPS
     if groups & _VERDICT_GROUPS:
         kinds.add("verdict")
@@ -609,9 +626,7 @@ def complaint_cues(
         return 0
     if "positive" in last and not last & _DISSATISFIED:
         return 0  # "Thanks for the quick refund": money, but no complaint
-    voiced = any(_voiced(tuple(ws)) for ws in words)
-    implied_i = any(t and t[0] in _PAST_VERB for t in tags)
-    if not (voiced or groups & _VOICE_GROUPS or implied_i):
+    if not (groups & _VOICE_GROUPS or speaks()):
         return 0
     return len(kinds)
 
@@ -735,6 +750,18 @@ def message_tone(
     """
     if model is None:
         model = classifier.load("upset")
+    spans = span_scores(sentences, subject, model) if model is not None else []
+    return tone_of(spans, [item[0] for item in sentences], concern, model)
+
+
+def tone_of(
+    spans: Sequence[SpanScore],
+    texts: Sequence[str],
+    concern: float,
+    model: classifier.LinearModel | None,
+) -> Tone:
+    """A message's tone from its scored spans, its sentences' texts and its concern
+    density (see `message_tone`)."""
     best = 0.0
     best_sentence = ""
     chaser = 0.0
@@ -742,7 +769,7 @@ def message_tone(
     if model is not None:
         at_half = float(model.meta.get("concern_density_at_half", 0)) or at_half
         upset_at, recover_at = lines_of(model)
-        for span in span_scores(sentences, subject, model):
+        for span in spans:
             score = combine(span, upset_at, recover_at)
             if span.chases:
                 chaser = 1.0
@@ -751,5 +778,5 @@ def message_tone(
     concerned = concern_score(concern, at_half)
     if concerned > best:
         best = concerned
-        best_sentence = max((item[0] for item in sentences), key=concern_count, default="")
+        best_sentence = max(texts, key=concern_count, default="")
     return Tone(upset=min(1.0, best), sentence=best_sentence, chaser=chaser)

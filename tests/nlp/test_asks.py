@@ -69,15 +69,32 @@ def test_commit_message_lines_in_a_patch_describe_a_change(reader: Reader) -> No
     assert not carries_patch(commit.splitlines())
     assert asks_in(patch, reader) == [question]
     opening = "Check the timeout handling in the upload client."
-    assert (
-        signals.ask_score(opening, ("VB", "DT", "NN"), ("Check", "the", "timeout"), patch=True)
-        <= 0.2
-    )
-    assert signals.ask_score(opening, ("VB", "DT", "NN"), ("Check", "the", "timeout")) > 0.2
+    tags, words = ("VB", "DT", "NN"), ("Check", "the", "timeout")
+    assert not signals.awaits_reply(opening, tags, words, patch=True)
+    assert signals.awaits_reply(opening, tags, words)
 
 
-def test_code_words_mark_a_described_change() -> None:
-    described, asked = ask_scores(
-        ["Implement the flush() hook for the gpio driver", "Implement the new hook, please."]
-    )
-    assert described < 0.5 <= asked
+def test_code_words_mark_a_described_change(reader: Reader) -> None:
+    described = "Implement the flush() hook for the gpio driver."
+    asked = "Implement the new hook, please."
+    assert asks_in(f"{described}\n\n{asked}\n\nSam", reader) == [asked]
+    assert not signals.awaits_reply(described, ("VB", "DT", "NN"), ("Implement", "the"))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Please see the three reports listed below:",
+        "Please note that the meeting room has moved to 4B.",
+        "Please don't hesitate to call me if anything is unclear.",
+    ],
+)
+def test_the_classifier_scores_what_asks_the_reader_and_the_filter_drops_it(
+    sentence: str, reader: Reader
+) -> None:
+    """Two layers: these request something of the reader as the labelled corpus counts
+    asks (read the reports, note the room), but wait on no answer, so no ask is kept."""
+    [score] = ask_scores([sentence])
+    assert score >= 0.5
+    assert not signals.awaits_reply(sentence)
+    assert asks_in(f"Hi Alex,\n\n{sentence}\n\nSam", reader) == []

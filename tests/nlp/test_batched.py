@@ -1,0 +1,182 @@
+"""The batched signals (token arrays, keyed weights, one regex pass per message) equal the
+plain sentence-by-sentence reference on varied mail written for these tests."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from nurture.model import Body, Signals
+from nurture.nlp import (
+    Reader,
+    _array_sentences,
+    _Batched,
+    _token_arrays,
+    analyse,
+    batched,
+    signals,
+    tokens,
+    tone,
+)
+
+from .conftest import make_message
+
+SENTENCES = [
+    "Could you send me the revised budget before Friday?",
+    "Please review the attached draft and add your comments.",
+    "Let me know if you have any questions.",
+    "Please see the notes below:",
+    "I'll get back to you on the contract by Monday.",
+    "We can expect a call from their counsel next week.",
+    "I still haven't received my order and it has been three weeks.",
+    "This is the third time I have written, and nobody has replied!!",
+    "I am not happy with the service, not at all.",
+    "Thanks so much for the quick refund, you were great :)",
+    "WHY IS THIS STILL NOT FIXED???",
+    "The committee said the shipments never arrived and the lawmakers were angry about the "
+    "delays at the port for most of the winter season last year.",
+    "Why hasn't anyone called me back?",
+    "Can we move the review to 3pm tomorrow?",
+    "The new forecast is on https://example.com/plan and costs $1,200.50 in total.",
+    "Implement the flush() hook for the gpio driver.",
+    "Don't worry, it isn't a problem and we won't be late.",
+    "Would it be possible to meet on Tuesday, or should we wait for Sam?",
+    "Honestly, this is a joke: you promised me a refund and never sent it.",
+    "I was charged twice for the same booking.",
+    "Hope you had a great weekend!",
+    "Ok.",
+    "Thoughts?",
+    "Is the launch still on for Monday; can you confirm by noon?",
+    "We’re not sure the numbers are right, but I’ll check again.",
+    "Any update on my case number 4411?",
+    "Note: the room moved to 4B, so please come a bit early.",
+    "If you want the slides, I can send them tonight.",
+]
+# Sentences with an underscore in a word: read the plain way, with the same result.
+IRREGULAR = [
+    "Please rename config_value before the release, could you?",
+    "The not_found error is back.",
+]
+SUBJECTS = ["Quarterly numbers", "Re: my order", "URGENT: still broken", "", "refund?!"]
+
+
+def _bodies(seed: int, count: int, extra: list[str]) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    pool = SENTENCES + extra
+    out = []
+    for _ in range(count):
+        paragraphs = [
+            " ".join(rng.choice(pool) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        body = "\n\n".join(["Hi Alex,", *paragraphs, "Sam"])
+        if rng.random() < 0.1:
+            body = "\n".join("> " + line for line in paragraphs)  # a bare quote
+        out.append((body, rng.choice(SUBJECTS)))
+    return out
+
+
+def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `analyse` read every candidate the plain way."""
+    monkeypatch.setattr(_Batched, "read", classmethod(lambda cls, *a, **k: cls(None, {}, {})))
+
+
+def _both(
+    bodies: list[tuple[str, str]], reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Signals], list[Signals]]:
+    items = [(make_message(subject=subject), Body(text=body)) for body, subject in bodies]
+    fast = analyse(items, reader, strict=True)
+    with monkeypatch.context() as patched:
+        _plain(patched)
+        plain = analyse(items, reader, strict=True)
+    return fast, plain
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batched_signals_equal_the_reference(
+    seed: int, reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, plain = _both(_bodies(seed, 60, []), reader, monkeypatch)
+    assert fast == plain
+    assert any(s.asks for s in fast) and any(s.upset >= 0.5 for s in fast)
+    assert any(s.commitments for s in fast)
+
+
+def test_messages_with_underscored_words_are_read_the_plain_way(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = _bodies(4, 30, IRREGULAR)
+    fast, plain = _both(bodies, reader, monkeypatch)
+    assert fast == plain
+    texts = [b for b, _ in bodies]
+    arrays, strings = _token_arrays(texts, reader.model)
+    words = batched.vocab()
+    with words.lock:
+        found = tokens.batch(words, strings, arrays, texts)
+    underscored = {m for m, text in enumerate(texts) if "_" in text}
+    assert underscored and found.irregular == underscored
+
+
+def test_scores_match_before_rounding(reader: Reader) -> None:
+    """The asks' and tone's own scores, not only the rounded signals, agree."""
+    bodies = _bodies(5, 40, [])
+    texts = [b for b, _ in bodies]
+    subjects = [s for _, s in bodies]
+    arrays, strings = _token_arrays(texts, reader.model)
+    words = batched.vocab()
+    with words.lock:
+        found = tokens.batch(words, strings, arrays, texts, subjects)
+        wanted = [s for s in range(len(found.texts)) if not found.extra[s]]
+        asks = batched.read_asks(found, wanted, [False] * len(texts), words)
+        tones = batched.message_tones(found, list(range(len(texts))), [0.0] * len(texts), words)
+    for m, text in enumerate(texts):
+        sentences = _array_sentences(arrays[m], strings, text)
+        own = [s for s in found.order[m] if not found.extra[s]]
+        assert [found.texts[s] for s in own] == [s.text for s in sentences]
+        for s, sentence in zip(own, sentences, strict=True):
+            score, waits = signals.read_ask(sentence.text, sentence.tags, sentence.words)
+            assert asks[s][0] == pytest.approx(score, abs=1e-9)
+            assert asks[s][1] == waits
+        said = [(s.text, s.words, s.tags) for s in sentences]
+        expected = tone.message_tone(said, subjects[m])
+        assert tones[m].upset == pytest.approx(expected.upset, abs=1e-9)
+        assert replace(tones[m], upset=0.0) == replace(expected, upset=0.0)
+
+
+def test_a_fresh_vocabulary_reads_the_same(reader: Reader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its limit the vocabulary starts afresh, and the weight tables follow it."""
+    bodies = _bodies(6, 20, [])
+    items = [(make_message(subject=s), Body(text=b)) for b, s in bodies]
+    before = analyse(items, reader)
+    monkeypatch.setattr(tokens, "VOCAB_LIMIT", 10)
+    generation = batched.vocab().generation
+    after = analyse(items, reader)
+    assert batched.vocab().generation > generation
+    assert after == before
+
+
+def test_a_batch_whose_texts_have_no_tokens(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare quote of nothing but '>' marks hands the model an empty text: only its
+    subject is read."""
+    fast, plain = _both([(">\n> >\n", "still broken")], reader, monkeypatch)
+    assert fast == plain
+
+
+def test_concern_densities_equal_the_reference() -> None:
+    """The concern words counted over all messages joined, as message by message."""
+    bodies = _bodies(7, 40, [])
+    messages = [
+        (body, f"{body}\n> {quoted}", subject)
+        for (body, subject), (quoted, _) in zip(bodies, reversed(bodies), strict=True)
+    ]
+    messages += [
+        ("", "> We really need to fix this, but it is a serious risk.", ""),
+        ("Ok", "", ""),
+    ]
+    expected = [tone.message_concern(*message) for message in messages]
+    assert batched.concerns(messages) == expected
+    assert sum(1 for density in expected if density) >= 5
