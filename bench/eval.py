@@ -14,6 +14,10 @@ Reads whichever of these it finds under --corpus (see ../shared/corpora/README.m
                           ROC AUC, and VADER's AUC and best-threshold F1 on the same texts.
                           Any file dropped into the folder is scored the same way.
 - mime/, mbox/, threads/  robustness: every file through extraction and signals, errors counted
+- mailboxes/linux-man/    tone_false_alarms (`bench/tone_false_alarms.py`): the share of
+                          developer mail (that mailbox; threads/ and mbox/) at the upset and
+                          recover lines, beside the project's customer messages' AUC and
+                          recover-line precision and recall
 
 The corpora are read in place and never copied; nothing about a message is stored.
 Where a shipped model was trained on a file, or a line or threshold chosen on it, the
