@@ -16,7 +16,6 @@ from nurture.nlp import UPSET_THRESHOLD, Reader, tone
 
 from .test_tone import upset_of
 
-
 CODE_REVIEW = [
     "The example in the page still doesn't work for me: fcntl(2) returns an error when the "
     "lock is missing.",
