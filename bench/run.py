@@ -7,8 +7,8 @@ Local mail sync (issue 2): initial sync of generated 10k and 100k Maildirs
 (messages/s) beside `notmuch new` on the same Maildirs, a no-change sync, a
 sync after 50 new messages, and peak RSS; then, once per size, the NLP on the
 candidate messages that sync leaves (the few that could become nudges). Other
-benchmarks (NLP, IMAP, Google, Microsoft, idle daemon, report) are added from
-their modules when present.
+benchmarks (NLP, IMAP, Google, Microsoft, idle daemon, report, personal model) are
+added from their modules when present.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def main() -> None:
         "microsoft_requests",
         "idle",
         "report_speed",
+        "personal_speed",
     ):
         if not only or name in only:
             result = optional(name)

@@ -123,6 +123,11 @@ def explain(ctx: click.Context, key: str) -> None:
         console.print(f"rule:     {d.get('rule', '')}")
         console.print(f"why now:  {d.get('why', '')}")
         console.print(f"due:      {d.get('due', '')}  (priority {d.get('priority', '')})")
+        if d.get("probability") is not None:  # the personal model decided (nurture.personal)
+            what = "needs your reply" if entry.kind == "reply" else "an answer was expected"
+            console.print(f"learned:  {what}: {d['probability']:.0%}")
+        for reason in d.get("reasons") or ():
+            console.print(f"  because {reason}")
         if d.get("subject"):
             console.print(f"subject:  {d['subject']}")
         if d.get("evidence"):
