@@ -18,10 +18,12 @@ model doubts it (the rule promises an answer). Without one (cold start) the
 probability is the ask score and the window the tier's, as before. Either way a
 message is not the user's to answer when it was only sent to a shared inbox the team
 never answers (unless a contact rule names its sender), when it opens by greeting
-another recipient (its asks are theirs), when it went to a crowd without naming the
-user, or when its sender sends the same text to many people (a robot with a human
-look, `nurture.repeats`). A sentence the sender writes in many messages is their
-template, not an ask; an ask about a date that has passed is stale. One nudge
+another recipient (its asks are theirs), or when its sender sends the same text to
+many people (a robot with a human look, `nurture.repeats`); an ask about a date that
+has passed is stale. What mail to a crowd asks is not asked of the user unless it
+greets them (without a model it gets no nudge; with one, the user's habits with such
+mail decide), and a sentence the sender writes in many messages is their template, not
+an ask. One nudge
 covers a sender's open messages in one thread, the same ask resent (v7, v9 of a
 patch) and a burst of near-identical messages: the newest.
 
@@ -143,6 +145,7 @@ class Judgement:
     reasons: tuple[str, ...] = ()
     personal: bool = False
     reading: learned.Reading | None = None  # what the personal model read, when it judged
+    model: float | None = None  # the model's probability, also where a rule rules it out
 
 
 @dataclass(slots=True)
@@ -380,6 +383,7 @@ class _Open:
     rule: ContactRule | None
     shared_only: bool
     reading: learned.Reading
+    ruled_out: str  # why a rule says it is not the user's ("" when none does)
 
 
 def _judge(ctx: _Context, m: Message, covered: set[str]) -> Judgement | _Open:
@@ -389,16 +393,17 @@ def _judge(ctx: _Context, m: Message, covered: set[str]) -> Judgement | _Open:
     if ctx.answered(m) is not None:
         return Judgement(m, 0.0, "answered")
     sig = ctx.signals(m)
-    not_yours = _not_yours(ctx, m, sig)
-    if not_yours:
-        return Judgement(m, 0.0, not_yours)
     asks, stale = _asks(ctx, m, sig)
-    if stale:
-        return Judgement(m, 0.0, stale)
+    ruled_out = _not_yours(ctx, m, sig) or stale
+    crowd = _crowd(m, sig)
+    if crowd:
+        asks = []  # asked of everyone: with a model, the user's habits with such mail decide
     ask = asks[0] if asks else None
     tier, rule = ctx.tier(m.sender.email)
     shared_only = not identity.named(m)
     if inputs.personal is None or inputs.personal.reply is None:
+        if ruled_out or crowd:
+            return Judgement(m, 0.0, ruled_out or crowd)
         return _cold(ctx, m, sig, ask, tier, rule, covered, shared_only)
     reading = learned.reply_reading(
         m,
@@ -410,7 +415,7 @@ def _judge(ctx: _Context, m: Message, covered: set[str]) -> Judgement | _Open:
         shared_only,
         tier.weight,
     )
-    return _Open(m, ask, tier, rule, shared_only, reading)
+    return _Open(m, ask, tier, rule, shared_only, reading, ruled_out)
 
 
 def _weighed(ctx: _Context, items: Sequence[_Open], covered: set[str]) -> list[Judgement]:
@@ -428,9 +433,13 @@ def _weighed(ctx: _Context, items: Sequence[_Open], covered: set[str]) -> list[J
         window = o.tier.reply_within if o.tier.reply_chosen else timedelta(hours=float(hours))
         due = m.date + window
         evidence = o.ask.sentence if o.ask is not None and o.ask.sentence else _subject(m)
-        judged = Judgement(m, probability, "", due, window, evidence, (), True, o.reading)
+        judged = Judgement(
+            m, probability, "", due, window, evidence, (), True, o.reading, probability
+        )
         promised = o.tier.reply_chosen and o.ask is not None  # the rule promises answers
-        if o.shared_only and o.rule is None and probability < part.threshold:
+        if o.ruled_out:
+            judged = replace(judged, probability=0.0, why_not=o.ruled_out)
+        elif o.shared_only and o.rule is None and probability < part.threshold:
             judged = replace(judged, why_not="shared inbox mail the team seldom answers")
         elif probability < part.threshold and not promised:
             judged = replace(judged, why_not=f"needs your reply {probability:.0%}: too unlikely")
@@ -485,9 +494,15 @@ def _not_yours(ctx: _Context, m: Message, sig: Signals) -> str:
         return ""
     if sig.addressee and not identity.is_user(sig.addressee):
         return f"addressed to {sig.addressee}"
-    if len({a.email for a in m.recipients}) >= CROWD:
-        return f"sent to {len(m.recipients)} people without naming you"
     return ""
+
+
+def _crowd(m: Message, sig: Signals) -> str:
+    """Why what `m` asks is asked of a crowd, not of the user, or "": it went to
+    `CROWD` people or more and does not greet the user."""
+    if sig.greets_user or len({a.email for a in m.recipients}) < CROWD:
+        return ""
+    return f"sent to {len(m.recipients)} people without naming you"
 
 
 def _asks(ctx: _Context, m: Message, sig: Signals, *, dates: bool = True) -> tuple[list[Ask], str]:
@@ -588,12 +603,15 @@ def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
             if twin in ids:
                 group[root(i)] = root(ids[twin])
     newest: dict[int, Judgement] = {}
+    size: dict[int, int] = {}
     for i, j in enumerate(wanted):  # oldest first: the last one kept is the newest
         newest[root(i)] = j
-    return [_reply(ctx, j) for j in newest.values()]
+        size[root(i)] = size.get(root(i), 0) + 1
+    return [_reply(ctx, j, size[r] - 1) for r, j in newest.items()]
 
 
-def _reply(ctx: _Context, j: Judgement) -> Suggestion:
+def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
+    """The reply nudge for `j`, which also covers `more` older open messages of theirs."""
     now = ctx.inputs.now
     m = j.message
     assert j.due is not None and j.window is not None
@@ -612,7 +630,8 @@ def _reply(ctx: _Context, j: Judgement) -> Suggestion:
         key=NudgeKey(Origin.REPLY, m.message_id),
         contact=m.sender,
         title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
-        why=f"{m.sender.display()} asked {age} ago and is waiting for your answer " f"({window}).",
+        why=f"{m.sender.display()} asked {age} ago and is waiting for your answer ({window})."
+        + (f" {more} older message(s) of theirs wait with it." if more else ""),
         action=ACTIONS[Origin.REPLY],
         due=j.due,
         priority=_priority(tier, j.due, j.window, now, 0.25),
@@ -765,6 +784,7 @@ def _follow_ups(ctx: _Context) -> list[Suggestion]:
         window = tier.follow_up_after
         probability: float | None = None
         said: tuple[str, ...] = ()
+        reading: learned.Reading | None = None
         if part is not None and inputs.personal is not None:
             reading = learned.follow_reading(
                 last,
@@ -781,12 +801,13 @@ def _follow_ups(ctx: _Context) -> list[Suggestion]:
                 continue  # they seldom answer mail like this: nothing to chase
             if not tier.follow_up_chosen:
                 window = part.window(reading)
-            said = learned.reasons(
-                part, reading, contact.display(), inputs.personal.book, reply=False
-            )
         due = last.date + window
         if due > now or now - last.date > inputs.rules.tasks.forget_after:
             continue
+        if part is not None and inputs.personal is not None and reading is not None:
+            said = learned.reasons(
+                part, reading, contact.display(), inputs.personal.book, reply=False
+            )
         ask = max(sig.asks, key=lambda a: a.score)
         setting = (
             f"follow-up window for tier {tier.name}: {format_duration(tier.follow_up_after)}"

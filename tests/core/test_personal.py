@@ -190,3 +190,42 @@ def test_the_model_keeps_no_text(season: tuple) -> None:
         for ask in sig.asks:
             assert ask.sentence not in stored
     assert "Tier" not in stored and isinstance(RULES.tiers["client"], Tier)
+
+
+def _patches(days: int = 120) -> tuple[list[Message], dict[str, Signals]]:
+    """Sam sends patches with no asking sentence, Alex on Cc; Alex reviews each within
+    hours. Dana's chatty notes to Alex go unanswered."""
+    messages: list[Message] = []
+    signals: dict[str, Signals] = {}
+    for day in range(0, days, 2):
+        at = NOW - (days - day) * D + 10 * H
+        patch = letter(SAM, DANA, at, cc=(ME,), subject=f"[PATCH] parser: fix case {day}")
+        messages.append(patch)
+        signals[patch.message_id] = Signals(version="t")  # no sentence asks anything
+        messages.append(
+            letter(
+                ME, SAM, at + 3 * H, subject=f"Re: [PATCH] parser: fix case {day}", reply_to=patch
+            )
+        )
+        note = letter(DANA, ME, at + 1 * H, subject=f"Notes {day}")
+        messages.append(note)
+        signals[note.message_id] = asking("Could you have a look at this when you can?", 0.6)
+    return messages, signals
+
+
+def test_a_patch_that_asks_in_no_sentence_is_nudged_by_habit_and_quotes_its_subject() -> None:
+    messages, signals = _patches()
+    model = learn(inputs(messages, signals))
+    patch = letter(SAM, DANA, NOW - 20 * H, cc=(ME,), subject="[PATCH] parser: fix the last case")
+    sig = {**signals, patch.message_id: Signals(version="t")}
+    found = {s.key: s for s in detect(inputs([*messages, patch], sig, model))}
+    s = found[f"reply:{patch.message_id}"]
+    assert s.evidence == "[PATCH] parser: fix the last case"  # the why: what was sent
+    # before nurture learned the habit, Cc mail asking nothing got no nudge
+    assert f"reply:{patch.message_id}" not in {
+        s.key for s in detect(inputs([*messages, patch], sig))
+    }
+    note = letter(DANA, ME, NOW - 3 * D, subject="Notes today")
+    sig[note.message_id] = asking("Could you have a look at this when you can?", 0.6)
+    keys = {s.key for s in detect(inputs([*messages, patch, note], sig, model))}
+    assert f"reply:{note.message_id}" not in keys  # asks, but Alex never answers these

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from nurture.app import PERSONAL
+from nurture.cli import main
 from nurture.detect import Inputs, learn
 from nurture.model import LedgerState
 
 from .conftest import NOW, USER, Setup
-from .letters import IDENTITY, RULES, correspondence
+from .letters import DANA, IDENTITY, ME, RULES, H, asking, correspondence, letter
 
 
 def _ledger_entries(setup: Setup) -> dict:
@@ -168,3 +171,23 @@ def test_the_personal_model_is_trained_at_the_first_sync_and_daily(setup: Setup)
     finally:
         app.close()
     assert learn(Inputs(messages, signals, (), RULES, IDENTITY, NOW)).reply is not None
+
+
+def test_explain_names_what_carried_a_learned_nudge(setup: Setup) -> None:
+    messages, signals = correspondence()
+    late = letter(DANA, ME, NOW - 20 * H, subject="Order late")
+    app = setup.app()
+    try:
+        app.state.commit_batch("mail", [*messages, late], [], "", NOW)
+        app.state.store_signals([*signals.items(), (late.message_id, asking())])
+        app.reconcile(NOW)
+    finally:
+        app.close()
+    shown = CliRunner().invoke(
+        main,
+        ["--config", str(setup.root / "config.toml"), "explain", f"reply:{late.message_id}"],
+        catch_exceptions=False,
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "learned:  needs your reply:" in shown.output
+    assert "because you answer Dana Lee within" in shown.output
