@@ -570,9 +570,10 @@ def _facts(ctx: _Context, m: Message) -> learned.Facts:
 
 
 def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
-    """One reply nudge per matter, for its newest message: a sender's open messages in
-    one thread, the same ask resent under another thread (same subject once version
-    marks are dropped), and near-identical messages are one matter."""
+    """One reply nudge per matter, for its newest message: a sender's open messages on
+    one branch of a thread (one reply answers them all; siblings, such as the patches
+    of a series, stay matters of their own), the same ask resent under another thread
+    (same subject once version marks are dropped), and near-identical messages."""
     assert ctx.repeats is not None
     wanted = sorted(
         (j for j in _judgements(ctx, covered) if not j.why_not),
@@ -586,20 +587,18 @@ def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
             i = group[i]
         return i
 
-    first: dict[tuple[str, str, str], int] = {}
+    first: dict[tuple[str, str], int] = {}
     ids = {j.message.message_id: i for i, j in enumerate(wanted)}
     for i, j in enumerate(wanted):
         m = j.message
         sender = normalise(m.sender.email)
-        matters = [("thread", sender, ctx.thread_of[m.message_id].id)]
         if again := resend_key(m.subject):
-            matters.append(("resent", sender, again))
-        for matter in matters:
-            if matter in first:
-                group[root(i)] = root(first[matter])
+            if (sender, again) in first:
+                group[root(i)] = root(first[(sender, again)])
             else:
-                first[matter] = i
-        for twin in ctx.repeats.near(sender, ctx.signals(m).fingerprint):
+                first[(sender, again)] = i
+        same = [x.message_id for x in ctx.answers.get(m.message_id, ()) if x.sender == m.sender]
+        for twin in (*same, *ctx.repeats.near(sender, ctx.signals(m).fingerprint)):
             if twin in ids:
                 group[root(i)] = root(ids[twin])
     newest: dict[int, Judgement] = {}
@@ -651,7 +650,8 @@ def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
 
 def _recover(ctx: _Context) -> tuple[list[Suggestion], set[str]]:
     """One recover nudge per upset contact, for their newest upset open message, and
-    the open messages of theirs that nudge covers (they get no reply nudge)."""
+    the open messages that nudge covers (no reply nudge for them): that message, the
+    earlier ones of theirs on its branch, and their near-identical copies."""
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
     forget = inputs.rules.tasks.forget_after
     mail: dict[str, list[Message]] = {}
@@ -687,8 +687,14 @@ def _recover(ctx: _Context) -> tuple[list[Suggestion], set[str]]:
             continue
         m, escalating = chosen
         out.append(_recovery(ctx, m, tier, rule, escalating, escalations))
-        covered |= {
-            x.message_id for x in theirs if ctx.answered(x) is None and now - x.date <= UPSET_RECENT
+        assert ctx.repeats is not None
+        twins = ctx.repeats.near(contact, ctx.signals(m).fingerprint)
+        covered |= {m.message_id} | {
+            x.message_id
+            for x in theirs
+            if ctx.answered(x) is None
+            and now - x.date <= UPSET_RECENT
+            and (x.message_id in twins or m in ctx.answers.get(x.message_id, ()))
         }
     return out, covered
 

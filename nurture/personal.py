@@ -69,6 +69,7 @@ TAIL_PRIOR = 2.0  # ... and the user's as this many replies spread over the hori
 KEEP_TIMES = 20  # reply times kept per contact (the newest)
 QUANTILES = 101  # the overall reply times are kept as this many quantiles
 VALIDATE = 0.3  # the newest share of the history judges the choices
+MIN_JUDGED = 20  # ... when it holds this many answered messages (else the defaults)
 THRESHOLDS = (0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 WITHIN = (0.5, 0.67, 0.8)  # usual reply time: when this share of replies has gone out
 DEFAULT_THRESHOLD = 0.25  # when the history is too short to choose by validation
@@ -788,7 +789,7 @@ def _choose(
     cut = rows[int(len(rows) * (1 - VALIDATE))].reading.message.date
     train = [r for r in rows if r.reading.message.date + HORIZON <= cut]
     test = [r for r in rows if r.reading.message.date >= cut]
-    if not _enough(train) or sum(r.answered for r in test) < MIN_CLASS // 2:
+    if not _enough(train) or sum(r.answered for r in test) < MIN_JUDGED:
         return None
     model = fit(train, names)
     timing = Timing.of(r.hours for r in train if r.answered)
