@@ -324,7 +324,7 @@ def learn(inputs: Inputs) -> Personal:
         asks, _ = _asks(ctx, m, sig, dates=False)
         return _ask_feature(sig, asks)
 
-    return learned.train(
+    found = learned.history(
         inputs.messages,
         ctx.threads,
         inputs.identity,
@@ -334,6 +334,7 @@ def learn(inputs: Inputs) -> Personal:
         ask_of=ask_of,
         answers=ctx.answers,
     )
+    return learned.train(found, inputs.rules, inputs.now)
 
 
 # --------------------------------------------------------------------------- replies

@@ -378,7 +378,9 @@ def history(
     `usable(m)` says whether an inbound message counts (a person's, not ignored);
     `ask_of(m)` gives its ask score, None when the NLP never read it. Rows are made
     only for messages whose outcome is known by `now` (older than `HORIZON`, or
-    answered); the counts take in an outcome once it is known.
+    answered); the counts take in an outcome once it is known. `answers` (Message-ID
+    → the messages that answer it, `threads.replies`) saves working the threads out
+    again when the caller has them.
     """
     facts: dict[str, Facts] = {}
     answer_at: dict[str, float] = {}  # Message-ID → hours to its answer (reply rows)
@@ -408,7 +410,7 @@ def history(
     share_out = min(1.0, MAX_ROWS / max(outbound, 1))
     share_in = min(1.0, MAX_ROWS / max(len(ordered) - outbound, 1))
     limit = HORIZON.total_seconds() / 3600
-    for m in ordered:
+    for m in (m for m in ordered if m.date <= now):
         while pending and pending[0][0] <= m.date:
             pending.popleft()[1]()
         if identity.outbound(m):
@@ -920,32 +922,9 @@ class Personal:
         )
 
 
-def train(
-    messages: Sequence[Message],
-    threads: Sequence[Thread],
-    identity: Identity,
-    rules: Rulebook,
-    now: datetime,
-    *,
-    usable: Callable[[Message], bool],
-    ask_of: Callable[[Message], float | None],
-    answers: Mapping[str, Sequence[Message]] | None = None,
-) -> Personal:
-    """Learn the user's model from their mail up to `now` (see the module docstring).
-
-    `answers` (Message-ID → the messages that answer it, `threads.replies`) saves
-    working the threads out again when the caller has them.
-    """
-    found = history(
-        [m for m in messages if m.date <= now],
-        threads,
-        identity,
-        rules,
-        now,
-        usable=usable,
-        ask_of=ask_of,
-        answers=answers,
-    )
+def train(found: History, rules: Rulebook, now: datetime) -> Personal:
+    """Learn the user's model from the `history` of their mail up to `now` (see the
+    module docstring): fit both parts, choose the reply part's lines time-forward."""
     zone = rules.work.zone
     forget = rules.tasks.forget_after
     return Personal(

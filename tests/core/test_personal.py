@@ -11,7 +11,7 @@ import pytest
 
 from nurture import personal
 from nurture.detect import Inputs, detect, judge, learn
-from nurture.model import Message, Signals
+from nurture.model import Message, Signals, Suggestion
 from nurture.personal import Personal, Timing
 from nurture.rules import Tier
 from nurture.threads import build
@@ -91,21 +91,28 @@ def test_the_model_learns_whom_the_user_answers(season: tuple) -> None:
     assert views[fresh_sam.message_id].why_not.endswith("too unlikely")
 
 
+def _with(
+    season: tuple, extra: Message, sentence: str, model: bool = True
+) -> dict[str, Suggestion]:
+    """What detection finds in the season's mail and `extra`, which asks `sentence`."""
+    messages, signals, learned = season
+    sig = {**signals, extra.message_id: asking(sentence)}
+    found = detect(inputs([*messages, extra], sig, learned if model else None))
+    return {s.key: s for s in found}
+
+
 def test_the_users_usual_reply_time_replaces_the_shipped_window(season: tuple) -> None:
-    messages, signals, model = season
+    _, _, model = season
     open_ask = letter(DANA, ME, NOW - 20 * H, subject="Order late")  # client window: 2 days
-    sig = {**signals, open_ask.message_id: asking("Could you confirm the late order?")}
-    found = {s.key: s for s in detect(inputs([*messages, open_ask], sig, model))}
-    s = found[f"reply:{open_ask.message_id}"]
+    s = _with(season, open_ask, "Could you confirm the late order?")[f"reply:{open_ask.message_id}"]
     assert s.due < NOW and s.due - open_ask.date < D  # Alex answers Dana within hours
     assert model.reply is not None
     assert s.probability is not None and s.probability >= model.reply.threshold
     assert "you usually answer within" in s.why
     assert any("you answer Dana Lee within" in r for r in s.reasons), s.reasons
     # without the model (cold start) the same message waits for the two-day window
-    assert f"reply:{open_ask.message_id}" not in {
-        s.key for s in detect(inputs([*messages, open_ask], sig))
-    }
+    cold = _with(season, open_ask, "Could you confirm the late order?", model=False)
+    assert f"reply:{open_ask.message_id}" not in cold
 
 
 def test_a_window_the_users_rules_chose_stays_the_rule(season: tuple) -> None:
@@ -132,14 +139,11 @@ def test_the_probability_falls_as_a_message_goes_stale(season: tuple) -> None:
 
 
 def test_follow_ups_come_when_the_contact_is_late_by_their_own_habit(season: tuple) -> None:
-    messages, signals, model = season
     question = letter(ME, DANA, NOW - 2 * D, subject="Budget")  # tier client: 4 days
-    sig = {**signals, question.message_id: asking("Could you send the budget?")}
-    found = {s.key: s for s in detect(inputs([*messages, question], sig, model))}
-    s = found[f"follow-up:{question.message_id}"]
+    s = _with(season, question, "Could you send the budget?")[f"follow-up:{question.message_id}"]
     assert "they usually answer within" in s.why
     assert any("Dana Lee answers you within" in r for r in s.reasons), s.reasons
-    cold = {s.key for s in detect(inputs([*messages, question], sig))}
+    cold = _with(season, question, "Could you send the budget?", model=False)
     assert f"follow-up:{question.message_id}" not in cold
 
 
