@@ -70,7 +70,7 @@ KEEP_TIMES = 20  # reply times kept per contact (the newest)
 QUANTILES = 101  # the overall reply times are kept as this many quantiles
 VALIDATE = 0.3  # the newest share of the history judges the choices
 MIN_JUDGED = 20  # ... when it holds this many answered messages (else the defaults)
-THRESHOLDS = (0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+THRESHOLDS = (0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 WITHIN = (0.5, 0.67, 0.8)  # usual reply time: when this share of replies has gone out
 DEFAULT_THRESHOLD = 0.25  # when the history is too short to choose by validation
 DEFAULT_WITHIN = 0.67
@@ -811,39 +811,49 @@ def _choose(
     )
     open_ = hours[:, None] > ages
     positive = open_ & (hours[:, None] <= ages + soon_h)
-    best: tuple[float, float, float, dict[str, float]] | None = None
+    low, high = SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
+    best: tuple[float, float] | None = None  # (F1, share)
     for j, share in enumerate(WITHIN):
-        window = np.clip(
-            windows[:, j], SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
-        )
-        due = open_ & (ages >= window[:, None])
-        for threshold in THRESHOLDS:
-            nudged = due & (p_soon >= threshold)
-            tp = int((nudged & positive).sum())
-            fp = int((nudged & ~positive).sum())
-            fn = int((positive & ~nudged).sum())
-            precision = tp / (tp + fp) if tp + fp else 0.0
-            recall = tp / (tp + fn) if tp + fn else 0.0
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            if best is None or f1 > best[0] + 1e-9:
-                best = (
-                    f1,
-                    threshold,
-                    share,
-                    {
-                        "precision": round(precision, 4),
-                        "recall": round(recall, 4),
-                        "f1": round(f1, 4),
-                        "base_precision": round(
-                            float(positive.sum()) / max(int(open_.sum()), 1), 4
-                        ),
-                        "auc": round(_auc(p_soon[open_], positive[open_]), 4),
-                        "days_judged": int(open_.sum()),
-                    },
-                )
+        due = open_ & (ages >= np.clip(windows[:, j], low, high)[:, None])
+        f1 = max(_decide(due, p_soon, positive, t)[2] for t in THRESHOLDS)
+        if best is None or f1 > best[0] + 1e-9:
+            best = (f1, share)
     if best is None or best[0] <= 0:
         return None
-    return best[1], best[2], best[3]
+    f1, share = best
+    # A calibrated probability maximises F1 at half the best F1 (Lipton, Elkan and
+    # Narayanaswamy 2014): the level of the curve, steadier than where its flat top peaks.
+    threshold = min(max(f1 / 2, THRESHOLDS[0]), THRESHOLDS[-1])
+    j = WITHIN.index(share)
+    due = open_ & (ages >= np.clip(windows[:, j], low, high)[:, None])
+    precision, recall, reached = _decide(due, p_soon, positive, threshold)
+    return (
+        round(threshold, 4),
+        share,
+        {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(reached, 4),
+            "best_f1": round(f1, 4),
+            "base_precision": round(float(positive.sum()) / max(int(open_.sum()), 1), 4),
+            "auc": round(_auc(p_soon[open_], positive[open_]), 4),
+            "days_judged": int(open_.sum()),
+        },
+    )
+
+
+def _decide(
+    due: np.ndarray, chance: np.ndarray, positive: np.ndarray, threshold: float
+) -> tuple[float, float, float]:
+    """Precision, recall and F1 of nudging what is `due` with `chance` ≥ `threshold`."""
+    nudged = due & (chance >= threshold)
+    tp = int((nudged & positive).sum())
+    fp = int((nudged & ~positive).sum())
+    fn = int((positive & ~nudged).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
 
 
 def _to_midnight(moment: datetime, zone: Any) -> float:
