@@ -769,77 +769,104 @@ def _main_recipient(m: Message, identity: Identity) -> Address | None:
     return others[0] if others else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A question of the user's that nobody answered yet, as `_follow_ups` weighs it."""
+
+    message: Message
+    contact: Address
+    ask: Ask
+    tier: Tier
+    rule: ContactRule | None
+    reading: learned.Reading | None
+
+
 def _follow_ups(ctx: _Context) -> list[Suggestion]:
     """The user asked and nobody answered: past the follow-up window, or with a personal
     model, past the time this contact usually takes to answer, when an answer was
-    expected (the model's `FOLLOW_EXPECTED`)."""
+    expected (the model's `FOLLOW_EXPECTED`). The model weighs them all at once."""
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
-    part = inputs.personal.follow if inputs.personal is not None else None
-    out = []
+    model = inputs.personal
+    part = model.follow if model is not None else None
+    forget = inputs.rules.tasks.forget_after
+    asked: list[_Asked] = []
     for thread in ctx.threads:
         last = thread.last
-        if not identity.outbound(last) or last.message_id in ctx.skip or last.date > now:
+        if not identity.outbound(last) or last.message_id in ctx.skip or now - last.date > forget:
             continue
         sig = ctx.signals(last)
         contact = _main_recipient(last, identity)
         if contact is None or sig.ask_score < ASK_MIN:
             continue
         tier, rule = ctx.tier(contact.email)
-        window = tier.follow_up_after
-        probability: float | None = None
-        said: tuple[str, ...] = ()
-        reading: learned.Reading | None = None
-        if part is not None and inputs.personal is not None:
+        reading = None
+        if part is not None and model is not None:
             reading = learned.follow_reading(
                 last,
                 normalise(contact.email),
                 _facts(ctx, last),
-                inputs.personal.book,
+                model.book,
                 identity,
                 inputs.rules,
                 sig.ask_score,
                 tier.weight,
             )
-            probability = part.p0(reading)
+        asked.append(
+            _Asked(last, contact, max(sig.asks, key=lambda a: a.score), tier, rule, reading)
+        )
+    chances: Sequence[float | None] = [None] * len(asked)
+    usual: Sequence[float | None] = [None] * len(asked)
+    if part is not None and asked:
+        readings = [a.reading for a in asked if a.reading is not None]
+        chances = [float(p) for p in part.fitted.probabilities([r.values for r in readings])]
+        usual = [float(h) for h in part.assess(readings, np.zeros(len(readings)))[1]]
+    out = []
+    for a, probability, hours in zip(asked, chances, usual, strict=True):
+        window = a.tier.follow_up_after
+        if part is not None and probability is not None and hours is not None:
             if probability < part.threshold:
                 continue  # they seldom answer mail like this: nothing to chase
-            if not tier.follow_up_chosen:
-                window = part.window(reading)
-        due = last.date + window
-        if due > now or now - last.date > inputs.rules.tasks.forget_after:
+            if not a.tier.follow_up_chosen:
+                window = timedelta(hours=hours)
+        due = a.message.date + window
+        if due > now:
             continue
-        if part is not None and inputs.personal is not None and reading is not None:
-            said = learned.reasons(
-                part, reading, contact.display(), inputs.personal.book, reply=False
-            )
-        ask = max(sig.asks, key=lambda a: a.score)
-        setting = (
-            f"follow-up window for tier {tier.name}: {format_duration(tier.follow_up_after)}"
-            if probability is None or tier.follow_up_chosen
-            else f"they usually answer within {format_duration(window)}"
-        )
-        out.append(
-            Suggestion(
-                key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
-                contact=contact,
-                title=f"Follow up with {contact.display()} — {_subject(last)} "
-                f"(sent {format_duration(now - last.date)} ago)",
-                why=f"You asked {contact.display()} on {last.date:%a %d %b} and nobody has "
-                f"answered ({setting}).",
-                action=ACTIONS[Origin.FOLLOW_UP],
-                due=due,
-                priority=_priority(tier, due, window, now),
-                tier=tier.name,
-                rule=_rule_name(tier, rule),
-                evidence=ask.sentence,
-                subject=last.subject,
-                thread_link=last.link,
-                message_id=last.message_id,
-                probability=None if probability is None else round(probability, 4),
-                reasons=said,
-            )
-        )
+        out.append(_follow_up(ctx, a, due, window, probability))
     return out
+
+
+def _follow_up(
+    ctx: _Context, a: _Asked, due: datetime, window: timedelta, probability: float | None
+) -> Suggestion:
+    now, last, contact, tier = ctx.inputs.now, a.message, a.contact, a.tier
+    model = ctx.inputs.personal
+    said: tuple[str, ...] = ()
+    if model is not None and model.follow is not None and a.reading is not None:
+        said = learned.reasons(model.follow, a.reading, contact.display(), model.book, reply=False)
+    setting = (
+        f"follow-up window for tier {tier.name}: {format_duration(tier.follow_up_after)}"
+        if probability is None or tier.follow_up_chosen
+        else f"they usually answer within {format_duration(window)}"
+    )
+    return Suggestion(
+        key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
+        contact=contact,
+        title=f"Follow up with {contact.display()} — {_subject(last)} "
+        f"(sent {format_duration(now - last.date)} ago)",
+        why=f"You asked {contact.display()} on {last.date:%a %d %b} and nobody has "
+        f"answered ({setting}).",
+        action=ACTIONS[Origin.FOLLOW_UP],
+        due=due,
+        priority=_priority(tier, due, window, now),
+        tier=tier.name,
+        rule=_rule_name(tier, a.rule),
+        evidence=a.ask.sentence,
+        subject=last.subject,
+        thread_link=last.link,
+        message_id=last.message_id,
+        probability=None if probability is None else round(probability, 4),
+        reasons=said,
+    )
 
 
 def _promises(ctx: _Context) -> list[Suggestion]:
