@@ -306,7 +306,7 @@ def render(name: str, shared: Sequence[str], out: dict[str, Any], seconds: float
             f"{auc}{block['nudges']:8d}{note}"
         )
 
-    lines.append(row("nurture (reply tasks)", r, "   AUC: needs-reply score (ask score)"))
+    lines.append(row("nurture (reply tasks)", r, "   AUC: needs-reply score"))
     lines.append(row("baseline: every labelled message", b, "   AUC: newest first"))
     for key, label in (
         ("younger_than_reply_window", "  of them younger than reply window"),

@@ -7,14 +7,15 @@ there is fixed here once. It writes a config.toml (local connector: a Maildir wh
 `now` set, as `nurture run` does on its schedule.
 
 `needs_reply_score` is the one place that says how much nurture believes a message
-needs the person's reply; a later personal model plugs in there.
+needs the person's reply: nurture's own judgement of every inbound message in its
+window (`App.needs_reply`), the personal model's probability once it has one.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,15 +34,14 @@ SHARED_KEY = "shared"  # the [user] key a shared-inbox nurture would read (issue
 WHY_KINDS = ("reply", "follow-up", "promise", "recover")
 
 
-def needs_reply_score(signals: Signals | None, suggestion: Suggestion | None) -> float:
+def needs_reply_score(judged: Mapping[str, float], message_id: str) -> float:
     """How much nurture believes the message needs the person's reply, 0..1.
 
-    Today: the ask score of the message (0 for a message nurture never read, e.g.
-    one it judged answered or automated). A later "needs your reply" probability on
-    the suggestion or the signals replaces this body, and the AUC measures it.
+    nurture's "needs your reply" probability (`App.needs_reply`: the personal model's,
+    or the ask score before it has one; 0 for a message it judged answered, automated
+    or not the person's). A message it did not judge at all scores 0.
     """
-    del suggestion  # carries no score yet
-    return signals.ask_score if signals is not None else 0.0
+    return judged.get(message_id, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,7 @@ class Nurture:
             self.app = App.load(self._config(name, addresses, ()))
         self.count = 0
         self.placed: dict[str, Suggestion] = {}
+        self.now: datetime | None = None
 
     def _config(self, name: str, addresses: Sequence[str], shared: Sequence[str]) -> Path:
         def toml_list(items: Iterable[str]) -> str:
@@ -124,6 +125,7 @@ class Nurture:
         """One daemon cycle at `now`: sync the mail, then reconcile the calendar."""
         self.app.sync_mail(ACCOUNT, now)
         report = self.app.reconcile(now)
+        self.now = now
         self.placed = {p.suggestion.key: p.suggestion for p in report.placements}
         return [
             Created(now, a.key, _quotes(a.task.description))
@@ -141,10 +143,9 @@ class Nurture:
         return list(self.placed)
 
     def scores(self, message_ids: Iterable[str]) -> dict[str, float]:
-        """`needs_reply_score` of each message, as nurture's state holds it after the last run."""
-        signals = self.app.state.signals()
-        replies = {s.message_id: s for s in self.placed.values() if s.key.startswith("reply:")}
-        return {mid: needs_reply_score(signals.get(mid), replies.get(mid)) for mid in message_ids}
+        """`needs_reply_score` of each message, as nurture judges it at the last run's time."""
+        judged = self.app.needs_reply(self.now) if self.now is not None else {}
+        return {mid: needs_reply_score(judged, mid) for mid in message_ids}
 
     def signals(self) -> dict[str, Signals]:
         return self.app.state.signals()

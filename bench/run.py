@@ -7,9 +7,9 @@ Local mail sync (issue 2): initial sync of generated 10k and 100k Maildirs
 (messages/s) beside `notmuch new` on the same Maildirs, a no-change sync, a
 sync after 50 new messages, and peak RSS; then, once per size, the NLP on the
 candidate messages that sync leaves (the few that could become nudges). Other
-benchmarks (NLP, IMAP, Google, Microsoft, idle daemon, report, hostile inputs)
-are added from their modules when present. The hostile inputs run here at small
-sizes; `python bench/hostile.py` runs them at the sizes of issue 16.
+benchmarks (NLP, IMAP, Google, Microsoft, idle daemon, report, hostile inputs,
+personal model) are added from their modules when present. The hostile inputs run
+here at small sizes; `python bench/hostile.py` runs them at the sizes of issue 16.
 """
 
 from __future__ import annotations
@@ -152,6 +152,7 @@ def main() -> None:
         "idle",
         "report_speed",
         "hostile",
+        "personal_speed",
     ):
         if not only or name in only:
             result = optional(name)

@@ -7,25 +7,34 @@ the user, because reply times and kept promises count answered mail too
 (`Analysis.period`). Both fetch bodies per account, `BODY_BATCH` at a time, through
 the account's mail source, run the NLP once per batch and store the signals.
 
+Beside the NLP's signals, reading a message gives what repeats and addressing need
+(`addressed`): the fingerprints of `nurture.repeats` and the other recipient the
+message opens by greeting. Mail that came through one of the user's shared inboxes
+(a team's list) is read without the list's headers and footer, as the team's mail
+it is, not as a newsletter.
+
 Privacy: bodies are read into memory and dropped. The report's signals keep
 scores and due dates only, never a sentence, and carry their own version
 (`REPORT_VERSION`): when such a message later becomes a nudge candidate, it is
-analysed again and the sentence behind the nudge is kept.
+analysed again and the sentence behind the nudge is kept. Fingerprints are hashes
+that do not give the words back.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from . import nlp
+from . import nlp, repeats
 from .connector import MailSource
-from .contacts import Identity
-from .detect import THREAD_CONTEXT, candidates, ignore_reason
+from .contacts import Identity, first_names
+from .detect import THREAD_CONTEXT, as_team_mail, candidates, ignore_reason
 from .identity import own_mail, text_digest
-from .model import Ask, Commitment, Message, Signals
+from .model import Ask, Body, Commitment, Message, Signals
+from .nlp.signals import greets
 from .rules import Rulebook
 from .state import State
 
@@ -97,7 +106,7 @@ class Analysis:
         todo = [
             m
             for m in self.state.messages_needing_signals(since, now, REPORT_VERSION, REPORT_MARK)
-            if self._to_or_from_user(m) and not ignore_reason(m, None, self.rules)
+            if self._to_or_from_user(m) and not ignore_reason(m, None, self.rules, self.identity)
         ]
         if not todo:
             return 0
@@ -137,7 +146,7 @@ class Analysis:
                 chunk = {m.id: m for m in items[start : start + BODY_BATCH]}
                 pairs = []
                 for ident, body in source.bodies(list(chunk)):
-                    pairs.append((chunk[ident], body))
+                    pairs.append(self._as_read(chunk[ident], body))
                     self.alive()
                 results = nlp.analyse(pairs, reader)
                 if digests:
@@ -147,7 +156,56 @@ class Analysis:
                     ]
                 self.alive()
                 self.state.store_signals(
-                    (m.message_id, keep(s)) for (m, _), s in zip(pairs, results, strict=True)
+                    (m.message_id, keep(addressed(m, body, s, self.identity)))
+                    for (m, body), s in zip(pairs, results, strict=True)
                 )
                 count += len(pairs)
         return count
+
+    def _as_read(self, message: Message, body: Body) -> tuple[Message, Body]:
+        """What the NLP reads: a shared inbox's mail without its list's headers and footer."""
+        if not self.identity.shared_inbox(message):
+            return message, body
+        text = nlp.body_text(body)
+        return as_team_mail(message), Body(text=without_list_footer(text))
+
+
+def addressed(message: Message, body: Body, signals: Signals, identity: Identity) -> Signals:
+    """`signals` with what repeats and addressing need: the text's fingerprint, the
+    keys of its asking sentences, and the other recipient its opening greets."""
+    if signals.automated is not None:
+        return signals
+    text = nlp.newest_text(body)
+    lines = [line for line in text.splitlines() if line.strip()][:2]
+    addressee = ""
+    if not signals.greets_user:
+        for person in identity.others(message.recipients):
+            if person.email != message.sender.email and greets(lines, first_names(person)):
+                addressee = person.email
+                break
+    return replace(
+        signals,
+        fingerprint=repeats.fingerprint(text),
+        sentence_keys=tuple(repeats.sentence_key(a.sentence) for a in signals.asks),
+        addressee=addressee,
+    )
+
+
+# A list's footer: a separator line, then a few lines naming the list's machinery.
+_FOOTER_START = re.compile(r"^(?:-- ?|_{8,}|-=(?:-=)+-?|={8,}|-{8,})\s*$")
+_FOOTER_WORDS = re.compile(
+    r"unsubscribe|listinfo|mailing list|you received this message because|you are subscribed",
+    re.IGNORECASE,
+)
+FOOTER_LINES = 12
+
+
+def without_list_footer(text: str) -> str:
+    """`text` without a mailing list's footer in its last `FOOTER_LINES` lines."""
+    lines = text.rstrip().split("\n")
+    for i in range(len(lines) - 1, max(len(lines) - FOOTER_LINES, 0) - 1, -1):
+        if _FOOTER_START.match(lines[i].rstrip()):
+            if _FOOTER_WORDS.search("\n".join(lines[i:])):
+                return "\n".join(lines[:i])
+            break
+    return text

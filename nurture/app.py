@@ -31,7 +31,7 @@ from .config import Account, Config, load_config
 from .connector import CalendarStore, Connector, Context, MailSource, task_uid
 from .contacts import Identity
 from .deadline import Limits, TooSlow, Watch
-from .detect import LOOKBACK, Inputs, detect
+from .detect import LOOKBACK, Inputs, candidates, detect, judge, learn
 from .errors import (
     ClockBehind,
     CursorExpired,
@@ -49,6 +49,7 @@ from .model import (
     Suggestion,
     TaskRecord,
 )
+from .personal import Personal
 from .plan import deleted, plan
 from .rules import Rulebook, check_rules
 from .schedule import busy_intervals, place
@@ -61,6 +62,7 @@ MEETINGS_BACK = timedelta(days=120)
 # work: an NTP step or two machines a little apart move it by seconds; a dead RTC (1970)
 # or a wrong zone by hours or years, and planning then would remove every task.
 CLOCK_SLACK = timedelta(minutes=5)
+PERSONAL = "personal"  # the personal model's name in state
 
 Progress = Callable[[int, int | None], None]  # (done, total) while reading an account
 
@@ -108,7 +110,7 @@ class App:
         self.config = config
         self.rules = rules
         self.state = state
-        self.identity = Identity(config.addresses, _names(config.user_name))
+        self.identity = Identity(config.addresses, _names(config.user_name), config.shared)
         self._connectors: dict[str, Connector] = {}
         self._rules_stamp = self._stamp()
         self.progress: Progress = lambda _d, _t: None
@@ -384,9 +386,20 @@ class App:
     # job 2: calendar
 
     def suggestions(self, now: datetime | None = None) -> list[Suggestion]:
-        """What the detectors find now, in the mail as `nurture.identity` settles it: the
-        user's mail only where it is theirs, each text stored twice read once."""
-        now = now or _now()
+        """What the detectors find now (`_inputs`)."""
+        return detect(self._inputs(now or _now()))
+
+    def needs_reply(self, now: datetime | None = None) -> dict[str, float]:
+        """Message-ID → how much nurture believes it needs the user's reply now, for
+        every inbound message that reached the user within the forget window
+        (`detect.judge`: 0 for one it judged answered or not the user's)."""
+        return {mid: j.probability for mid, j in judge(self._inputs(now or _now())).items()}
+
+    def _inputs(self, now: datetime, *, learn_now: bool = True, keep: bool = True) -> Inputs:
+        """What detection reads at `now`: the mail as `nurture.identity` settles it (the
+        user's mail only where it is theirs, each text stored twice read once), with the
+        personal model (trained again when a day old, and kept in state unless `keep` is
+        False)."""
         signals = self.state.signals()
         mail = own_mail(
             self.state.messages(since=now - LOOKBACK),
@@ -401,7 +414,28 @@ class App:
             identity=self.identity,
             now=now,
         )
-        return detect(inputs)
+        return replace(inputs, personal=self._personal(inputs, learn_now=learn_now, keep=keep))
+
+    def _personal(self, inputs: Inputs, *, learn_now: bool, keep: bool) -> Personal | None:
+        """The stored personal model; trained again first when it is missing or stale."""
+        stored = self.state.personal(PERSONAL)
+        model = Personal.from_json(stored[1]) if stored is not None else None
+        if learn_now and (model is None or model.stale(inputs.now)):
+            began = time.monotonic()
+            model = learn(inputs)
+            log.info(
+                "personal model trained in %.1f s: what you answer %s; what others answer %s",
+                time.monotonic() - began,
+                f"from {model.reply.rows} messages"
+                if model.reply
+                else "not learned yet (too little mail)",
+                f"from {model.follow.rows} messages"
+                if model.follow
+                else "not learned yet (too little mail)",
+            )
+            if keep:
+                self.state.store_personal(PERSONAL, model.trained, model.to_json())
+        return model if model is not None and (model.reply or model.follow) else None
 
     def _read_calendars(self, now: datetime, record: bool) -> list[tuple[datetime, datetime]]:
         start, end = now - MEETINGS_BACK, now + self.rules.tasks.horizon + timedelta(days=1)
@@ -432,7 +466,8 @@ class App:
         ledger = self.state.ledger()
         week = self._weekly(now, ledger, records, dry_run)
         busy = sorted([*busy, *week.busy])
-        suggestions = self.suggestions(now)
+        inputs = self._inputs(now, keep=not dry_run)
+        suggestions = detect(inputs)
         pinned = {}
         previous = {}
         for key, record in records.items():
@@ -479,7 +514,10 @@ class App:
                 week.details,
                 report,
             )
+        # Sentences stay for what a nudge rests on now or may rest on later (a candidate
+        # not yet due), so a task that comes due on a later run still quotes its why.
         keep = {p.suggestion.message_id for p in placements if p.suggestion.message_id}
+        keep |= {m.message_id for m in candidates(inputs.messages, self.identity, self.rules, now)}
         self.state.forget_evidence(keep)
         return report
 

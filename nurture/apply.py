@@ -299,4 +299,6 @@ def explanation(s: Suggestion) -> dict[str, Any]:
         "priority": s.priority,
         "contact_name": s.contact.name,
         "signal": s.key.origin.signal,
+        "probability": s.probability,
+        "reasons": list(s.reasons),
     }

@@ -53,6 +53,9 @@ class Config:
     reconcile_every: timedelta = timedelta(minutes=15)
     backfill: timedelta = timedelta(days=365)
     nlp_model: str = ""
+    # Addresses the user reads for a team (a support@ alias, a users' mailing list):
+    # mail to them counts as addressed to the user, and anyone's reply resolves it.
+    shared: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def account(self, name: str) -> Account:
@@ -66,7 +69,7 @@ class Config:
 
 
 _SECTIONS = {
-    "user": {"name", "addresses"},
+    "user": {"name", "addresses", "shared"},
     "paths": {"rules", "state"},
     "daemon": {"mail_every", "reconcile_every"},
     "sync": {"backfill"},
@@ -155,6 +158,17 @@ def _build(toml: TomlFile, problems: list[Problem]) -> Config:
             )
         )
 
+    shared = user.get("shared", [])
+    if not isinstance(shared, list) or not all(isinstance(a, str) and "@" in a for a in shared):
+        problems.append(
+            Problem(
+                toml.where("user", "shared"),
+                "must be a list of mail addresses",
+                'the team addresses you read, e.g. ["support@example.org"]',
+            )
+        )
+        shared = []
+
     def duration(section: str, key: str, default: timedelta) -> timedelta:
         raw = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
         if raw is None:
@@ -174,6 +188,7 @@ def _build(toml: TomlFile, problems: list[Problem]) -> Config:
         path=toml.path,
         user_name=name,
         addresses=tuple(a.strip().lower() for a in addresses),
+        shared=tuple(a.strip().lower() for a in shared),
         accounts=tuple(accounts),
         rules_dir=rules_dir,
         state_dir=state_dir,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ _WILDCARDS = frozenset("*?[")
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The user's own addresses (globs allowed, e.g. "alex+*@example.org").
+    """The user's own addresses (globs allowed, e.g. "alex+*@example.org"), and the
+    shared inboxes they read for a team (a support@ alias, a users' mailing list).
 
     The addresses are prepared once: `is_user` runs for every sender and
     recipient of every message, so it looks an address up instead of
@@ -43,9 +45,11 @@ class Identity:
 
     addresses: tuple[str, ...]
     names: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
     _exact: frozenset[str] = field(init=False, repr=False, compare=False)
     _plain: frozenset[str] = field(init=False, repr=False, compare=False)
     _globs: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _shared: frozenset[str] = field(init=False, repr=False, compare=False)
     # Every address judged so far: a mailbox has a few thousand, asked about again and again.
     _judged: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -54,6 +58,7 @@ class Identity:
         object.__setattr__(self, "_plain", frozenset(normalise(a) for a in self.addresses))
         globs = tuple(a for a in self.addresses if _WILDCARDS & set(a))
         object.__setattr__(self, "_globs", globs)
+        object.__setattr__(self, "_shared", frozenset(normalise(a) for a in self.shared))
 
     def is_user(self, address: str | Address) -> bool:
         email = address.email if isinstance(address, Address) else address.lower()
@@ -74,7 +79,55 @@ class Identity:
         return self.is_user(message.sender)
 
     def others(self, addresses: Iterable[Address]) -> list[Address]:
-        return [a for a in addresses if not self.is_user(a)]
+        return [a for a in addresses if not self.is_user(a) and not self.is_shared(a)]
+
+    def is_shared(self, address: str | Address) -> bool:
+        """Whether `address` is one of the user's shared inboxes."""
+        if not self._shared:
+            return False
+        email = address.email if isinstance(address, Address) else address.lower()
+        return normalise(email) in self._shared
+
+    def named(self, message: Message) -> bool:
+        """The user's own address is on the message (To or Cc)."""
+        return any(self.is_user(a) for a in message.recipients)
+
+    def shared_inbox(self, message: Message) -> str:
+        """The shared inbox that brought `message`, or "": one on its To/Cc, or the
+        mailing list it came through (List-Post, or List-Id read as list@domain)."""
+        if not self.shared:
+            return ""
+        for a in message.recipients:
+            if self.is_shared(a):
+                return a.email
+        post = message.headers.get("list-post", "").lower()
+        list_id = message.headers.get("list-id", "").lower()
+        ident = list_id.rpartition("<")[2].partition(">")[0].strip() or list_id.strip()
+        for plain in sorted(self._shared):
+            local, _, domain = plain.partition("@")
+            if f"mailto:{plain}" in post or (ident and ident == f"{local}.{domain}"):
+                return plain
+        return ""
+
+
+_NAME_PARTS = re.compile(r"[._\-+]")
+
+
+def first_names(person: Address) -> tuple[str, ...]:
+    """The names a greeting may call `person` by: the display name, its given name
+    ("Lee, Dana" gives "Dana"), and the given name an address like dana.lee@ spells."""
+    names: list[str] = []
+    display = " ".join(person.name.replace('"', " ").split())
+    if display and "@" not in display:
+        family, comma, given = display.partition(",")
+        if comma and given.strip():
+            display = f"{given.strip()} {family.strip()}"
+        names += [display, display.split()[0]]
+    local = person.email.partition("@")[0]
+    first = _NAME_PARTS.split(local)[0]
+    if len(first) >= 3 and first.isalpha():
+        names.append(first)
+    return tuple(dict.fromkeys(n for n in names if len(n) >= 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,8 +60,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from . import __version__
-from .errors import AuthError, Problem, StorageError, TransientError, UserError
-from .health import AccountHealth, Backoff, human
+from .errors import Problem, TransientError, UserError
+from .health import CALENDAR, AccountHealth, Backoff, human
 from .jobs import Clock, GridTrigger, InlineExecutor, SerialExecutor
 from .notify import Notifier
 
@@ -166,7 +166,8 @@ class Daemon:
         self._status = _Status()
         self._rule_problems: set[str] = set()
         self._rules_reload_queued = False
-        self._reconcile_error = ""
+        # the reconcile's health: reading and writing the calendar, and all before it
+        self._calendar = AccountHealth("reconcile", CALENDAR)
         self._config_problems: tuple[str, ...] = ()
         self._last_clock: tuple[float, float] | None = None
         self._hang_reported = False
@@ -419,14 +420,15 @@ class Daemon:
         if app is None or self._stopping:
             return
         now = self.clock.now()
+        before = self._calendar
         try:
             report = app.reconcile(now)
         except Exception as error:  # AuthError, TransientError or anything from a connector
-            self._reconcile_failed(error)
+            self._reconcile_failed(before, error, now)
             return
-        if self._reconcile_error:
-            log.info("calendar works again")
-            self._reconcile_error = ""
+        self._calendar = before.succeeded(now)
+        if (news := self._calendar.news(before, timedelta(0))) is not None:
+            log.log(news.level, "%s", news.text)
         pending, self._status.pending = self._status.pending, {}
         self._status.last_reconcile = now
         self._status.last_report = report.summary()
@@ -440,29 +442,24 @@ class Daemon:
             log.debug("reconcile (%s): nothing to change", reason)
         self.notifier.status(self.status_text())
 
-    def _reconcile_failed(self, error: Exception) -> None:
-        text = str(error) or type(error).__name__
-        first = text != self._reconcile_error
-        self._reconcile_error = text
-        if isinstance(error, AuthError):
-            if first:
-                log.error(
-                    "calendar: sign-in refused; tasks are not updated until you fix it: %s", error
-                )
-            return
-        if isinstance(error, TransientError):
-            delay = self.settings.backoff.delay(1, self._rng.uniform(0.5, 1.0), error.retry_after)
-            if first:
-                log.warning("calendar: %s; retrying in %s", text, human(delay))
-            self._reschedule("reconcile", datetime.now(UTC) + delay)
-            return
-        if first:
-            log.error(
-                "calendar reconcile failed: %s; retrying on the next cycle",
-                text,
-                # a full disk or a read-only folder says what to do: no traceback for it
-                exc_info=None if isinstance(error, StorageError) else error,
+    def _reconcile_failed(self, before: AccountHealth, error: Exception, now: datetime) -> None:
+        """Judge a failed reconcile as an account's sync is judged (`AccountHealth`): one
+        log line when it starts failing, pauses or fails differently. A passing fault is
+        retried with the backoff; anything else on the next cycle (a refused sign-in too:
+        the calendar is read and written every cycle, and its fix is the user's)."""
+        health = self._calendar = before.failed(error, now)
+        delay = (
+            self.settings.backoff.delay(
+                health.failures, self._rng.uniform(0.5, 1.0), error.retry_after
             )
+            if isinstance(error, TransientError)
+            else self.settings.reconcile_every
+        )
+        news = health.news(before, delay)
+        if news is not None:
+            log.log(news.level, "%s", news.text, exc_info=error if news.traceback else None)
+        if isinstance(error, TransientError):
+            self._reschedule("reconcile", datetime.now(UTC) + delay)
 
     # ------------------------------------------------------------------ the tick
 

@@ -1,28 +1,83 @@
 """The four detectors: reply, follow up, reconnect, recover. Pure: data and `now` in,
 suggestions out; no I/O.
 
-Each detector reads threads (who wrote last), the cached NLP signals, the
-meetings seen on the calendar and the rulebook (tiers, windows, ignores). A
+Each detector reads threads (who answered what, branch by branch), the cached NLP
+signals, the meetings seen on the calendar, the rulebook (tiers, windows, ignores)
+and, once there is enough history, the user's personal model (`nurture.personal`). A
 suggestion exists only while its reason holds, so when the user replies or the
 contact writes back, the next run simply does not produce it and the planner
 removes the task.
+
+Replies. Every inbound message still open for the user gets a `Judgement`
+(`judge`): its "needs your reply" probability and, when it gets no nudge, why not.
+With a personal model the probability is the model's (the chance the user answers
+it within two weeks from now, which falls as it goes stale) and the reply window is
+the user's usual reply time to that contact; a reply window the user's rule files
+chose stays the rule, and then an ask the message makes is nudged even when the
+model doubts it (the rule promises an answer). Without one (cold start) the
+probability is the ask score and the window the tier's, as before. Either way a
+message is not the user's to answer when it was only sent to a shared inbox the team
+never answers (unless a contact rule names its sender), when it opens by greeting
+another recipient (its asks are theirs), or when its sender sends the same text to
+many people (a robot with a human look, `nurture.repeats`); an ask about a date that
+has passed is stale. What mail to a crowd asks is not asked of the user unless it
+greets them (without a model it gets no nudge; with one, the user's habits with such
+mail decide), and a sentence the sender writes in many messages is their template, not
+an ask. One nudge
+covers a sender's open messages in one thread, the same ask resent (v7, v9 of a
+patch) and a burst of near-identical messages: the newest.
+
+Recover. One nudge per contact, for their newest upset message. A contact is
+escalating when that message says they asked before (`Signals.chaser`), or an earlier
+message of theirs from the last two weeks is open too, or their tone rose sharply
+since their previous message; an escalating contact earns a recover nudge at a milder
+tone, and after escalating twice the rules' escalation contact is suggested.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
-from .contacts import Identity, Interaction, interactions, learned_cadence, normalise, two_way
+import numpy as np
+
+from . import personal as learned
+from .contacts import (
+    Identity,
+    Interaction,
+    first_names,
+    interactions,
+    learned_cadence,
+    normalise,
+    two_way,
+)
 from .durations import ago, day, format_duration, moment
-from .model import Address, CalendarEvent, Message, NudgeKey, Origin, Signals, Suggestion
+from .model import Address, Ask, CalendarEvent, Message, NudgeKey, Origin, Signals, Suggestion
 from .nlp import header_verdict
+from .nlp.dates import DATE_PHRASE, resolve
+from .nlp.signals import greets
+from .personal import Personal
+from .repeats import Repeats, resend_key
 from .rules import ContactRule, Rulebook, Tier
-from .threads import Thread, build
+from .threads import Thread, ancestry, build, replies
 
 ASK_MIN = 0.5
 UPSET_MIN = 0.7  # tone is a soft signal: only clear upset earns a recover nudge
+UPSET_ESCALATING = 0.5  # ... or milder upset from a contact who is escalating
+CHASER_MIN = 0.5  # "this is my third mail": the writer asked before and still waits
+TONE_RISE = 0.15  # tone this much above the contact's previous message is rising
+ESCALATION_SPAN = timedelta(days=14)  # an earlier open message this recent escalates
+ESCALATION_TIMES = 2  # escalating this often (in 30 days) suggests the escalation contact
+# Mail to at least this many people that does not name the user is a broadcast: a
+# press clipping to a distribution list asks nothing of them in particular.
+CROWD = 15
+# Without a personal model, a reply nudge lasts this long past its window: by then
+# most people have answered what they were going to (on a maintainer's mailbox, 3%
+# of messages still open after three days were answered in the next two weeks).
+COLD_STALE = timedelta(days=14)
 PROMISE_LEAD = timedelta(days=1)
 RECONNECT_AFTER = 1.5  # cadences without contact before a reconnect nudge
 DORMANT_FACTOR = 8
@@ -68,6 +123,29 @@ class Inputs:
     rules: Rulebook
     identity: Identity
     now: datetime
+    personal: Personal | None = None  # None: too little history yet (cold start)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What detection made of one inbound message that reached the user.
+
+    `probability` is how much nurture believes it needs the user's reply now: the
+    personal model's probability, or the ask score without one; 0 when a rule says
+    it is not the user's to answer. `why_not` says why it has no reply nudge ("" when
+    it has one).
+    """
+
+    message: Message
+    probability: float
+    why_not: str = ""
+    due: datetime | None = None
+    window: timedelta | None = None
+    evidence: str = ""
+    reasons: tuple[str, ...] = ()
+    personal: bool = False
+    reading: learned.Reading | None = None  # what the personal model read, when it judged
+    model: float | None = None  # the model's probability, also where a rule rules it out
 
 
 @dataclass(slots=True)
@@ -75,6 +153,10 @@ class _Context:
     inputs: Inputs
     threads: list[Thread]
     skip: dict[str, str] = field(default_factory=dict)  # message_id → why ignored
+    thread_of: dict[str, Thread] = field(default_factory=dict)
+    answers: dict[str, list[Message]] = field(default_factory=dict)  # id → who answered it
+    repeats: Repeats | None = None
+    facts: dict[str, learned.Facts] = field(default_factory=dict)  # filled thread by thread
 
     def tier(self, address: str) -> tuple[Tier, ContactRule | None]:
         return self.inputs.rules.match_contact(address)
@@ -82,11 +164,78 @@ class _Context:
     def signals(self, message: Message) -> Signals:
         return self.inputs.signals.get(message.message_id, Signals())
 
+    def template_sender(self, message: Message) -> bool:
+        """`message`'s sender sends its text to many people (`Repeats.template_sender`)."""
+        assert self.repeats is not None
+        shape = self.signals(message).fingerprint
+        return self.repeats.template_sender(
+            normalise(message.sender.email), shape, self.inputs.identity.is_user
+        )
 
-def ignore_reason(message: Message, signals: Signals | None, rules: Rulebook) -> str:
-    """Why a message never counts (automated by headers or NLP, or a rule), or ""."""
+    def answered(self, m: Message) -> datetime | None:
+        """When `m` was answered: by the user; for mail that reached the user only
+        through a shared inbox, by anyone but its sender (a colleague, a list member)."""
+        identity = self.inputs.identity
+        team = not identity.named(m) and bool(identity.shared_inbox(m))
+        for x in self.answers.get(m.message_id, ()):
+            if identity.outbound(x) or (team and x.sender.email != m.sender.email):
+                return x.date
+        return None
+
+
+def _context(inputs: Inputs) -> _Context:
+    now = inputs.now
+    recent = [m for m in inputs.messages if m.date >= now - LOOKBACK and m.date <= now]
+    ctx = _Context(inputs, build(recent))
+    for m in recent:
+        reason = ignore_reason(m, inputs.signals.get(m.message_id), inputs.rules, inputs.identity)
+        if reason:
+            ctx.skip[m.message_id] = reason
+    for thread in ctx.threads:
+        for m in thread.messages:
+            ctx.thread_of[m.message_id] = thread
+        ctx.answers.update(replies(thread, ancestry(thread)))
+    ctx.repeats = Repeats.of(
+        recent,
+        inputs.signals,
+        lambda mid: ctx.thread_of[mid].id if mid in ctx.thread_of else mid,
+        lambda m: normalise(m.sender.email),
+    )
+    return ctx
+
+
+# List headers that mark a team's shared list mail as list mail; for the team it is not.
+_LIST_FIELDS = frozenset({"list-id", "list-post", "list-unsubscribe", "list-help"})
+
+
+def as_team_mail(message: Message) -> Message:
+    """`message` without the headers its mailing list added (`Identity.shared_inbox`):
+    for the team that reads the list, list mail is mail to them."""
+    headers = {
+        k: v
+        for k, v in message.headers.items()
+        if k not in _LIST_FIELDS
+        and not (k == "precedence" and v.strip().lower() in {"list", "bulk"})
+    }
+    return replace(message, headers=headers)
+
+
+def ignore_reason(
+    message: Message,
+    signals: Signals | None,
+    rules: Rulebook,
+    identity: Identity | None = None,
+) -> str:
+    """Why a message never counts (automated by headers or NLP, or a rule), or "".
+
+    With `identity`, mail that came through one of the user's shared inboxes is judged
+    without its list's headers (`as_team_mail`).
+    """
     if rules.ignore.automated:
-        verdict = (signals.automated if signals else None) or header_verdict(message)
+        judged = message
+        if identity is not None and identity.shared_inbox(message):
+            judged = as_team_mail(message)
+        verdict = (signals.automated if signals else None) or header_verdict(judged)
         if verdict is not None:
             return f"automated ({verdict.value})"
     return rules.ignored(message.sender, message.subject)
@@ -97,41 +246,42 @@ def candidates(
 ) -> list[Message]:
     """Messages whose text the NLP must read: only those that could become a nudge.
 
-    Inbound mail waiting for the user (nothing from the user after it in its
-    thread) and the user's own latest mail in each thread, within the window
-    after which nudges are forgotten; never automated or ignored mail.
+    Inbound mail still open for the user (no answer from the user on its branch of
+    the thread; for a shared inbox, from anyone but its sender) and the user's own
+    latest mail in each thread, within the window after which nudges are forgotten;
+    never automated or ignored mail.
     """
     horizon = now - rules.tasks.forget_after
     picked = []
     for thread in build([m for m in messages if m.date >= horizon - THREAD_CONTEXT]):
-        user_after = False
+        answers = replies(thread)
         other_after = False
         for m in reversed(thread.messages):
             if m.date < horizon:
                 break
-            if ignore_reason(m, None, rules):
+            if ignore_reason(m, None, rules, identity):
                 continue
             outbound = identity.outbound(m)
             if outbound and not other_after:
                 picked.append(m)  # may ask a question or promise something
-            elif not outbound and not user_after:
-                picked.append(m)  # waiting for the user: may ask something, or be upset
-            user_after |= outbound
+            elif not outbound:
+                team = not identity.named(m) and bool(identity.shared_inbox(m))
+                if not any(
+                    identity.outbound(x) or (team and x.sender.email != m.sender.email)
+                    for x in answers.get(m.message_id, ())
+                ):
+                    picked.append(m)  # open for the user: may ask something, or be upset
             other_after |= not outbound
     return picked
 
 
 def detect(inputs: Inputs) -> list[Suggestion]:
     """Every nudge that holds at `inputs.now`, one per key, highest priority first."""
-    now = inputs.now
-    recent = [m for m in inputs.messages if m.date >= now - LOOKBACK]
-    ctx = _Context(inputs, build(recent))
-    for m in recent:
-        reason = ignore_reason(m, inputs.signals.get(m.message_id), inputs.rules)
-        if reason:
-            ctx.skip[m.message_id] = reason
+    ctx = _context(inputs)
     found: list[Suggestion] = []
-    found += _replies_and_recover(ctx)
+    recovering, covered = _recover(ctx)
+    found += recovering
+    found += _replies(ctx, covered)
     found += _follow_ups(ctx)
     found += _promises(ctx)
     found += _recaps(ctx)
@@ -155,98 +305,454 @@ def _subject(message: Message) -> str:
     return subject if len(subject) <= 80 else subject[:79] + "…"
 
 
-def _addressed(message: Message, identity: Identity, signals: Signals) -> bool:
-    """The user is on To, or only on Cc but named or greeted in the text."""
-    if any(identity.is_user(a) for a in message.to):
-        return True
-    return any(identity.is_user(a) for a in message.cc) and signals.greets_user
-
-
 def _rule_name(tier: Tier, rule: ContactRule | None) -> str:
     return f"contacts {rule.where} → tier {tier.name}" if rule else f"tier {tier.name} (default)"
 
 
-def _replies_and_recover(ctx: _Context) -> list[Suggestion]:
+def learn(inputs: Inputs) -> Personal:
+    """Train the user's personal model on `inputs.messages`, reading them as detection
+    does: the same mail ignored, the same asks (templates left out)."""
+    ctx = _context(inputs)
+
+    def usable(m: Message) -> bool:
+        return m.message_id not in ctx.skip and not ctx.template_sender(m)
+
+    def ask_of(m: Message) -> float | None:
+        sig = inputs.signals.get(m.message_id)
+        if sig is None:
+            return None
+        asks, _ = _asks(ctx, m, sig, dates=False)
+        return _ask_feature(sig, asks)
+
+    found = learned.history(
+        inputs.messages,
+        ctx.threads,
+        inputs.identity,
+        inputs.rules,
+        inputs.now,
+        usable=usable,
+        ask_of=ask_of,
+        answers=ctx.answers,
+    )
+    return learned.train(found, inputs.rules, inputs.now)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def judge(inputs: Inputs) -> dict[str, Judgement]:
+    """A `Judgement` for every inbound message from a person that reached the user
+    (To, Cc or a shared inbox) within the window after which nudges are forgotten.
+
+    The same judgements `detect` nudges from; `nurture explain` and the end-to-end
+    benchmark read them for messages that got no nudge too.
+    """
+    ctx = _context(inputs)
+    _, covered = _recover(ctx)
+    return {j.message.message_id: j for j in _judgements(ctx, covered)}
+
+
+def _judgements(ctx: _Context, covered: set[str]) -> list[Judgement]:
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
     forget = inputs.rules.tasks.forget_after
-    out = []
+    found: list[Judgement] = []
+    weigh: list[_Open] = []  # open messages the personal model weighs, all at once
     for thread in ctx.threads:
-        waiting: list[Message] = []
-        for m in reversed(thread.messages):
-            if identity.outbound(m):
-                break
-            waiting.append(m)
-        for m in waiting:
-            if m.message_id in ctx.skip or now - m.date > forget:
-                continue
-            sig = ctx.signals(m)
-            tier, rule = ctx.tier(m.sender.email)
-            if sig.upset >= UPSET_MIN and tier.recover and now - m.date <= UPSET_RECENT:
-                out.append(_recover(ctx, m, sig, tier, rule))
-                continue
-            if sig.ask_score < ASK_MIN or not _addressed(m, identity, sig):
-                continue
-            if m is not waiting[0] and any(
-                ctx.signals(later).ask_score >= ASK_MIN for later in waiting[: waiting.index(m)]
+        for m in thread.messages:
+            if (
+                identity.outbound(m)
+                or m.message_id in ctx.skip
+                or now - m.date > forget
+                or not (identity.named(m) or identity.shared_inbox(m))
             ):
-                continue  # one reply answers the thread: nudge for its newest ask only
-            due = m.date + tier.reply_within
-            if due > now:
                 continue
-            ask = max(sig.asks, key=lambda a: a.score)
-            age = ago(m.date, now, inputs.rules.work.zone)
-            out.append(
-                Suggestion(
-                    key=NudgeKey(Origin.REPLY, m.message_id),
-                    contact=m.sender,
-                    title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
-                    why=f"{m.sender.display()} asked {age} and is waiting for your answer "
-                    f"(reply window for tier {tier.name}: {format_duration(tier.reply_within)}).",
-                    action=ACTIONS[Origin.REPLY],
-                    due=due,
-                    priority=_priority(tier, due, tier.reply_within, now, 0.25),
-                    tier=tier.name,
-                    rule=_rule_name(tier, rule),
-                    evidence=ask.sentence,
-                    subject=m.subject,
-                    thread_link=m.link,
-                    message_id=m.message_id,
-                )
-            )
-    return out
+            judged = _judge(ctx, m, covered)
+            if isinstance(judged, Judgement):
+                found.append(judged)
+            else:
+                weigh.append(judged)
+    return found + _weighed(ctx, weigh, covered)
 
 
-def _recover(
-    ctx: _Context, m: Message, sig: Signals, tier: Tier, rule: ContactRule | None
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """An open message the personal model is to weigh, with what the rules found."""
+
+    message: Message
+    ask: Ask | None
+    tier: Tier
+    rule: ContactRule | None
+    shared_only: bool
+    reading: learned.Reading
+    ruled_out: str  # why a rule says it is not the user's ("" when none does)
+
+
+def _judge(ctx: _Context, m: Message, covered: set[str]) -> Judgement | _Open:
+    """What `m` needs from the user now and why it gets no reply nudge if it does not;
+    or, with a personal model, what the model is to weigh (`_weighed`)."""
+    inputs, identity = ctx.inputs, ctx.inputs.identity
+    if ctx.answered(m) is not None:
+        return Judgement(m, 0.0, "answered")
+    sig = ctx.signals(m)
+    asks, stale = _asks(ctx, m, sig)
+    ruled_out = _not_yours(ctx, m, sig) or stale
+    crowd = _crowd(m, sig)
+    if crowd:
+        asks = []  # asked of everyone: with a model, the user's habits with such mail decide
+    ask = asks[0] if asks else None
+    tier, rule = ctx.tier(m.sender.email)
+    shared_only = not identity.named(m)
+    if inputs.personal is None or inputs.personal.reply is None:
+        if ruled_out or crowd:
+            return Judgement(m, 0.0, ruled_out or crowd)
+        return _cold(ctx, m, sig, ask, tier, rule, covered, shared_only)
+    reading = learned.reply_reading(
+        m,
+        _facts(ctx, m),
+        inputs.personal.book,
+        identity,
+        inputs.rules,
+        _ask_feature(sig, asks),
+        shared_only,
+        tier.weight,
+    )
+    return _Open(m, ask, tier, rule, shared_only, reading, ruled_out)
+
+
+def _weighed(ctx: _Context, items: Sequence[_Open], covered: set[str]) -> list[Judgement]:
+    """The personal model's judgements of open messages (see the module docstring)."""
+    if not items:
+        return []
+    now = ctx.inputs.now
+    assert ctx.inputs.personal is not None and ctx.inputs.personal.reply is not None
+    part = ctx.inputs.personal.reply
+    ages = np.array([(now - o.message.date).total_seconds() / 3600 for o in items])
+    chances, usual = part.assess([o.reading for o in items], ages)
+    found = []
+    for o, chance, hours in zip(items, chances, usual, strict=True):
+        m, probability = o.message, float(chance)
+        window = o.tier.reply_within if o.tier.reply_chosen else timedelta(hours=float(hours))
+        due = m.date + window
+        evidence = o.ask.sentence if o.ask is not None and o.ask.sentence else _subject(m)
+        judged = Judgement(
+            m, probability, "", due, window, evidence, (), True, o.reading, probability
+        )
+        promised = o.tier.reply_chosen and o.ask is not None  # the rule promises answers
+        if o.ruled_out:
+            judged = replace(judged, probability=0.0, why_not=o.ruled_out)
+        elif o.shared_only and o.rule is None and probability < part.threshold:
+            judged = replace(judged, why_not="shared inbox mail the team seldom answers")
+        elif probability < part.threshold and not promised:
+            judged = replace(judged, why_not=f"needs your reply {probability:.0%}: too unlikely")
+        elif due > now:
+            judged = replace(judged, why_not="your usual reply time has not passed")
+        elif m.message_id in covered:
+            judged = replace(judged, why_not="a recover nudge covers it")
+        found.append(judged)
+    return found
+
+
+def _cold(
+    ctx: _Context,
+    m: Message,
+    sig: Signals,
+    ask: Ask | None,
+    tier: Tier,
+    rule: ContactRule | None,
+    covered: set[str],
+    shared_only: bool,
+) -> Judgement:
+    """Without a personal model: an ask, on To (or greeted on Cc), past the tier's window."""
+    identity, now = ctx.inputs.identity, ctx.inputs.now
+    score = ask.score if ask is not None else 0.0
+    due = m.date + tier.reply_within
+    judged = Judgement(m, score, "", due, tier.reply_within, ask.sentence if ask else "")
+    if ask is None:
+        return replace(judged, why_not="asks nothing")
+    if shared_only and rule is None:
+        return replace(judged, why_not="shared inbox mail and no contact rule for its sender")
+    if not shared_only and not _on_to(m, identity) and not sig.greets_user:
+        return replace(judged, why_not="you are only on Cc and not greeted")
+    if due > now:
+        return replace(judged, why_not="the reply window has not passed")
+    if now - due > COLD_STALE:
+        return replace(judged, why_not="stale: it has waited long past its window")
+    if m.message_id in covered:
+        return replace(judged, why_not="a recover nudge covers it")
+    return judged
+
+
+def _on_to(m: Message, identity: Identity) -> bool:
+    return any(identity.is_user(a) or identity.is_shared(a) for a in m.to)
+
+
+def _not_yours(ctx: _Context, m: Message, sig: Signals) -> str:
+    """Why `m` is not the user's to answer, whatever it asks, or ""."""
+    identity = ctx.inputs.identity
+    if ctx.template_sender(m):
+        return "its sender sends the same text to many people"
+    if sig.greets_user:
+        return ""
+    if sig.addressee and not identity.is_user(sig.addressee):
+        return f"addressed to {sig.addressee}"
+    return ""
+
+
+def _crowd(m: Message, sig: Signals) -> str:
+    """Why what `m` asks is asked of a crowd, not of the user, or "": it went to
+    `CROWD` people or more and does not greet the user."""
+    if sig.greets_user or len({a.email for a in m.recipients}) < CROWD:
+        return ""
+    return f"sent to {len(m.recipients)} people without naming you"
+
+
+def _asks(ctx: _Context, m: Message, sig: Signals, *, dates: bool = True) -> tuple[list[Ask], str]:
+    """`m`'s asks of the user, strongest first, and why it is stale ("" when not).
+
+    Left out: the sender's template sentences, and sentences that open by naming
+    another recipient ("Maureen - please keep this on file"). When every ask that
+    names a moment names one that has passed, the message is stale.
+    """
+    assert ctx.repeats is not None
+    if not sig.asks:
+        return [], ""
+    sender = normalise(m.sender.email)
+    keys = sig.sentence_keys if len(sig.sentence_keys) == len(sig.asks) else ("",) * len(sig.asks)
+    others = [a for a in ctx.inputs.identity.others(m.recipients) if a.email != m.sender.email]
+    kept: list[Ask] = []
+    for ask, key in zip(sig.asks, keys, strict=True):
+        if ask.score < ASK_MIN:
+            continue
+        if key and ctx.repeats.template_sentence(sender, key):
+            continue
+        if ask.sentence and any(greets([ask.sentence], first_names(o)) for o in others):
+            continue
+        kept.append(ask)
+    kept.sort(key=lambda a: -a.score)
+    worded = [a for a in kept if a.sentence]
+    if worded and dates:
+        zone = ctx.inputs.rules.work.zone
+        moments = [_occasion(a.sentence, m.date, zone) for a in worded]
+        if all(when is not None and when < ctx.inputs.now for when in moments):
+            return kept, "stale: the moment it asks about has passed"
+    return kept, ""
+
+
+# "by Friday", "before the end of the month": a deadline, which passing does not settle.
+_DEADLINE = re.compile(
+    r"\b(?:by|before|until|till|no later than|in time for|ahead of|due)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _occasion(sentence: str, sent: datetime, zone: tzinfo) -> datetime | None:
+    """The moment an ask is about ("dinner on Friday"), or None: it names none, or
+    names a deadline ("by Friday"), after which the ask is owed all the more. Cached: a
+    daemon judges the same sentences daily."""
+    found = DATE_PHRASE.search(sentence)
+    if found is not None and _DEADLINE.search(sentence[: found.start()]):
+        return None
+    return resolve(sentence, sent, zone)
+
+
+def _ask_feature(sig: Signals, asks: Sequence[Ask]) -> float | None:
+    """The ask score the personal model reads: None for a message the NLP never read."""
+    if not sig.version:
+        return None
+    return max((a.score for a in asks), default=0.0)
+
+
+def _facts(ctx: _Context, m: Message) -> learned.Facts:
+    if m.message_id not in ctx.facts:
+        thread = ctx.thread_of[m.message_id]
+        ctx.facts.update(learned.thread_facts(thread, ctx.inputs.identity))
+    return ctx.facts[m.message_id]
+
+
+def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
+    """One reply nudge per matter, for its newest message: a sender's open messages in
+    one thread (the patches of a series, a question and its ping: answering a sibling
+    leaves the others open, and the nudge says they wait), the same ask resent under
+    another thread (same subject once version marks are dropped), and near-identical
+    messages. Nudging each sibling apart was measured: on a maintainer's mailbox it
+    added 40% more reply tasks, nearly all of them wrong."""
+    assert ctx.repeats is not None
+    wanted = sorted(
+        (j for j in _judgements(ctx, covered) if not j.why_not),
+        key=lambda j: (j.message.date, j.message.message_id),
+    )
+    group = list(range(len(wanted)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    ids = {j.message.message_id: i for i, j in enumerate(wanted)}
+    for i, j in enumerate(wanted):
+        m = j.message
+        sender = normalise(m.sender.email)
+        if again := resend_key(m.subject):
+            if (sender, again) in first:
+                group[root(i)] = root(first[(sender, again)])
+            else:
+                first[(sender, again)] = i
+        thread = ctx.thread_of[m.message_id].messages
+        same = [x.message_id for x in thread if x.sender == m.sender]
+        for twin in (*same, *ctx.repeats.near(sender, ctx.signals(m).fingerprint)):
+            if twin in ids:
+                group[root(i)] = root(ids[twin])
+    newest: dict[int, Judgement] = {}
+    size: dict[int, int] = {}
+    for i, j in enumerate(wanted):  # oldest first: the last one kept is the newest
+        newest[root(i)] = j
+        size[root(i)] = size.get(root(i), 0) + 1
+    return [_reply(ctx, j, size[r] - 1) for r, j in newest.items()]
+
+
+def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
+    """The reply nudge for `j`, which also covers `more` older open messages of theirs."""
+    now = ctx.inputs.now
+    m = j.message
+    assert j.due is not None and j.window is not None
+    tier, rule = ctx.tier(m.sender.email)
+    age = ago(m.date, now, ctx.inputs.rules.work.zone)
+    window = (
+        f"reply window for tier {tier.name}: {format_duration(tier.reply_within)}"
+        if not j.personal or tier.reply_chosen
+        else f"you usually answer within {format_duration(j.window)}"
+    )
+    said = j.reasons
+    model = ctx.inputs.personal
+    if j.reading is not None and model is not None and model.reply is not None:
+        said = learned.reasons(model.reply, j.reading, m.sender.display(), model.book, reply=True)
+    return Suggestion(
+        key=NudgeKey(Origin.REPLY, m.message_id),
+        contact=m.sender,
+        title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
+        why=f"{m.sender.display()} asked {age} and is waiting for your answer ({window})."
+        + (f" {more} older message(s) of theirs wait with it." if more else ""),
+        action=ACTIONS[Origin.REPLY],
+        due=j.due,
+        priority=_priority(tier, j.due, j.window, now, 0.25),
+        tier=tier.name,
+        rule=_rule_name(tier, rule),
+        evidence=j.evidence,
+        subject=m.subject,
+        thread_link=m.link,
+        message_id=m.message_id,
+        probability=round(j.probability, 4) if j.personal else None,
+        reasons=said,
+    )
+
+
+# --------------------------------------------------------------------------- recover
+
+
+def _recover(ctx: _Context) -> tuple[list[Suggestion], set[str]]:
+    """One recover nudge per upset contact, for their newest upset open message, and
+    the open messages of theirs that nudge covers: while it stands, the contact gets no
+    reply nudge as well (one task a contact; the call settles the rest)."""
+    inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
+    forget = inputs.rules.tasks.forget_after
+    mail: dict[str, list[Message]] = {}
+    for m in sorted(inputs.messages, key=lambda m: m.date):
+        if identity.outbound(m) or m.message_id in ctx.skip or m.date > now:
+            continue
+        if now - m.date > timedelta(days=30) + forget:
+            continue
+        mail.setdefault(normalise(m.sender.email), []).append(m)
+    out = []
+    covered: set[str] = set()
+    for contact, theirs in mail.items():
+        tier, rule = ctx.tier(contact)
+        if not tier.recover:
+            continue
+        distinct = _distinct(ctx, contact, theirs)
+        escalations = 0
+        chosen: tuple[Message, bool] | None = None
+        for index, m in enumerate(distinct):
+            if now - m.date > timedelta(days=30):
+                continue
+            escalating = _escalating(ctx, m, distinct[:index])
+            upset = ctx.signals(m).upset
+            escalations += escalating and upset >= UPSET_ESCALATING
+            recent = now - m.date <= UPSET_RECENT and ctx.answered(m) is None
+            if (
+                recent
+                and not ctx.template_sender(m)
+                and (upset >= UPSET_MIN or (escalating and upset >= UPSET_ESCALATING))
+            ):
+                chosen = (m, escalating)
+        if chosen is None:
+            continue
+        m, escalating = chosen
+        out.append(_recovery(ctx, m, tier, rule, escalating, escalations))
+        covered |= {
+            x.message_id for x in theirs if ctx.answered(x) is None and now - x.date <= UPSET_RECENT
+        }
+    return out, covered
+
+
+def _distinct(ctx: _Context, contact: str, theirs: Sequence[Message]) -> list[Message]:
+    """A contact's messages with each run of near-identical ones counted once (the newest)."""
+    assert ctx.repeats is not None
+    kept: list[Message] = []
+    for m in theirs:  # oldest first
+        twins = ctx.repeats.near(contact, ctx.signals(m).fingerprint)
+        if kept and kept[-1].message_id in twins:
+            kept[-1] = m
+        else:
+            kept.append(m)
+    return kept
+
+
+def _escalating(ctx: _Context, m: Message, before: Sequence[Message]) -> bool:
+    """Whether the contact is escalating with `m` (see the module docstring)."""
+    sig = ctx.signals(m)
+    if sig.chaser >= CHASER_MIN:
+        return True
+    if any(m.date - e.date <= ESCALATION_SPAN and ctx.answered(e) is None for e in before[-5:]):
+        return True
+    if before:
+        previous = ctx.signals(before[-1]).upset
+        return sig.upset >= UPSET_ESCALATING and sig.upset >= previous + TONE_RISE
+    return False
+
+
+def _recovery(
+    ctx: _Context,
+    m: Message,
+    tier: Tier,
+    rule: ContactRule | None,
+    escalating: bool,
+    escalations: int,
 ) -> Suggestion:
     now = ctx.inputs.now
-    contact = normalise(m.sender.email)
-    upset_again = sum(
-        1
-        for other in ctx.inputs.messages
-        if normalise(other.sender.email) == contact
-        and now - other.date <= timedelta(days=30)
-        and ctx.signals(other).upset >= UPSET_MIN
-    )
+    sig = ctx.signals(m)
     action = ACTIONS[Origin.RECOVER]
-    if upset_again >= 2 and rule is not None and rule.escalation:
+    if escalations >= ESCALATION_TIMES and rule is not None and rule.escalation:
         action += (
-            f" They have been unhappy {upset_again} times this month: consider bringing "
+            f" They have been escalating {escalations} times this month: consider bringing "
             f"in {rule.escalation}."
         )
     quote = sig.upset_sentence or _subject(m)
+    escalated = " and has written again without an answer" if escalating else ""
     return Suggestion(
         key=NudgeKey(Origin.RECOVER, m.message_id),
         contact=m.sender,
         title=f'Call {m.sender.display()} — upset: "{_short(quote)}"',
-        why=f"{m.sender.display()} sounds {_upset_words(sig.upset)} and has not heard "
-        f"from you since {day(m.date, ctx.inputs.rules.work.zone)}.",
+        why=f"{m.sender.display()} sounds {_upset_words(sig.upset)}{escalated} and has not "
+        f"heard from you since {day(m.date, ctx.inputs.rules.work.zone)}.",
         action=action,
         due=m.date,
         priority=_priority(tier, m.date, tier.reply_within, now, 1.0 + sig.upset),
         tier=tier.name,
         rule=_rule_name(tier, rule),
-        evidence=sig.upset_sentence,
+        evidence=sig.upset_sentence or _subject(m),
         subject=m.subject,
         thread_link=m.link,
         message_id=m.message_id,
@@ -268,44 +774,105 @@ def _main_recipient(m: Message, identity: Identity) -> Address | None:
     return others[0] if others else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A question of the user's that nobody answered yet, as `_follow_ups` weighs it."""
+
+    message: Message
+    contact: Address
+    ask: Ask
+    tier: Tier
+    rule: ContactRule | None
+    reading: learned.Reading | None
+
+
 def _follow_ups(ctx: _Context) -> list[Suggestion]:
+    """The user asked and nobody answered: past the follow-up window, or with a personal
+    model, past the time this contact usually takes to answer, when an answer was
+    expected (the model's `FOLLOW_EXPECTED`). The model weighs them all at once."""
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
-    out = []
+    model = inputs.personal
+    part = model.follow if model is not None else None
+    forget = inputs.rules.tasks.forget_after
+    asked: list[_Asked] = []
     for thread in ctx.threads:
         last = thread.last
-        if not identity.outbound(last) or last.message_id in ctx.skip:
+        if not identity.outbound(last) or last.message_id in ctx.skip or now - last.date > forget:
             continue
         sig = ctx.signals(last)
         contact = _main_recipient(last, identity)
         if contact is None or sig.ask_score < ASK_MIN:
             continue
         tier, rule = ctx.tier(contact.email)
-        due = last.date + tier.follow_up_after
-        if due > now or now - last.date > inputs.rules.tasks.forget_after:
-            continue
-        ask = max(sig.asks, key=lambda a: a.score)
-        out.append(
-            Suggestion(
-                key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
-                contact=contact,
-                title=f"Follow up with {contact.display()} — {_subject(last)} "
-                f"(sent {ago(last.date, now, inputs.rules.work.zone)})",
-                why=f"You asked {contact.display()} on {day(last.date, inputs.rules.work.zone)} "
-                "and nobody has "
-                f"answered (follow-up window for tier {tier.name}: "
-                f"{format_duration(tier.follow_up_after)}).",
-                action=ACTIONS[Origin.FOLLOW_UP],
-                due=due,
-                priority=_priority(tier, due, tier.follow_up_after, now),
-                tier=tier.name,
-                rule=_rule_name(tier, rule),
-                evidence=ask.sentence,
-                subject=last.subject,
-                thread_link=last.link,
-                message_id=last.message_id,
+        reading = None
+        if part is not None and model is not None:
+            reading = learned.follow_reading(
+                last,
+                normalise(contact.email),
+                _facts(ctx, last),
+                model.book,
+                identity,
+                inputs.rules,
+                sig.ask_score,
+                tier.weight,
             )
+        asked.append(
+            _Asked(last, contact, max(sig.asks, key=lambda a: a.score), tier, rule, reading)
         )
+    chances: Sequence[float | None] = [None] * len(asked)
+    usual: Sequence[float | None] = [None] * len(asked)
+    if part is not None and asked:
+        readings = [a.reading for a in asked if a.reading is not None]
+        chances = [float(p) for p in part.fitted.probabilities([r.values for r in readings])]
+        usual = [float(h) for h in part.assess(readings, np.zeros(len(readings)))[1]]
+    out = []
+    for a, probability, hours in zip(asked, chances, usual, strict=True):
+        window = a.tier.follow_up_after
+        if part is not None and probability is not None and hours is not None:
+            if probability < part.threshold:
+                continue  # they seldom answer mail like this: nothing to chase
+            if not a.tier.follow_up_chosen:
+                window = timedelta(hours=hours)
+        due = a.message.date + window
+        if due > now:
+            continue
+        out.append(_follow_up(ctx, a, due, window, probability))
     return out
+
+
+def _follow_up(
+    ctx: _Context, a: _Asked, due: datetime, window: timedelta, probability: float | None
+) -> Suggestion:
+    now, last, contact, tier = ctx.inputs.now, a.message, a.contact, a.tier
+    zone = ctx.inputs.rules.work.zone
+    model = ctx.inputs.personal
+    said: tuple[str, ...] = ()
+    if model is not None and model.follow is not None and a.reading is not None:
+        said = learned.reasons(model.follow, a.reading, contact.display(), model.book, reply=False)
+    setting = (
+        f"follow-up window for tier {tier.name}: {format_duration(tier.follow_up_after)}"
+        if probability is None or tier.follow_up_chosen
+        else f"they usually answer within {format_duration(window)}"
+    )
+    return Suggestion(
+        key=NudgeKey(Origin.FOLLOW_UP, last.message_id),
+        contact=contact,
+        title=f"Follow up with {contact.display()} — {_subject(last)} "
+        f"(sent {ago(last.date, now, zone)})",
+        why=f"You asked {contact.display()} on {day(last.date, zone)} and nobody has "
+        f"answered ({setting}).",
+        action=ACTIONS[Origin.FOLLOW_UP],
+        due=due,
+        priority=_priority(tier, due, window, now),
+        tier=tier.name,
+        rule=_rule_name(tier, a.rule),
+        evidence=a.ask.sentence,
+        subject=last.subject,
+        thread_link=last.link,
+        message_id=last.message_id,
+        probability=None if probability is None else round(probability, 4),
+        reasons=said,
+    )
 
 
 def _promises(ctx: _Context) -> list[Suggestion]:
@@ -369,6 +936,11 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
     inputs, identity, now = ctx.inputs, ctx.inputs.identity, ctx.inputs.now
     internal = identity.domains
     names = _known_names(inputs)
+    sent = sorted(  # the user's mail since the earliest meeting that may need a recap
+        (m.date, {normalise(a.email) for a in m.recipients})
+        for m in inputs.messages
+        if m.date >= now - RECAP_WITHIN - timedelta(days=1) and identity.outbound(m)
+    )
     out = []
     for meeting in inputs.meetings:
         if meeting.cancelled or not (now - RECAP_WITHIN <= meeting.end <= now):
@@ -381,12 +953,7 @@ def _recaps(ctx: _Context) -> list[Suggestion]:
         if not external:
             continue
         emails = {normalise(a.email) for a in external}
-        recapped = any(
-            identity.outbound(m)
-            and m.date >= meeting.start
-            and emails & {normalise(a.email) for a in m.recipients}
-            for m in inputs.messages
-        )
+        recapped = any(when >= meeting.start and emails & to for when, to in sent)
         if recapped:
             continue
         contact = external[0]

@@ -201,6 +201,14 @@ class Signals:
     # A digest of the message's own text (`identity.text_digest`), never the text: it
     # tells a message stored twice under two Message-IDs from two messages.
     digest: str = ""
+    # What repeats tells (`nurture.repeats`): the SimHash of the newest text, and a short
+    # hash of each asking sentence (in the order of `asks`). Kept when the sentences are
+    # cleared; neither gives the words back.
+    fingerprint: str = ""
+    sentence_keys: tuple[str, ...] = ()
+    # The other recipient the message opens by greeting ("Hi Maureen,"), when it is
+    # not the user: its asks are for them.
+    addressee: str = ""
 
     @property
     def ask_score(self) -> float:
@@ -335,6 +343,11 @@ class Suggestion:
     subject: str = ""
     thread_link: str = ""
     message_id: str = ""
+    # The personal model's "needs your reply" (or "expects an answer") probability,
+    # None when it did not decide (too little history, or another kind of nudge), and
+    # what carried it, in words ("you answer Dana within a day 9 times in 10").
+    probability: float | None = None
+    reasons: tuple[str, ...] = ()
 
     @property
     def kind(self) -> Kind:

@@ -51,6 +51,11 @@ class Tier:
     cadence: timedelta | str = "learned"  # "learned", "off", or a fixed interval
     recover: bool = True
     where: str = ""
+    # Whether the user's own rule files chose the windows (a value other than the
+    # shipped default): a chosen window is the rule; a shipped one gives way to the
+    # user's own reply times where nurture has learned them (`nurture.personal`).
+    reply_chosen: bool = False
+    follow_up_chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +291,7 @@ def check_rules(
     files = sorted((defaults or default_rules_dir()).glob("*.toml"))
     user_files = sorted(folder.glob("*.toml")) if folder and folder.is_dir() else []
     tiers: dict[str, Tier] = {}
+    shipped: dict[str, Tier] = {}  # the built-in defaults' tiers, to tell a user's choice
     default_contacts: list[ContactRule] = []
     user_contacts: list[ContactRule] = []
     ignore, work, tasks, report = Ignore(), Work(), Tasks(), ReportRules()
@@ -300,7 +306,12 @@ def check_rules(
             if section not in _KEYS:
                 reader.problem((section,), "unknown section", f"known: {', '.join(sorted(_KEYS))}")
             elif section == "tiers":
-                tiers.update(_tiers(reader, value, tiers))
+                found = _tiers(reader, value, tiers)
+                if path in user_files:
+                    found = _chosen(found, value, shipped)
+                else:
+                    shipped.update(found)
+                tiers.update(found)
             elif section == "contacts":
                 contacts.extend(_contacts(reader, value))
             elif section == "ignore":
@@ -372,6 +383,22 @@ def _tiers(reader: _Reader, value: Any, known: Mapping[str, Tier]) -> dict[str, 
             recover=recover,
         )
     return found
+
+
+def _chosen(found: dict[str, Tier], tables: Any, shipped: Mapping[str, Tier]) -> dict[str, Tier]:
+    """Mark the windows a user's file sets to other values than the shipped defaults
+    (the last file to set a window decides, as it decides the value)."""
+    marked = {}
+    for name, tier in found.items():
+        table = tables.get(name, {}) if isinstance(tables, dict) else {}
+        base = shipped.get(name)
+        reply, follow = tier.reply_chosen, tier.follow_up_chosen
+        if "reply_within" in table:
+            reply = base is None or base.reply_within != tier.reply_within
+        if "follow_up_after" in table:
+            follow = base is None or base.follow_up_after != tier.follow_up_after
+        marked[name] = replace(tier, reply_chosen=reply, follow_up_chosen=follow)
+    return marked
 
 
 def _contacts(reader: _Reader, value: Any) -> list[ContactRule]:

@@ -14,6 +14,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,22 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
         SELECT name, 'mail sync', last_sync, last_ok, error, paused FROM accounts
         WHERE last_ok IS NOT NULL OR error != '';
     """,
-    _message_identities,
+    _message_identities,  # 4: message identity (`nurture.identity`), in Python
+    # 5: the personal model (`nurture.personal`): weights, reply times and per-contact
+    # counts learned from the user's own mail, as JSON, one row per model; never text.
+    # A nudge that ended keeps no sentence: the evidence of ended entries is cleared.
+    """
+    CREATE TABLE personal (
+        name TEXT PRIMARY KEY,
+        trained INTEGER NOT NULL,
+        data TEXT NOT NULL
+    ) WITHOUT ROWID;
+    UPDATE ledger SET detail = json_set(detail, '$.evidence', '')
+        WHERE state IN ('dismissed', 'done', 'resolved')
+        AND COALESCE(json_extract(detail, '$.evidence'), '') != '';
+    """,
 )
+ENDED = frozenset({LedgerState.DISMISSED, LedgerState.DONE, LedgerState.RESOLVED})
 
 
 def _ts(value: datetime) -> int:
@@ -206,6 +221,10 @@ def signals_to_json(signals: Signals) -> str:
             "upset_sentence": signals.upset_sentence,
             "greets_user": signals.greets_user,
             "digest": signals.digest,
+            "chaser": signals.chaser,
+            "fingerprint": signals.fingerprint,
+            "keys": list(signals.sentence_keys),
+            "addressee": signals.addressee,
         },
         separators=(",", ":"),
     )
@@ -224,6 +243,10 @@ def signals_from_json(text: str, version: str) -> Signals:
         greets_user=bool(data.get("greets_user", False)),
         digest=str(data.get("digest", "")),
         version=version,
+        chaser=float(data.get("chaser", 0.0)),
+        fingerprint=str(data.get("fingerprint", "")),
+        sentence_keys=tuple(str(k) for k in data.get("keys", [])),
+        addressee=str(data.get("addressee", "")),
     )
 
 
@@ -518,7 +541,11 @@ class State:
             )
 
     def forget_evidence(self, keep: set[str]) -> None:
-        """Clear asking/promising sentences of messages no active nudge rests on."""
+        """Clear the asking, promising and upset sentences of every message but `keep`.
+
+        The caller keeps the messages a nudge rests on or may still rest on (nudge
+        candidates not yet due), so a task that comes due later still quotes its why.
+        """
         rows = list(self.db.execute("SELECT message_id, data FROM signals"))
         updates = []
         for mid, data in rows:
@@ -612,7 +639,13 @@ class State:
         }
 
     def put_ledger(self, entry: LedgerEntry, action: str | None, now: datetime) -> None:
-        """Write one ledger entry (and a history row for `action`) atomically."""
+        """Write one ledger entry (and a history row for `action`) atomically.
+
+        An entry that ended (dismissed, done, resolved) is written without its sentence:
+        the evidence is cleared, and so is its quote in the title and the why.
+        """
+        if entry.state in ENDED:
+            entry = without_evidence(entry)
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -639,6 +672,23 @@ class State:
                     (_ts(now), entry.key, entry.kind, entry.contact, action),
                 )
 
+    # the personal model
+
+    def personal(self, name: str) -> tuple[datetime, str] | None:
+        """When the personal model `name` was trained, and its JSON; None before the first."""
+        row = self.db.execute(
+            "SELECT trained, data FROM personal WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return datetime.fromtimestamp(row[0], UTC), row[1]
+
+    def store_personal(self, name: str, trained: datetime, data: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO personal (name, trained, data) VALUES (?,?,?)",
+            (name, _ts(trained), data),
+        )
+
     def delete_ledger(self, key: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM ledger WHERE key = ?", (key,))
@@ -662,6 +712,30 @@ def _faults(folder: Path) -> Iterator[None]:
         if error is None:
             raise
         raise error from exc
+
+
+def without_evidence(entry: LedgerEntry) -> LedgerEntry:
+    """`entry` with its sentence cleared: the evidence, and its quotes in title and why."""
+    sentence = str(entry.detail.get("evidence", "") or "")
+    if not sentence:
+        return entry
+    detail = dict(entry.detail, evidence="")
+    for name in ("why", "title"):
+        if isinstance(detail.get(name), str):
+            detail[name] = _unquote(detail[name], sentence)
+    return replace(entry, detail=detail, title=_unquote(entry.title, sentence))
+
+
+def _unquote(text: str, sentence: str) -> str:
+    """`text` with `sentence` (or a shortened "sentence start…" of it) replaced by "…"."""
+    folded = " ".join(sentence.split())
+    if folded and folded in text:
+        return text.replace(folded, "…")
+    for size in range(len(folded) - 1, 11, -1):  # detect shortens a quote to a prefix + "…"
+        cut = folded[:size].rstrip() + "…"
+        if cut in text:
+            return text.replace(cut, "…")
+    return text
 
 
 def _kind(stored: str, key: str) -> Kind:

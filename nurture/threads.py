@@ -5,6 +5,10 @@ missing middle message does not split a thread). Mail without those headers
 (Enron-era Outlook, some mobile clients) falls back to the normalised
 subject plus a shared participant within a time window, which is how a person
 would link a bare "RE: contract" to the mail it answers.
+
+Within a thread, a message answers the messages above it on its own branch
+(`ancestry`), not every earlier message of the thread: a reply to one patch of
+a series, or to one branch of a discussion, leaves the siblings unanswered.
 """
 
 from __future__ import annotations
@@ -124,3 +128,57 @@ def _join_by_subject(unique: Sequence[Message], union: _Union) -> None:
                     break
         if key:
             recent.setdefault(key, []).append(m)
+
+
+# A long discussion answers at most this many messages above each message: enough for
+# any real branch, and it keeps the ancestry of a thousand-message thread small.
+MAX_ANCESTORS = 200
+
+
+def ancestry(thread: Thread) -> dict[str, frozenset[str]]:
+    """Message-ID → the Message-IDs of the thread's messages it answers, directly or
+    through its parents (In-Reply-To chains are followed up, so a reply to a later
+    message of a branch answers the branch above it).
+
+    A message without threading headers that joined the thread by its reply-looking
+    subject answers the earlier messages whose sender it went to (within
+    `FALLBACK_WINDOW`), as a person reads a bare "RE: contract" with a quoted
+    "-----Original Message-----" block.
+    """
+    members = {m.message_id: m.date for m in thread.messages}
+    above: dict[str, frozenset[str]] = {}
+    for m in thread.messages:  # oldest first: a parent's ancestry is known before its replies
+        parents = [p for p in (*m.references, m.in_reply_to) if p and p in members]
+        found: set[str] = set()
+        if parents:
+            for p in parents:
+                if p != m.message_id:
+                    found.add(p)
+                    found |= above.get(p, frozenset())
+        elif not m.in_reply_to and not m.references and is_reply_subject(m.subject):
+            to = {a.email for a in m.recipients}
+            found = {
+                e.message_id
+                for e in thread.messages
+                if e.date < m.date and e.sender.email in to and m.date - e.date <= FALLBACK_WINDOW
+            }
+        found.discard(m.message_id)
+        if len(found) > MAX_ANCESTORS:  # keep the nearest: the newest above it
+            found = set(sorted(found, key=members.__getitem__)[-MAX_ANCESTORS:])
+        above[m.message_id] = frozenset(found)
+    return above
+
+
+def replies(
+    thread: Thread, above: dict[str, frozenset[str]] | None = None
+) -> dict[str, list[Message]]:
+    """Message-ID → the later messages of the thread that answer it (see `ancestry`),
+    oldest first. Who counts as having answered is the caller's to say."""
+    above = ancestry(thread) if above is None else above
+    dates = {m.message_id: m.date for m in thread.messages}
+    found: dict[str, list[Message]] = {}
+    for m in thread.messages:  # oldest first, so each list comes out in order
+        for target in above.get(m.message_id, ()):
+            if dates.get(target, m.date) < m.date:
+                found.setdefault(target, []).append(m)
+    return found

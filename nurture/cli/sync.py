@@ -19,7 +19,7 @@ from rich.text import Text
 from ..app import App
 from ..apply import ApplyReport
 from ..durations import format_duration, moment
-from ..model import UTC, LedgerEntry, LedgerState, NudgeKey, Origin, Suggestion
+from ..model import UTC, Kind, LedgerEntry, LedgerState, NudgeKey, Origin, Suggestion
 from ..plan import Action, Op
 from .common import app_from, console, errors, fail, parse_now, progress_bar
 from .keys import Unknown, resolve, short_ids
@@ -316,6 +316,10 @@ def explain(ctx: click.Context, key: str) -> None:
         if d.get("due"):
             due = moment(datetime.fromisoformat(d["due"]), zone)
             rows.append(("nudge from", f"{due}  (priority {d.get('priority', '')})"))
+        if d.get("probability") is not None:  # the personal model decided (nurture.personal)
+            what = "needs your reply" if entry.kind is Kind.REPLY else "an answer was expected"
+            rows.append(("learned", f"{what}: {d['probability']:.0%}"))
+        rows += [("because" if i == 0 else "", r) for i, r in enumerate(d.get("reasons") or ())]
         if d.get("subject"):
             rows.append(("subject", d["subject"]))
         if d.get("evidence"):
@@ -336,7 +340,7 @@ def explain(ctx: click.Context, key: str) -> None:
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column()
         for field, value in rows:
-            grid.add_row(f"{field}:", Text(value))
+            grid.add_row(f"{field}:" if field else "", Text(value))
         console.print(Text(d.get("title", entry.title), style="bold"))
         console.print(grid)
 

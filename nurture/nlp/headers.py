@@ -129,7 +129,9 @@ def header_verdict(message: Message) -> Automated | None:
     precedence = headers.get("precedence", "").strip().lower()
     if precedence in _PRECEDENCE:
         return Automated.LIST if precedence == "list" else Automated.BULK
-    if headers.get("list-unsubscribe", "").strip() or headers.get("feedback-id", "").strip():
+    # Feedback-ID alone says nothing: some providers put it on every message, a
+    # person's too; bulk senders also add List-Unsubscribe, which decides.
+    if headers.get("list-unsubscribe", "").strip():
         return Automated.BULK
 
     if _sender_is(_NO_REPLY, message.sender):

@@ -460,3 +460,23 @@ def test_threads_follow_references_reply_chains_and_bare_subjects(bench: dict) -
     threads = e2e_features.Threads(mails)
     assert [m.message_id for m in threads.of(mails[2])] == ["a", "b", "c", "d", "e"]
     assert [m.message_id for m in threads.of(mails[5])] == ["f"]  # nobody in common
+
+
+def test_with_a_shared_inbox_nurture_reads_the_list_and_scores_every_labelled_message(
+    bench: dict, mailbox: Path, tmp_path: Path, capsys
+) -> None:
+    work = tmp_path / "work"
+    args = ["--mailbox", str(mailbox), "--json", "--work", str(work), "--shared", LIST]
+    assert bench["e2e"].main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["detail"]["shared_inboxes_supported"] is True
+    assert (out["reply"]["n"], out["reply"]["positives"]) == (3, 2)  # the offsite ask too
+    assert "shared" in (work / "config.toml").read_text()
+    sys.path.insert(0, str(BENCH))
+    try:
+        import e2e_nurture
+    finally:
+        sys.path.remove(str(BENCH))
+    # the score is nurture's judgement of the message, whether or not it got a task
+    assert e2e_nurture.needs_reply_score({"a@x": 0.3}, "a@x") == 0.3
+    assert e2e_nurture.needs_reply_score({}, "b@x") == 0.0

@@ -152,8 +152,8 @@ def test_the_demo_says_how_to_go_on_in_lines_that_work_as_printed(tmp_path: Path
 
 def test_dismiss_refuses_a_prefix_that_fits_several_and_dismisses_nothing(setup: Setup) -> None:
     setup.ask(days_ago=5, subject="Renewal pricing")
-    setup.ask(days_ago=4, subject="Contract draft")
-    synced(setup)
+    setup.ask("Sam Ortiz <sam@client.example>", days_ago=4, subject="Contract draft")
+    synced(setup)  # two senders: one sender's same text twice is one matter (detect)
     refused = nurture(setup, "dismiss", "reply:")
     assert refused.exit_code == 2 and "fits 2 suggestions" in refused.output
     assert set(setup.ledger().values()) == {"active"}

@@ -102,7 +102,7 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
         message_id="same@client.example",
         sender="Mallory <mallory@evil.example>",
         subject="hi",
-        body="Hi Alex,\n\nCould you wire the deposit to my new account today?\n\nM",
+        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
         date=NOW - timedelta(days=6),
     )
     later = setup.sync(NOW + timedelta(hours=1))
@@ -311,14 +311,15 @@ def test_one_text_stored_twice_under_two_message_ids_is_one_task(setup: Setup) -
     assert setup.sync(NOW + timedelta(hours=1)).removed == 1
 
 
-def test_the_same_ask_a_week_apart_is_asked_again(setup: Setup) -> None:
+def test_the_same_ask_resent_a_week_later_is_one_matter_nudged_at_its_newest(setup: Setup) -> None:
     dana_asks_again(
         setup,
         ("week1@client.example", timedelta(days=12)),
         ("week2@client.example", timedelta(days=4)),
     )
-    keys = sorted(p.suggestion.key for p in setup.sync(NOW).placements)
-    assert keys == ["reply:week1@client.example", "reply:week2@client.example"]
+    (placed,) = setup.sync(NOW).placements  # the same ask resent: one matter (detect)
+    assert placed.suggestion.key == "reply:week2@client.example"
+    assert "1 older message(s) of theirs wait with it" in placed.suggestion.why
 
 
 def test_copies_fold_into_the_one_a_task_rests_on() -> None:

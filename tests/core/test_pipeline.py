@@ -65,7 +65,7 @@ def test_a_deleted_task_is_not_shown_again_and_frees_its_slot(setup: Setup) -> N
     slot = (placed.start, placed.end)
     (path,) = setup.calendar.glob("*.ics")
     path.unlink()  # the user deletes it in the calendar
-    second = setup.ask(days_ago=4, subject="Contract draft")  # due later than the first
+    second = setup.ask("Sam Ortiz <sam@client.example>", days_ago=4, subject="Contract draft")
     report = sync(setup)
     assert [p.suggestion.key for p in report.placements] == [f"reply:{second}"]
     assert (report.placements[0].start, report.placements[0].end) == slot

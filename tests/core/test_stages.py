@@ -12,7 +12,6 @@ import pytest
 
 from nurture.apply import ApplyReport, Writer, apply, count
 from nurture.connector import task_uid
-from nurture.contacts import Identity
 from nurture.detect import Inputs, detect
 from nurture.model import (
     Address,
@@ -36,20 +35,8 @@ from nurture.state import State
 from nurture.tasks import desired
 from tests.memory import MemoryCalendar
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
-D = timedelta(days=1)
-ME = Address("alex@brightpath.example", "Alex Morgan")
-DANA = Address("dana@client.example", "Dana Lee")
-SAM = Address("sam@other.example", "Sam Ortiz")
-RULES = Rulebook(
-    tiers={
-        "client": Tier("client", weight=2.0, reply_within=2 * D, follow_up_after=4 * D),
-        "default": Tier("default", reply_within=3 * D, follow_up_after=7 * D),
-    },
-    contacts=(ContactRule(("*@client.example",), "client", where="contacts.toml:1"),),
-    work=Work(timezone="UTC"),
-)
-IDENTITY = Identity((ME.email,), ("Alex Morgan", "Alex"))
+from .letters import DANA, IDENTITY, ME, NOW, RULES, SAM, D
+
 ASKS = Signals(asks=(Ask("Could you send the renewal pricing?", 0.9),))
 
 

@@ -42,7 +42,7 @@ def test_a_trickling_server_is_cut_and_the_other_accounts_go_on(
             message_id="sam-1@client.example",
             sender="Sam Ortiz <sam@client.example>",
             subject="Contract",
-            body="Could you sign the contract this week?",
+            body="Could you sign the contract, please?",
             date=NOW - timedelta(days=4),
         )
     )
