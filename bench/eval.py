@@ -14,6 +14,10 @@ Reads whichever of these it finds under --corpus (see ../shared/corpora/README.m
                           ROC AUC, and VADER's AUC and best-threshold F1 on the same texts.
                           Any file dropped into the folder is scored the same way.
 - mime/, mbox/, threads/  robustness: every file through extraction and signals, errors counted
+- mailboxes/linux-man/    tone_false_alarms (`bench/tone_false_alarms.py`): the share of
+                          developer mail (that mailbox; threads/ and mbox/) at the upset and
+                          recover lines, beside the project's customer messages' AUC and
+                          recover-line precision and recall
 
 The corpora are read in place and never copied; nothing about a message is stored.
 Where a shipped model was trained on a file, or a line or threshold chosen on it, the
@@ -553,6 +557,22 @@ def eval_robustness(corpus: Path) -> dict[str, Any] | None:
     return {"files": files, "errors": errors}
 
 
+def eval_false_alarms(corpus: Path) -> dict[str, Any] | None:
+    """How much developer mail reaches the recover line (`bench/tone_false_alarms.py`)."""
+    if not (corpus / "mailboxes" / "linux-man").is_dir():
+        return None
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import tone_false_alarms  # bench/tone_false_alarms.py, beside this file
+
+    TRAINED_ON.append(
+        "tone_false_alarms linux-man: the words that mark a message about code were written "
+        "while looking at what reached the recover line there; a development figure"
+    )
+    return tone_false_alarms.measure_all(corpus)
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -565,6 +585,7 @@ def run(corpus: Path) -> dict[str, Any]:
         ("upset", eval_upset),
         ("tone", eval_tone),
         ("robustness", eval_robustness),
+        ("tone_false_alarms", eval_false_alarms),
     ):
         started = time.monotonic()
         result = fn(corpus)
@@ -602,6 +623,17 @@ def table(report: dict[str, Any]) -> str:
         rows.append(("", "ROC AUC", f"{u['auc']:.3f}"))
         rows.append(("", "VADER AUC / best F1", f"{u['vader_auc']:.3f} / {u['vader_best_f1']:.3f}"))
         rows.append(("", "messages", str(u["n"])))
+    for name, f in report.get("tone_false_alarms", {}).items():
+        if name == "customers":
+            rows.append(("complaints: customer messages (tests)", "ROC AUC", f"{f['auc']:.3f}"))
+            at = f["recover"]
+            rows.append(("", "P / R at 0.7", f"{at['precision']:.3f} / {at['recall']:.3f}"))
+            continue
+        rows.append(
+            (f"developer mail: {name}", "share at 0.7 (recover)", f"{f['recover_rate']:.4f}")
+        )
+        rows.append(("", "share at 0.5 (upset)", f"{f['upset_rate']:.4f}"))
+        rows.append(("", "messages", str(f["n"])))
     if "robustness" in report:
         r = report["robustness"]
         rows.append(("robustness", "files", str(r["files"])))

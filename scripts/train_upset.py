@@ -247,10 +247,14 @@ def choose_mail_lines(
         tone.message_concern(n, w, s) for n, w, s in zip(newest, wholes, subjects, strict=True)
     ]
     upsets = [u for u in UPSET_LINES if u <= recover_at] or [recover_at]
+    about_code = [tone.technical([s.text for s in found]) for found in spans]
 
     def score(pair: tuple[float, float], i: int) -> float:
         upset_at, at_half = pair
-        on_lines = max((tone.combine(s, upset_at, recover_at) for s in spans[i]), default=0.0)
+        on_lines = max(
+            (tone.combine(s, upset_at, recover_at, about_code=about_code[i]) for s in spans[i]),
+            default=0.0,
+        )
         return max(on_lines, tone.concern_score(density[i], at_half))
 
     def best(indices: list[int]) -> tuple[float, float]:

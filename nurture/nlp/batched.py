@@ -431,6 +431,8 @@ def message_tones(
     score = _to_lines(probability, upset_at, recover_at)
     cues = [0] * len(seq)
     chases = [False] * len(seq)
+    owner = np.repeat(np.arange(len(messages)), lengths)  # per place: its message's k
+    about_code: dict[int, bool] = {}
     for j in np.flatnonzero(read.complains).tolist():
         window = range(max(j - tone.COMPLAINT_WINDOW + 1, j - int(place[j])), j + 1)
         cues[j] = tone.complaint_count(
@@ -439,7 +441,12 @@ def message_tones(
         )
         if cues[j]:
             chases[j] = any(read.groups[x] & tone._ASKED_AGAIN for x in window)
-            level = tone.complaint_level(cues[j])
+            m = messages[int(owner[j])]
+            if m not in about_code:
+                about_code[m] = tone.technical([found.texts[s] for s in found.order[m]])
+            level = tone.complaint_level(
+                min(cues[j], tone.TECHNICAL_CUES) if about_code[m] else cues[j]
+            )
             emotion = float(score[j])
             score[j] = max(emotion, level + 0.1 * (1.0 - level) * emotion)
     best = np.maximum.reduceat(score, offsets)

@@ -180,3 +180,25 @@ def test_concern_densities_equal_the_reference() -> None:
     expected = [tone.message_concern(*message) for message in messages]
     assert batched.concerns(messages) == expected
     assert sum(1 for density in expected if density) >= 5
+
+
+# Code review and bug reports: complaint cues in a message about code count one kind.
+TECHNICAL = [
+    "The example still doesn't work for me: fcntl(2) returns an error when the lock is missing.",
+    "I rebased again and the build is broken.",
+    "The header files are missing the new struct again.",
+    "See select(2) for the details.",
+]
+
+
+def test_messages_about_code_are_capped_the_same_way(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = _bodies(6, 60, TECHNICAL)
+    fast, plain = _both(bodies, reader, monkeypatch)
+    assert fast == plain
+    with monkeypatch.context() as uncapped:
+        uncapped.setattr(tone, "TECHNICAL_CUES", 10)
+        loose, loose_plain = _both(bodies, reader, uncapped)
+    assert loose == loose_plain
+    assert sum(s.upset >= 0.7 for s in loose) > sum(s.upset >= 0.7 for s in fast)

@@ -160,3 +160,28 @@ def test_roc_auc_counts_ties_half(runner: ModuleType) -> None:
     assert runner.roc_auc([True, False], [0.9, 0.1]) == 1.0
     assert runner.roc_auc([True, False], [0.5, 0.5]) == 0.5
     assert runner.roc_auc([True, False, True, False], [0.8, 0.6, 0.4, 0.2]) == 0.75
+
+
+def test_false_alarms_count_developer_mail_at_each_line(runner: ModuleType, tmp_path: Path) -> None:
+    box = tmp_path / "mailboxes" / "linux-man"
+    (box / "m").mkdir(parents=True)
+    (box / "person.json").write_text(
+        json.dumps({"addresses": ["me@example.org"], "bots": ["bot@example.org"]})
+    )
+    head = "From: {0}\nTo: me@example.org\nSubject: {1}\nMessage-ID: <{2}@x>\n\n"
+    mails = [
+        ("dev@example.org", "Re: [PATCH] fcntl.2: fix the example", "It looks good to me."),
+        ("me@example.org", "Re: [PATCH] fcntl.2", "I still haven't received my order!"),
+        ("bot@example.org", "applied", "Applied, thanks."),
+        ("ann@example.org", "my order 2231", "I am furious: you ruined my whole weekend."),
+    ]
+    for i, (sender, subject, text) in enumerate(mails):
+        (box / "m" / f"{i:06d}.eml").write_text(head.format(sender, subject, i) + text + "\n")
+    found = runner.eval_false_alarms(tmp_path)
+    assert set(found) == {"linux-man", "lists", "asf", "enron-mail", "customers"}
+    assert found["linux-man"]["n"] == 2  # neither the person's own mail nor the bot's
+    assert found["linux-man"]["recover"] == 1  # the furious one
+    assert found["linux-man"]["recover_rate"] == 0.5
+    assert found["lists"]["n"] == 0
+    assert set(found["customers"]) == {"n", "complaints", "auc", "recover"}
+    assert found["customers"]["recover"]["precision"] >= 0.8
