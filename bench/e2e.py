@@ -50,7 +50,8 @@ sys.path.insert(0, str(HERE))
 
 from e2e_mailbox import Mail, Mailbox  # noqa: E402
 from e2e_nurture import WHY_KINDS, Created, Nurture  # noqa: E402
-from e2e_score import Decisions, decide, evenly, per_week, roc_auc  # noqa: E402
+from e2e_score import Decisions, decide, evenly, per_week  # noqa: E402
+from scores import roc_auc  # noqa: E402
 
 log = logging.getLogger("bench.e2e")
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from e2e_mailbox import FALLBACK_WINDOW, Mail, Mailbox, normalise_subject
-from e2e_score import roc_auc
+from scores import roc_auc
 
 if TYPE_CHECKING:
     from e2e import Replay, Scored

@@ -5,34 +5,13 @@ Plain functions over plain numbers, so tests can check them on hand-made cases.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scores import Counts
 
-@dataclass(frozen=True, slots=True)
-class Decisions:
-    """How one set of nudges fared: true positives, false positives, positives missed."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def __add__(self, other: Decisions) -> Decisions:
-        return Decisions(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+Decisions = Counts  # how one set of nudges fared (`tn` stays 0: nobody counts them)
 
 
 def decide(positives: set[str], predicted: set[str]) -> Decisions:
@@ -46,28 +25,6 @@ def decide(positives: set[str], predicted: set[str]) -> Decisions:
         fp=len(predicted - positives),
         fn=len(positives - predicted),
     )
-
-
-def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float | None:
-    """The probability that a random positive scores above a random negative (ties: half).
-
-    None when either class is empty. Mann-Whitney over ranks, so O(n log n).
-    """
-    pairs = sorted(zip(scores, truth, strict=True), key=lambda p: p[0])
-    positives = sum(1 for _, t in pairs if t)
-    negatives = len(pairs) - positives
-    if not positives or not negatives:
-        return None
-    rank_sum = 0.0
-    i = 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            j += 1
-        mid_rank = (i + 1 + j) / 2  # ranks i+1..j share their mean
-        rank_sum += mid_rank * sum(1 for k in range(i, j) if pairs[k][1])
-        i = j
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 @dataclass(frozen=True, slots=True)

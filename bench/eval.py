@@ -37,14 +37,16 @@ import quopri
 import re
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scores import Counts
+from scores import roc_auc as scores_roc_auc
 
 from nurture.model import UTC, Address, Body, Message
 from nurture.nlp import UPSET_THRESHOLD, Reader, analyse, ask_scores, newest_text
@@ -55,42 +57,6 @@ log = logging.getLogger("bench.eval")
 
 UPSET_CATEGORIES = frozenset({"4.11", "4.12", "4.13", "4.16", "4.17", "4.18", "4.19"})
 READER = Reader(addresses=("reader@example.invalid",), timezone="America/Chicago")
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """A confusion matrix for one binary decision."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    @classmethod
-    def of(cls, truth: Iterable[bool], predicted: Iterable[bool]) -> Counts:
-        c = Counter(zip(truth, predicted, strict=True))
-        return cls(c[(True, True)], c[(False, True)], c[(True, False)], c[(False, False)])
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def accuracy(self) -> float:
-        return (self.tp + self.tn) / self.n if self.n else 0.0
 
 
 # ----------------------------------------------------------------------------- messages
@@ -220,22 +186,9 @@ def eval_asks(corpus: Path) -> dict[str, Any] | None:
 
 
 def roc_auc(truth: Sequence[bool], scores: Sequence[float]) -> float:
-    """ROC AUC: the chance a random positive scores above a random negative (ties half)."""
-    pairs = sorted(zip(scores, truth, strict=True), key=lambda p: p[0])
-    positives = sum(truth)
-    negatives = len(pairs) - positives
-    if not positives or not negatives:
-        return float("nan")
-    rank_sum = 0.0
-    i = 0
-    while i < len(pairs):
-        j = i
-        while j + 1 < len(pairs) and pairs[j + 1][0] == pairs[i][0]:
-            j += 1
-        mid = (i + j) / 2 + 1  # tied scores share their average rank
-        rank_sum += mid * sum(1 for _, t in pairs[i : j + 1] if t)
-        i = j + 1
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    """`scores.roc_auc` in this runner's argument order; NaN where a class is empty."""
+    auc = scores_roc_auc(scores, truth)
+    return float("nan") if auc is None else auc
 
 
 # Notes printed under the table: figures measured on a model's own training data.

@@ -30,8 +30,9 @@ def bench() -> Iterator[dict[str, ModuleType]]:
         import e2e
         import e2e_mailbox
         import e2e_score
+        import scores
 
-        yield {"e2e": e2e, "mailbox": e2e_mailbox, "score": e2e_score}
+        yield {"e2e": e2e, "mailbox": e2e_mailbox, "score": e2e_score, "scores": scores}
     finally:
         sys.path.remove(str(BENCH))
 
@@ -327,7 +328,7 @@ def test_decisions_count_tasks_outside_the_labels_as_wrong(bench: dict) -> None:
 
 
 def test_roc_auc_counts_ties_as_half(bench: dict) -> None:
-    auc = bench["score"].roc_auc
+    auc = bench["scores"].roc_auc
     assert auc([0.9, 0.8, 0.1], [True, False, False]) == 1.0
     assert auc([0.5, 0.5, 0.5, 0.1], [True, False, True, False]) == 0.75
     assert auc([0.1, 0.9], [True, False]) == 0.0
