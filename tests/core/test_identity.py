@@ -4,14 +4,19 @@ mail the user's is. Each test is a failure seen in a real run, with our own exam
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import icalendar
+from click.testing import CliRunner
+
 from nurture.apply import ApplyReport
+from nurture.cli import main
 from nurture.connector import task_uid
-from nurture.identity import NO_TEXT, fold_copies, text_digest
+from nurture.identity import NO_TEXT, fold_copies, header_id, identity, text_digest
 from nurture.model import Address, Message, Signals
 from nurture.state import MIGRATIONS, State, _message_identities
 from tests.contract import make_message
@@ -114,6 +119,46 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     assert other.suggestion.key.startswith("reply:same@client.example#")
     assert "deposit" in other.suggestion.evidence and "mallory" in other.suggestion.contact.email
     assert later.removed == 0
+
+
+def test_the_user_sees_the_message_id_of_the_header_never_the_identity(setup: Setup) -> None:
+    """The newcomer's key is ``same@client.example#<date>``; its task and `explain`
+    said "Message-ID: <same@client.example#20...Z>", an ID no mail program knows."""
+    eve_asks(setup)
+    setup.sync(NOW)
+    deliver(
+        setup,
+        message_id="same@client.example",
+        sender="Mallory <mallory@evil.example>",
+        subject="hi",
+        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
+        date=NOW - timedelta(days=6),
+    )
+    setup.sync(NOW + timedelta(hours=1))
+    described = [
+        str(event["DESCRIPTION"])
+        for path in setup.calendar.glob("*.ics")
+        for event in icalendar.Calendar.from_ical(path.read_bytes()).walk()
+        if event.name in ("VEVENT", "VTODO")
+    ]
+    assert len(described) == 2
+    assert all("Message-ID: <same@client.example>\n" in d for d in described), described
+    (other,) = [k for k in setup.ledger() if k != "reply:same@client.example"]
+    explained = CliRunner().invoke(
+        main,
+        ["--config", str(setup.root / "config.toml"), "explain", other],
+        env={"COLUMNS": "200"},
+    )
+    assert explained.exit_code == 0, explained.output
+    assert re.search(r"message-id: +<same@client\.example> *\n", explained.output)
+    assert other in explained.output  # the key stays the key: `dismiss` takes it
+
+
+def test_header_id_takes_off_only_the_date_identity_adds() -> None:
+    sent, first = int(NOW.timestamp()), int((NOW - timedelta(days=1)).timestamp())
+    assert header_id(identity("a#1@x.example", sent, first)) == "a#1@x.example"
+    assert header_id(identity("a#1@x.example", sent, None)) == "a#1@x.example"
+    assert header_id("a#20261117T080000Z@x.example") == "a#20261117T080000Z@x.example"
 
 
 def test_the_identity_migration_keeps_the_ledger_and_drops_only_shared_signals(
