@@ -13,6 +13,7 @@ from pathlib import Path
 import icalendar
 from click.testing import CliRunner
 
+from nurture import report
 from nurture.apply import ApplyReport
 from nurture.cli import main
 from nurture.connector import task_uid
@@ -269,6 +270,39 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
     assert (kept.removed, kept.unchanged) == (0, 1)
     setup.reply(asked, days_ago=0)  # the real reply, in Sent
     assert setup.sync(NOW + timedelta(hours=2)).removed == 1
+
+
+def test_the_report_does_not_count_mail_delivered_in_the_users_name(setup: Setup) -> None:
+    """The same forged "reply" made Dana's question answered in the report."""
+    setup.mail(
+        sender=f"Alex Morgan <{USER}>",
+        to="Sam Ortiz <sam@client.example>",
+        subject="Lunch",
+        body="Thanks for lunch!",
+        date=NOW - timedelta(days=10),
+        sent=True,
+    )
+    asked = setup.ask(days_ago=4)
+    deliver(
+        setup,
+        message_id="forged@evil.example",
+        sender=f"Alex Morgan <{USER}>",
+        to="Dana Lee <dana@client.example>",
+        subject="Re: Renewal pricing",
+        body="Done.",
+        date=NOW - timedelta(hours=2),
+        in_reply_to=asked,
+    )
+    setup.sync(NOW)
+    app = setup.app()
+    try:
+        app.analyse_period(NOW - timedelta(days=30), NOW)
+        made = report.make(app.state, app.rules, app.config.addresses, NOW, timedelta(days=30))
+    finally:
+        app.close()
+    assert (made.overall.asked, made.overall.answered, made.overall.open_debts) == (1, 0, 1)
+    assert [d.contact for d in made.debts] == ["dana@client.example"]
+    assert made.messages == 2  # the lunch note and Dana's question
 
 
 def test_in_a_mailbox_without_sent_mail_the_users_address_is_believed(tmp_path: Path) -> None:
