@@ -19,7 +19,7 @@ from nurture.cli import main
 from nurture.connector import task_uid
 from nurture.identity import NO_TEXT, fold_copies, header_id, identity, text_digest
 from nurture.model import Address, Message, Signals
-from nurture.state import MIGRATIONS, State, _message_identities
+from nurture.state import MIGRATIONS, State, _disguised_names, _message_identities
 from tests.contract import make_message
 from tests.world import World
 
@@ -417,3 +417,53 @@ def test_copies_fold_into_the_one_a_task_rests_on() -> None:
     assert len(fold_copies([first, second], other)) == 2
     empty = {"a@x": Signals(digest=NO_TEXT), "b@x": Signals(digest=NO_TEXT)}
     assert len(fold_copies([first, second], empty)) == 2
+
+
+# ---- names that are another address ---------------------------------------------------
+
+
+def test_names_disguised_as_another_address_stored_earlier_are_dropped(tmp_path: Path) -> None:
+    """Connectors drop ``"me@example.org" <attacker@...>``'s name now; mail and a task
+    stored before kept it, and titled tasks "Reply to me@example.org" still."""
+    db = sqlite3.connect(tmp_path / State.FILE)
+    before = MIGRATIONS.index(_disguised_names)  # its number may change at a merge
+    for script in MIGRATIONS[:before]:
+        db.executescript(script) if isinstance(script, str) else script(db)
+    db.execute(f"PRAGMA user_version = {before}")
+    to = [[USER, "boss@brightpath.example", "to"], ["sam@client.example", "Sam", "cc"]]
+    rows = [
+        ("1", "attacker@evil.example", USER, json.dumps(to)),
+        ("2", "dana@client.example", "Dana Lee (dana@client.example)", "[]"),
+    ]
+    for ident, sender, name, recipients in rows:
+        db.execute(
+            "INSERT INTO messages (account, id, message_id, date, sender, sender_name, "
+            "recipients, subject, folder) VALUES ('mail', ?, ?, ?, ?, ?, ?, 'hi', 'inbox')",
+            (ident, f"m{ident}@x", int(NOW.timestamp()), sender, name, recipients),
+        )
+    detail = {"contact_name": USER, "title": f'Reply to {USER} — "hi"', "why": f"{USER} asked"}
+    db.execute(
+        "INSERT INTO ledger (key, kind, contact, uid, state, title, detail, created, updated) "
+        "VALUES ('reply:m1@x', 'reply', 'attacker@evil.example', 'u', 'dismissed', ?, ?, 1, 2)",
+        (detail["title"], json.dumps(detail)),
+    )
+    db.commit()
+    db.close()
+
+    state = State.open(tmp_path)
+    try:
+        found = {m.id: m for m in state.messages()}
+        assert found["1"].sender == Address("attacker@evil.example", "")
+        assert [(a.email, a.name) for a in (*found["1"].to, *found["1"].cc)] == [
+            (USER, ""),
+            ("sam@client.example", "Sam"),
+        ]
+        assert found["2"].sender.name == "Dana Lee (dana@client.example)"  # their own: kept
+        entry = state.ledger()["reply:m1@x"]
+        assert entry.title == 'Reply to attacker@evil.example — "hi"'
+        assert entry.detail["contact_name"] == ""
+        assert entry.detail["why"] == "attacker@evil.example asked"
+        groups = state.touch_groups(NOW + timedelta(days=1))  # the report's earlier names
+        assert sorted(name for _, name, *_ in groups) == ["", "Dana Lee (dana@client.example)"]
+    finally:
+        state.close()
