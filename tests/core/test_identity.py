@@ -94,6 +94,18 @@ def test_a_second_message_under_one_message_id_never_borrows_the_first_ones_word
     assert "renewal pricing" in found[0][2] and "quarterly report" in found[1][2]
 
 
+def mallory_takes_eves_id(setup: Setup) -> None:
+    """Mallory's message under Eve's Message-ID, dated before Eve's."""
+    deliver(
+        setup,
+        message_id="same@client.example",
+        sender="Mallory <mallory@evil.example>",
+        subject="hi",
+        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
+        date=NOW - timedelta(days=6),
+    )
+
+
 def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     setup: Setup,
 ) -> None:
@@ -103,14 +115,7 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     first = setup.sync(NOW)
     (eve_key,) = [p.suggestion.key for p in first.placements]
     assert eve_key == "reply:same@client.example"
-    deliver(
-        setup,
-        message_id="same@client.example",
-        sender="Mallory <mallory@evil.example>",
-        subject="hi",
-        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
-        date=NOW - timedelta(days=6),
-    )
+    mallory_takes_eves_id(setup)
     later = setup.sync(NOW + timedelta(hours=1))
     by_key = {p.suggestion.key: p for p in later.placements}
     eve = by_key[eve_key]
@@ -127,14 +132,7 @@ def test_the_user_sees_the_message_id_of_the_header_never_the_identity(setup: Se
     said "Message-ID: <same@client.example#20...Z>", an ID no mail program knows."""
     eve_asks(setup)
     setup.sync(NOW)
-    deliver(
-        setup,
-        message_id="same@client.example",
-        sender="Mallory <mallory@evil.example>",
-        subject="hi",
-        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
-        date=NOW - timedelta(days=6),
-    )
+    mallory_takes_eves_id(setup)
     setup.sync(NOW + timedelta(hours=1))
     described = [
         str(event["DESCRIPTION"])
@@ -243,9 +241,8 @@ def test_the_identity_migration_keeps_the_ledger_and_drops_only_shared_signals(
 # ---- 3. whose mail the user's is ------------------------------------------------------
 
 
-def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setup) -> None:
-    """An inbox message with From: the user and In-Reply-To: Dana's question removed
-    Dana's task. The account has a Sent folder: the user's replies are there."""
+def forge_a_reply(setup: Setup, asked: str) -> None:
+    """The user's real mail in Sent, and a "reply" to `asked` in the inbox in their name."""
     setup.mail(  # the account's sent folder holds the user's real mail
         sender=f"Alex Morgan <{USER}>",
         to="Sam Ortiz <sam@client.example>",
@@ -254,8 +251,6 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
         date=NOW - timedelta(days=10),
         sent=True,
     )
-    asked = setup.ask(days_ago=4)
-    assert setup.sync(NOW).created == 1
     deliver(
         setup,
         message_id="forged@evil.example",
@@ -266,6 +261,14 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
         date=NOW - timedelta(hours=2),
         in_reply_to=asked,
     )
+
+
+def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setup) -> None:
+    """An inbox message with From: the user and In-Reply-To: Dana's question removed
+    Dana's task. The account has a Sent folder: the user's replies are there."""
+    asked = setup.ask(days_ago=4)
+    assert setup.sync(NOW).created == 1
+    forge_a_reply(setup, asked)
     kept = setup.sync(NOW + timedelta(hours=1))
     assert (kept.removed, kept.unchanged) == (0, 1)
     setup.reply(asked, days_ago=0)  # the real reply, in Sent
@@ -274,25 +277,7 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
 
 def test_the_report_does_not_count_mail_delivered_in_the_users_name(setup: Setup) -> None:
     """The same forged "reply" made Dana's question answered in the report."""
-    setup.mail(
-        sender=f"Alex Morgan <{USER}>",
-        to="Sam Ortiz <sam@client.example>",
-        subject="Lunch",
-        body="Thanks for lunch!",
-        date=NOW - timedelta(days=10),
-        sent=True,
-    )
-    asked = setup.ask(days_ago=4)
-    deliver(
-        setup,
-        message_id="forged@evil.example",
-        sender=f"Alex Morgan <{USER}>",
-        to="Dana Lee <dana@client.example>",
-        subject="Re: Renewal pricing",
-        body="Done.",
-        date=NOW - timedelta(hours=2),
-        in_reply_to=asked,
-    )
+    forge_a_reply(setup, setup.ask(days_ago=4))
     setup.sync(NOW)
     app = setup.app()
     try:
