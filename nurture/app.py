@@ -42,6 +42,7 @@ from .errors import (
 )
 from .health import CALENDAR, MAIL, AccountHealth
 from .identity import fold_copies, known_identities, own_mail
+from .lock import WriteLock
 from .model import (
     UTC,
     LedgerEntry,
@@ -453,9 +454,23 @@ class App:
         """Bring the target calendar in line with the nudges that hold now.
 
         With ``[report] weekly`` set, the week's report event joins the nudges
-        (`nurture.weekly`): same plan, same ledger, at its fixed time.
+        (`nurture.weekly`): same plan, same ledger, at its fixed time. Unless `dry_run`,
+        under the `WriteLock`: a dismissal never falls between its reading the ledger
+        and its writing.
         """
-        now = now or _now()
+        with nullcontext() if dry_run else self._writing():
+            return self._reconcile(now or _now(), dry_run)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the state folder's `WriteLock`: waits `limits.writer`, then `Busy`."""
+        lock = WriteLock(self.config.state_dir).acquire(self.limits.writer.total_seconds())
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _reconcile(self, now: datetime, dry_run: bool) -> ApplyReport:
         calendar_name, store = self.target()
         with self._calendar_io(calendar_name, now, record=not dry_run, ok_after=False):
             self._check_clock(now)
@@ -559,18 +574,20 @@ class App:
     # commands
 
     def dismiss(self, key: str, now: datetime | None = None) -> bool:
-        """Dismiss `key` for good and take its task off the calendar."""
+        """Dismiss `key` for good and take its task off the calendar, under the
+        `WriteLock` (`Busy` when a reconcile holds it longer than `limits.writer`)."""
         now = now or _now()
-        ledger = self.state.ledger()
-        entry = ledger.get(key)
-        _, store = self.target()
-        for record in store.tasks():
-            if record.key == key:
-                store.delete_task(record)
-        base = entry or LedgerEntry.new(key, task_uid(key), now, state=LedgerState.DISMISSED)
-        self.state.put_ledger(
-            replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now
-        )
+        with self._writing():
+            ledger = self.state.ledger()
+            entry = ledger.get(key)
+            _, store = self.target()
+            for record in store.tasks():
+                if record.key == key:
+                    store.delete_task(record)
+            base = entry or LedgerEntry.new(key, task_uid(key), now, state=LedgerState.DISMISSED)
+            self.state.put_ledger(
+                replace(base, state=LedgerState.DISMISSED, updated=now), "dismissed", now
+            )
         return entry is not None
 
     def reload_rules(self) -> list[Problem]:

@@ -30,11 +30,13 @@ from .errors import TransientError
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How long one account's mail sync, and one whole sync, may take."""
+    """How long one account's mail sync, and one whole sync, may take; how long a change
+    to the ledger and the calendar waits for another one to end (`lock.WriteLock`)."""
 
     quiet: timedelta = timedelta(minutes=3)
     account: timedelta = timedelta(minutes=15)
     sync: timedelta = timedelta(minutes=30)
+    writer: timedelta = timedelta(seconds=30)
 
 
 class TooSlow(TransientError):

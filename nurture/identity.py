@@ -36,6 +36,7 @@ before the detectors run:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,16 @@ def identity(message_id: str, sent: int, first: int | None) -> str:
     if first is None or first == sent:
         return message_id
     return f"{message_id}#{datetime.fromtimestamp(sent, UTC):%Y%m%dT%H%M%SZ}"
+
+
+_DATED = re.compile(r"#\d{8}T\d{6}Z\Z")  # what `identity` appends to a Message-ID
+
+
+def header_id(identity: str) -> str:
+    """The Message-ID of the message whose identity is `identity`: what to show the user
+    (its header says it; ``MSGID#20261117T080000Z`` is nurture's own). The identity
+    stays the key of signals, threads and nudges."""
+    return _DATED.sub("", identity)
 
 
 NO_TEXT = "-"  # the digest of a message read and found to have no text of its own

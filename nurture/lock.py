@@ -3,6 +3,12 @@
 The daemon holds it for as long as it runs, and `nurture sync` for one sync: two
 runs at once each placed every task (two syncs recorded "500 placed" for 250 tasks).
 
+A second, short-lived lock, ``<state>/nurture.write.lock`` (`WriteLock`), is held
+while the ledger and the calendar change: each reconcile (the daemon's or a sync's)
+and `nurture dismiss`, which runs beside the daemon. A reconcile that read the ledger
+before a dismissal and wrote after it put the dismissed task back. Its takers wait
+for it a little (`Limits.writer`) instead of being refused at once.
+
 `fcntl.flock` is released by the kernel when the process dies, even by
 ``kill -9``, so a crash never leaves a stale lock behind; the PID written into
 the file is only there to tell the user which process holds it.
@@ -14,6 +20,7 @@ import errno
 import fcntl
 import os
 import signal
+import time
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +28,7 @@ from types import TracebackType
 from .errors import UserError, storage_error
 
 LOCK_NAME = "nurture.lock"
+WRITE_LOCK_NAME = "nurture.write.lock"
 
 
 class AlreadyRunning(UserError):
@@ -32,6 +40,19 @@ class AlreadyRunning(UserError):
             f"nurture is already running for {path.parent}{who}: the daemon, or a sync "
             "not yet done. Wait for it to finish, or stop it first (`systemctl --user stop "
             "nurture`, or end that process); the daemon syncs by itself."
+        )
+        self.path = path
+        self.pid = pid
+
+
+class Busy(UserError):
+    """Another nurture is changing the ledger and the calendar (`WriteLock`), still."""
+
+    def __init__(self, path: Path, pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        super().__init__(
+            f"nurture is updating the calendar for {path.parent} right now{who}: the "
+            "daemon, or a sync. Nothing was changed; try again in a minute."
         )
         self.path = path
         self.pid = pid
@@ -68,13 +89,20 @@ class InstanceLock:
     Use as a context manager, or call `acquire` and `release`.
     """
 
+    name = LOCK_NAME
+
     def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / LOCK_NAME
+        self.path = state_dir / self.name
         self._fd: int | None = None
 
-    def acquire(self) -> InstanceLock:
-        """Take the lock, or raise `AlreadyRunning` naming the holder (`StorageError`
-        when the state folder cannot hold the lock file: read-only, or a full disk)."""
+    def refused(self, pid: int | None) -> UserError:
+        """The error when another process holds the lock: who, and what to do."""
+        return AlreadyRunning(self.path, pid)
+
+    def acquire(self, wait: float = 0.0) -> InstanceLock:
+        """Take the lock, waiting up to `wait` seconds for its holder, or raise `refused`
+        naming the holder (`StorageError` when the state folder cannot hold the lock
+        file: read-only, or a full disk)."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -84,14 +112,20 @@ class InstanceLock:
             if error is None:
                 raise
             raise error from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            pid = _read_pid(fd)
-            os.close(fd)
-            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise AlreadyRunning(self.path, pid) from None
-            raise
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    pid = _read_pid(fd)
+                    os.close(fd)
+                    raise self.refused(pid) from None
+            time.sleep(0.05)  # flock cannot wait with a timeout: ask again
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -123,6 +157,15 @@ class InstanceLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class WriteLock(InstanceLock):
+    """Held while the ledger and the calendar change (see the module's docstring)."""
+
+    name = WRITE_LOCK_NAME
+
+    def refused(self, pid: int | None) -> UserError:
+        return Busy(self.path, pid)
 
 
 def poke(state_dir: Path, sig: int = signal.SIGHUP) -> int | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import storage_error
-from .headers import parse_date
+from .headers import display_name, parse_date
 from .health import AccountHealth
 from .identity import identity, sent_at
 from .model import (
@@ -86,6 +86,45 @@ def _message_identities(db: sqlite3.Connection) -> None:
     db.executemany("INSERT INTO message_ids VALUES (?, ?)", firsts)
     db.executemany("UPDATE messages SET message_id = ? WHERE account = ? AND id = ?", renamed)
     db.executemany("DELETE FROM signals WHERE message_id = ?", shared)
+
+
+def _disguised_names(db: sqlite3.Connection) -> None:
+    """6: display names that are another address (`headers.display_name`), stored before
+    connectors dropped them, are dropped too: ``"me@example.org" <attacker@...>`` went on
+    titling tasks "Reply to me@example.org". In a ledger entry, its name and its quotes
+    in the title and the why give way to the real address."""
+    senders = db.execute(
+        "SELECT DISTINCT sender, sender_name FROM messages WHERE sender_name LIKE '%@%'"
+    ).fetchall()
+    db.executemany(
+        "UPDATE messages SET sender_name = '' WHERE sender = ? AND sender_name = ?",
+        [(email, name) for email, name in senders if not display_name(name, email)],
+    )
+    changed = []
+    for (recipients,) in db.execute(
+        "SELECT DISTINCT recipients FROM messages WHERE recipients LIKE '%@%@%'"
+    ).fetchall():
+        listed = json.loads(recipients)
+        shown = [[e, display_name(n, e), r] for e, n, r in listed]
+        if shown != listed:
+            changed.append((json.dumps(shown, separators=(",", ":")), recipients))
+    db.executemany("UPDATE messages SET recipients = ? WHERE recipients = ?", changed)
+    entries = []
+    for key, contact, title, data in db.execute(
+        "SELECT key, contact, title, detail FROM ledger WHERE detail LIKE '%@%'"
+    ).fetchall():
+        detail = json.loads(data)
+        name = detail.get("contact_name") or ""
+        if not name or display_name(name, contact):
+            continue
+        detail["contact_name"] = ""
+        for field in ("why", "title"):
+            if isinstance(detail.get(field), str):
+                detail[field] = detail[field].replace(name, contact)
+        entries.append(
+            (title.replace(name, contact), json.dumps(detail, separators=(",", ":")), key)
+        )
+    db.executemany("UPDATE ledger SET title = ?, detail = ? WHERE key = ?", entries)
 
 
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
@@ -197,6 +236,7 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
         WHERE state IN ('dismissed', 'done', 'resolved')
         AND COALESCE(json_extract(detail, '$.evidence'), '') != '';
     """,
+    _disguised_names,  # 6: display names that are another address, dropped (in Python)
 )
 ENDED = frozenset({LedgerState.DISMISSED, LedgerState.DONE, LedgerState.RESOLVED})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from .connector import task_uid
+from .identity import header_id
 from .model import CalendarTask, Kind, NudgeKey, Origin, Suggestion
 from .rules import Rulebook
 from .schedule import Placement
@@ -48,7 +49,7 @@ def describe(s: Suggestion) -> str:
     if s.thread_link:
         lines.append(f"Open: {s.thread_link}")
     if s.message_id:
-        lines.append(f"Message-ID: <{s.message_id}>")
+        lines.append(f"Message-ID: <{header_id(s.message_id)}>")
     lines += ["", "Move this event to snooze it; delete it to dismiss. " f"(nurture {s.key})"]
     return "\n".join(lines)
 

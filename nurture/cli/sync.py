@@ -19,6 +19,7 @@ from rich.text import Text
 from ..app import App
 from ..apply import ApplyReport
 from ..durations import format_duration, moment
+from ..identity import header_id
 from ..model import UTC, Kind, LedgerEntry, LedgerState, NudgeKey, Origin, Suggestion
 from ..plan import Action, Op
 from .common import app_from, console, errors, fail, parse_now, progress_bar
@@ -320,11 +321,13 @@ def explain(ctx: click.Context, key: str) -> None:
             what = "needs your reply" if entry.kind is Kind.REPLY else "an answer was expected"
             rows.append(("learned", f"{what}: {d['probability']:.0%}"))
         rows += [("because" if i == 0 else "", r) for i, r in enumerate(d.get("reasons") or ())]
+        mid = d.get("message_id")
         if d.get("subject"):
             rows.append(("subject", d["subject"]))
+        if mid:  # the header's Message-ID: the key's may carry nurture's date (`identity`)
+            rows.append(("message-id", f"<{header_id(mid)}>"))
         if d.get("evidence"):
             rows.append(("evidence", f"“{d['evidence']}”"))
-        mid = d.get("message_id")
         s = app.state.signals_of(mid) if mid else None
         if s is not None:
             rows += [("asks", f"{a.score:.2f} {a.sentence or '(cleared)'}") for a in s.asks]

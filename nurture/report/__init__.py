@@ -2,7 +2,8 @@
 
 `metrics` computes the figures from plain data; `render_text` and
 `render_html` show them; `schema.json` documents the ``--json`` output.
-`gather` reads what the figures need from the state store. The package only
+`gather` reads what the figures need from the state store, mail that only claims to be
+the user's left out (`nurture.identity.own_mail`). The package only
 reads and renders: reading mail for the report's signals is the application's
 (`nurture.analysis`), and nothing here imports it.
 """
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from ..contacts import Identity
+from ..identity import own_mail
 from ..rules import Rulebook
 from ..state import State
 from .metrics import Inputs, compute
@@ -66,7 +68,8 @@ def gather(
         messages = state.messages(since)
         before = earlier(state, since, identity, rules)
     return Inputs(
-        messages=messages,
+        # the user's mail only where it is theirs, as the detectors read it
+        messages=own_mail(messages, identity, state.accounts_with_sent()),
         signals=signals,
         meetings=state.meetings(),
         ledger=state.ledger(),

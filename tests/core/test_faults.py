@@ -26,7 +26,7 @@ from nurture.cli import main
 from nurture.deadline import Limits, Watch
 from nurture.errors import ClockBehind, StorageError
 from nurture.health import AccountHealth
-from nurture.lock import InstanceLock
+from nurture.lock import Busy, InstanceLock, WriteLock
 from nurture.service import command
 from nurture.state import State
 
@@ -86,6 +86,47 @@ def test_a_second_sync_at_once_is_refused_and_changes_nothing(setup: Setup) -> N
     done = nurture(setup, "sync", "--once", "--now", NOW.isoformat())
     assert done.exit_code == 0, done.output
     assert len(setup.ledger()) == 1
+
+
+def test_dismiss_waits_for_a_reconcile_writing_the_calendar(setup: Setup) -> None:
+    """`dismiss` ran beside the daemon without a lock: a reconcile that read the ledger
+    before it and wrote after it put the dismissed task back. It waits for the writer."""
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    (key,) = setup.ledger()
+    state = setup.app().config.state_dir
+    writer = WriteLock(state).acquire()  # a reconcile in progress
+    released = threading.Event()
+
+    def finish() -> None:
+        time.sleep(0.3)
+        released.set()
+        writer.release()
+
+    threading.Thread(target=finish).start()
+    done = nurture(setup, "dismiss", key)
+    assert released.is_set(), "dismiss changed the ledger while a reconcile held it"
+    assert done.exit_code == 0, done.output
+    assert setup.ledger() == {key: "dismissed"} and _calendar(setup) == {}
+
+
+def test_a_dismiss_that_waits_too_long_says_so_and_changes_nothing(setup: Setup) -> None:
+    setup.ask(days_ago=4)
+    setup.sync(NOW)
+    (key,) = setup.ledger()
+    calendar = _calendar(setup)
+    app = setup.app()
+    app.limits = Limits(writer=timedelta(seconds=0.2))
+    try:
+        with WriteLock(app.config.state_dir), pytest.raises(Busy) as info:
+            app.dismiss(key, NOW)
+        with WriteLock(app.config.state_dir), pytest.raises(Busy):
+            app.reconcile(NOW)  # the daemon's reconcile waits for a dismiss the same way
+        app.reconcile(NOW, dry_run=True)  # a dry run writes nothing: it never waits
+    finally:
+        app.close()
+    assert f"pid {os.getpid()}" in str(info.value) and "try again" in str(info.value)
+    assert setup.ledger() == {key: "active"} and _calendar(setup) == calendar
 
 
 def _calendar(setup: Setup) -> dict[str, bytes]:

@@ -4,16 +4,22 @@ mail the user's is. Each test is a failure seen in a real run, with our own exam
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import icalendar
+from click.testing import CliRunner
+
+from nurture import report
 from nurture.apply import ApplyReport
+from nurture.cli import main
 from nurture.connector import task_uid
-from nurture.identity import NO_TEXT, fold_copies, text_digest
+from nurture.identity import NO_TEXT, fold_copies, header_id, identity, text_digest
 from nurture.model import Address, Message, Signals
-from nurture.state import MIGRATIONS, State, _message_identities
+from nurture.state import MIGRATIONS, State, _disguised_names, _message_identities
 from tests.contract import make_message
 from tests.world import World
 
@@ -88,6 +94,18 @@ def test_a_second_message_under_one_message_id_never_borrows_the_first_ones_word
     assert "renewal pricing" in found[0][2] and "quarterly report" in found[1][2]
 
 
+def mallory_takes_eves_id(setup: Setup) -> None:
+    """Mallory's message under Eve's Message-ID, dated before Eve's."""
+    deliver(
+        setup,
+        message_id="same@client.example",
+        sender="Mallory <mallory@evil.example>",
+        subject="hi",
+        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
+        date=NOW - timedelta(days=6),
+    )
+
+
 def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     setup: Setup,
 ) -> None:
@@ -97,14 +115,7 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     first = setup.sync(NOW)
     (eve_key,) = [p.suggestion.key for p in first.placements]
     assert eve_key == "reply:same@client.example"
-    deliver(
-        setup,
-        message_id="same@client.example",
-        sender="Mallory <mallory@evil.example>",
-        subject="hi",
-        body="Hi Alex,\n\nCould you wire the deposit to my new account?\n\nM",
-        date=NOW - timedelta(days=6),
-    )
+    mallory_takes_eves_id(setup)
     later = setup.sync(NOW + timedelta(hours=1))
     by_key = {p.suggestion.key: p for p in later.placements}
     eve = by_key[eve_key]
@@ -114,6 +125,39 @@ def test_a_task_keeps_its_message_when_another_arrives_under_its_message_id(
     assert other.suggestion.key.startswith("reply:same@client.example#")
     assert "deposit" in other.suggestion.evidence and "mallory" in other.suggestion.contact.email
     assert later.removed == 0
+
+
+def test_the_user_sees_the_message_id_of_the_header_never_the_identity(setup: Setup) -> None:
+    """The newcomer's key is ``same@client.example#<date>``; its task and `explain`
+    said "Message-ID: <same@client.example#20...Z>", an ID no mail program knows."""
+    eve_asks(setup)
+    setup.sync(NOW)
+    mallory_takes_eves_id(setup)
+    setup.sync(NOW + timedelta(hours=1))
+    described = [
+        str(event["DESCRIPTION"])
+        for path in setup.calendar.glob("*.ics")
+        for event in icalendar.Calendar.from_ical(path.read_bytes()).walk()
+        if event.name in ("VEVENT", "VTODO")
+    ]
+    assert len(described) == 2
+    assert all("Message-ID: <same@client.example>\n" in d for d in described), described
+    (other,) = [k for k in setup.ledger() if k != "reply:same@client.example"]
+    explained = CliRunner().invoke(
+        main,
+        ["--config", str(setup.root / "config.toml"), "explain", other],
+        env={"COLUMNS": "200"},
+    )
+    assert explained.exit_code == 0, explained.output
+    assert re.search(r"message-id: +<same@client\.example> *\n", explained.output)
+    assert other in explained.output  # the key stays the key: `dismiss` takes it
+
+
+def test_header_id_takes_off_only_the_date_identity_adds() -> None:
+    sent, first = int(NOW.timestamp()), int((NOW - timedelta(days=1)).timestamp())
+    assert header_id(identity("a#1@x.example", sent, first)) == "a#1@x.example"
+    assert header_id(identity("a#1@x.example", sent, None)) == "a#1@x.example"
+    assert header_id("a#20261117T080000Z@x.example") == "a#20261117T080000Z@x.example"
 
 
 def test_the_identity_migration_keeps_the_ledger_and_drops_only_shared_signals(
@@ -197,9 +241,8 @@ def test_the_identity_migration_keeps_the_ledger_and_drops_only_shared_signals(
 # ---- 3. whose mail the user's is ------------------------------------------------------
 
 
-def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setup) -> None:
-    """An inbox message with From: the user and In-Reply-To: Dana's question removed
-    Dana's task. The account has a Sent folder: the user's replies are there."""
+def forge_a_reply(setup: Setup, asked: str) -> None:
+    """The user's real mail in Sent, and a "reply" to `asked` in the inbox in their name."""
     setup.mail(  # the account's sent folder holds the user's real mail
         sender=f"Alex Morgan <{USER}>",
         to="Sam Ortiz <sam@client.example>",
@@ -208,8 +251,6 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
         date=NOW - timedelta(days=10),
         sent=True,
     )
-    asked = setup.ask(days_ago=4)
-    assert setup.sync(NOW).created == 1
     deliver(
         setup,
         message_id="forged@evil.example",
@@ -220,10 +261,33 @@ def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setu
         date=NOW - timedelta(hours=2),
         in_reply_to=asked,
     )
+
+
+def test_mail_delivered_to_the_user_in_their_name_is_not_their_reply(setup: Setup) -> None:
+    """An inbox message with From: the user and In-Reply-To: Dana's question removed
+    Dana's task. The account has a Sent folder: the user's replies are there."""
+    asked = setup.ask(days_ago=4)
+    assert setup.sync(NOW).created == 1
+    forge_a_reply(setup, asked)
     kept = setup.sync(NOW + timedelta(hours=1))
     assert (kept.removed, kept.unchanged) == (0, 1)
     setup.reply(asked, days_ago=0)  # the real reply, in Sent
     assert setup.sync(NOW + timedelta(hours=2)).removed == 1
+
+
+def test_the_report_does_not_count_mail_delivered_in_the_users_name(setup: Setup) -> None:
+    """The same forged "reply" made Dana's question answered in the report."""
+    forge_a_reply(setup, setup.ask(days_ago=4))
+    setup.sync(NOW)
+    app = setup.app()
+    try:
+        app.analyse_period(NOW - timedelta(days=30), NOW)
+        made = report.make(app.state, app.rules, app.config.addresses, NOW, timedelta(days=30))
+    finally:
+        app.close()
+    assert (made.overall.asked, made.overall.answered, made.overall.open_debts) == (1, 0, 1)
+    assert [d.contact for d in made.debts] == ["dana@client.example"]
+    assert made.messages == 2  # the lunch note and Dana's question
 
 
 def test_in_a_mailbox_without_sent_mail_the_users_address_is_believed(tmp_path: Path) -> None:
@@ -338,3 +402,53 @@ def test_copies_fold_into_the_one_a_task_rests_on() -> None:
     assert len(fold_copies([first, second], other)) == 2
     empty = {"a@x": Signals(digest=NO_TEXT), "b@x": Signals(digest=NO_TEXT)}
     assert len(fold_copies([first, second], empty)) == 2
+
+
+# ---- names that are another address ---------------------------------------------------
+
+
+def test_names_disguised_as_another_address_stored_earlier_are_dropped(tmp_path: Path) -> None:
+    """Connectors drop ``"me@example.org" <attacker@...>``'s name now; mail and a task
+    stored before kept it, and titled tasks "Reply to me@example.org" still."""
+    db = sqlite3.connect(tmp_path / State.FILE)
+    before = MIGRATIONS.index(_disguised_names)  # its number may change at a merge
+    for script in MIGRATIONS[:before]:
+        db.executescript(script) if isinstance(script, str) else script(db)
+    db.execute(f"PRAGMA user_version = {before}")
+    to = [[USER, "boss@brightpath.example", "to"], ["sam@client.example", "Sam", "cc"]]
+    rows = [
+        ("1", "attacker@evil.example", USER, json.dumps(to)),
+        ("2", "dana@client.example", "Dana Lee (dana@client.example)", "[]"),
+    ]
+    for ident, sender, name, recipients in rows:
+        db.execute(
+            "INSERT INTO messages (account, id, message_id, date, sender, sender_name, "
+            "recipients, subject, folder) VALUES ('mail', ?, ?, ?, ?, ?, ?, 'hi', 'inbox')",
+            (ident, f"m{ident}@x", int(NOW.timestamp()), sender, name, recipients),
+        )
+    detail = {"contact_name": USER, "title": f'Reply to {USER} — "hi"', "why": f"{USER} asked"}
+    db.execute(
+        "INSERT INTO ledger (key, kind, contact, uid, state, title, detail, created, updated) "
+        "VALUES ('reply:m1@x', 'reply', 'attacker@evil.example', 'u', 'dismissed', ?, ?, 1, 2)",
+        (detail["title"], json.dumps(detail)),
+    )
+    db.commit()
+    db.close()
+
+    state = State.open(tmp_path)
+    try:
+        found = {m.id: m for m in state.messages()}
+        assert found["1"].sender == Address("attacker@evil.example", "")
+        assert [(a.email, a.name) for a in (*found["1"].to, *found["1"].cc)] == [
+            (USER, ""),
+            ("sam@client.example", "Sam"),
+        ]
+        assert found["2"].sender.name == "Dana Lee (dana@client.example)"  # their own: kept
+        entry = state.ledger()["reply:m1@x"]
+        assert entry.title == 'Reply to attacker@evil.example — "hi"'
+        assert entry.detail["contact_name"] == ""
+        assert entry.detail["why"] == "attacker@evil.example asked"
+        groups = state.touch_groups(NOW + timedelta(days=1))  # the report's earlier names
+        assert sorted(name for _, name, *_ in groups) == ["", "Dana Lee (dana@client.example)"]
+    finally:
+        state.close()
