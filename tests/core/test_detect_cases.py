@@ -317,8 +317,22 @@ def test_mild_upset_earns_a_recover_nudge_only_from_an_escalating_contact() -> N
     (s,) = recovers([once], {once.message_id: upset(0.55, chaser=1.0)})
     assert "written again" in s.why
     earlier = letter(DANA, ME, NOW - 6 * D, subject="Delivery date")
-    signals = {earlier.message_id: upset(0.1), once.message_id: upset(0.55)}
+    asked = replace(upset(0.1), asks=(Ask("When will the parts ship?", 0.9),))
+    signals = {earlier.message_id: asked, once.message_id: upset(0.55)}
     assert [s.message_id for s in recovers([earlier, once], signals)] == [once.message_id]
+
+
+def test_writing_again_escalates_only_after_an_unanswered_question_a_day_old_or_more() -> None:
+    """A contributor's second patch, or a second mail the same hour, chases nothing."""
+    asked = replace(upset(0.1), asks=(Ask("Could you review the fix?", 0.9),))
+    patch = letter(SAM, ME, NOW - 5 * D, subject="[PATCH 1/2] parser: handle empty lines")
+    second = letter(SAM, ME, NOW - 1 * D, subject="[PATCH 2/2] parser: it still fails on tabs")
+    told = {patch.message_id: upset(0.1), second.message_id: upset(0.55)}
+    assert recovers([patch, second], told) == []  # the first asked nothing
+    first = letter(DANA, ME, NOW - 1 * D - 2 * H, subject="Delivery date")
+    again = letter(DANA, ME, NOW - 1 * D, subject="Delivery date, still nothing")
+    burst = {first.message_id: asked, again.message_id: upset(0.55)}
+    assert recovers([first, again], burst) == []  # two hours apart: one burst
 
 
 def test_a_sharp_rise_in_tone_escalates() -> None:
@@ -352,7 +366,8 @@ def test_escalating_twice_brings_in_the_escalation_contact() -> None:
     )
     first = letter(DANA, ME, NOW - 10 * D, subject="Invoice")
     second = letter(DANA, ME, NOW - 2 * D, subject="Invoice again")
-    signals = {first.message_id: upset(0.6, chaser=1.0), second.message_id: upset(0.8)}
+    chased = replace(upset(0.6, chaser=1.0), asks=(Ask("Where is the corrected invoice?", 0.9),))
+    signals = {first.message_id: chased, second.message_id: upset(0.8)}
     (s,) = recovers([first, second], signals, rules=rules)
     assert "Morgan Reyes" in s.action
     (once,) = recovers([second], {second.message_id: upset(0.8)}, rules=rules)
