@@ -32,7 +32,7 @@ from . import nlp, repeats
 from .connector import MailSource
 from .contacts import Identity, first_names
 from .detect import THREAD_CONTEXT, as_team_mail, candidates, ignore_reason
-from .identity import own_mail, text_digest
+from .identity import own_mail, text_hash
 from .model import Ask, Body, Commitment, Message, Signals
 from .nlp.signals import greets
 from .rules import Rulebook
@@ -77,8 +77,8 @@ class Analysis:
         """Analyse the nudge candidates that have no current signals yet; how many.
 
         Mail that only claims to be the user's is left out (`identity.own_mail`), as the
-        detectors leave it out. Signals made before text digests were kept are made again
-        once, with their digest (`identity.fold_copies` compares them).
+        detectors leave it out. Signals made before text hashes were kept are made again
+        once, with their text hash (`identity.fold_copies` compares them).
         """
         messages = own_mail(
             self.state.messages(since=now - self.rules.tasks.forget_after - THREAD_CONTEXT),
@@ -89,9 +89,9 @@ class Analysis:
         todo = [
             m
             for m in candidates(messages, self.identity, self.rules, now)
-            if m.message_id not in have or not have[m.message_id].digest
+            if m.message_id not in have or not have[m.message_id].text_hash
         ]
-        return self._read(todo, _current, digests=True)
+        return self._read(todo, _current, text_hashes=True)
 
     def period(
         self, since: datetime, now: datetime, announce: Callable[[int], None] | None = None
@@ -122,10 +122,10 @@ class Analysis:
         return who.outbound(message) or any(who.is_user(a) for a in message.recipients)
 
     def _read(
-        self, todo: Sequence[Message], keep: Callable[[Signals], Signals], digests: bool = False
+        self, todo: Sequence[Message], keep: Callable[[Signals], Signals], text_hashes: bool = False
     ) -> int:
         """Fetch `todo`'s bodies per account in batches, analyse, store `keep(signals)`,
-        with the digest of each message's text when `digests`."""
+        with the hash of each message's text when `text_hashes`."""
         if not todo:
             return 0
         reader = nlp.Reader(
@@ -149,9 +149,9 @@ class Analysis:
                     pairs.append(self._as_read(chunk[ident], body))
                     self.alive()
                 results = nlp.analyse(pairs, reader)
-                if digests:
+                if text_hashes:
                     results = [
-                        replace(s, digest=text_digest(nlp.newest_text(body)))
+                        replace(s, text_hash=text_hash(nlp.newest_text(body)))
                         for (_, body), s in zip(pairs, results, strict=True)
                     ]
                 self.alive()

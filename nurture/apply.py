@@ -101,7 +101,7 @@ class Writer:
                 state=LedgerState.ACTIVE,
                 start=record.start,
                 end=record.end,
-                digest=record.digest,
+                content_hash=record.content_hash,
                 ref=record.ref,
                 title=record.title or entry.title,
                 detail=detail,

@@ -44,7 +44,9 @@ ENTRY_POINT_GROUP = "nurture.connectors"
 # The marker every task carries. In iCalendar it is a property; providers with
 # their own object model store the same key in an extended property.
 MARKER = "X-NURTURE-KEY"
-DIGEST = "X-NURTURE-DIGEST"
+# The content hash of what nurture wrote rides along under this name: the stored
+# name says "digest" and is kept so that tasks already on users' calendars still match.
+HASH_PROPERTY = "X-NURTURE-DIGEST"
 
 # Fixed namespace so that the same key gives the same UID on every machine.
 _UID_NAMESPACE = uuid.UUID("6f1c2b1e-5b7e-4a43-9a55-6e7572747572")
@@ -55,10 +57,14 @@ def task_uid(key: str) -> str:
     return f"{uuid.uuid5(_UID_NAMESPACE, key)}@nurture"
 
 
-def task_digest(task: CalendarTask) -> str:
-    """A short digest of what nurture writes, to tell our changes from the user's."""
+def task_hash(task: CalendarTask) -> str:
+    """A short content hash of what nurture writes, to tell our changes from the user's."""
     text = "\x1f".join((task.title, task.description, task.url, str(task.todo), str(task.free)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Deprecated: the name before `task_hash`, kept for third-party connectors that import it.
+task_digest = task_hash
 
 
 class Capability(enum.StrEnum):

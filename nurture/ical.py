@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-from .connector import DIGEST, MARKER, task_uid
+from .connector import HASH_PROPERTY, MARKER, task_uid
 from .model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,8 @@ def clean_text(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def task_component(task: CalendarTask, digest: str, stamp: datetime) -> icalendar.Component:
-    """The VEVENT (or VTODO) for `task`, carrying nurture's marker and digest."""
+def task_component(task: CalendarTask, content_hash: str, stamp: datetime) -> icalendar.Component:
+    """The VEVENT (or VTODO) for `task`, carrying nurture's marker and content hash."""
     comp: icalendar.Component = icalendar.Todo() if task.todo else icalendar.Event()
     comp.add("uid", task.uid)
     comp.add("dtstamp", stamp.astimezone(UTC))
@@ -92,7 +92,7 @@ def task_component(task: CalendarTask, digest: str, stamp: datetime) -> icalenda
     if task.url:
         comp.add("url", task.url)
     comp.add(MARKER, task.key)
-    comp.add(DIGEST, digest)
+    comp.add(HASH_PROPERTY, content_hash)
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", clean_text(task.title, MAX_SUMMARY).replace("\n", " "))
@@ -101,12 +101,12 @@ def task_component(task: CalendarTask, digest: str, stamp: datetime) -> icalenda
     return comp
 
 
-def task_calendar(task: CalendarTask, digest: str, stamp: datetime) -> bytes:
+def task_calendar(task: CalendarTask, content_hash: str, stamp: datetime) -> bytes:
     """A whole VCALENDAR holding one task, as bytes for a vdir file or a CalDAV PUT."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
-    cal.add_component(task_component(task, digest, stamp))
+    cal.add_component(task_component(task, content_hash, stamp))
     return cal.to_ical()
 
 
@@ -154,7 +154,7 @@ def record_from_component(component: icalendar.Component, ref: str, zone: tzinfo
         end=end,
         status=status,
         ref=ref,
-        digest=str(component.get(DIGEST, "")),
+        content_hash=str(component.get(HASH_PROPERTY, "")),
         title=str(component.get("summary", "")),
     )
 

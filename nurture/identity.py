@@ -19,8 +19,8 @@ before the detectors run:
    twice), hours apart, from one sender with one subject, in answer to the same
    message (or to none), made two tasks. `fold_copies` keeps one of them (the one a
    task already rests on, else the first) and points replies to either at it, so a
-   reply to either answers it. The text is compared by a digest the analysis stores
-   (`text_digest`), never by the text.
+   reply to either answers it. The text is compared by a hash the analysis stores
+   (`text_hash`), never by the text.
 
 3. **The user's own mail.** A message in the inbox with the user's address in From:
    and In-Reply-To: a question counted as the user's reply and removed its task.
@@ -78,11 +78,11 @@ def header_id(identity: str) -> str:
     return _DATED.sub("", identity)
 
 
-NO_TEXT = "-"  # the digest of a message read and found to have no text of its own
+NO_TEXT = "-"  # the text hash of a message read and found to have no text of its own
 
 
-def text_digest(text: str) -> str:
-    """A digest of a message's own text (case and spacing folded), to tell copies apart
+def text_hash(text: str) -> str:
+    """A hash of a message's own text (case and spacing folded), to tell copies apart
     without keeping the text; `NO_TEXT` for a message with no text of its own."""
     folded = " ".join(text.split()).casefold()
     return hashlib.sha256(folded.encode()).hexdigest()[:16] if folded else NO_TEXT
@@ -120,17 +120,17 @@ def fold_copies(
     """`messages` with each copy of a text folded into one message (point 2 above).
 
     Copies: one sender, one subject, one message answered (the same "Thanks, done!" to
-    two questions is two answers), one text digest, within `COPY_WINDOW` of the first.
+    two questions is two answers), one text hash, within `COPY_WINDOW` of the first.
     The one kept is the copy a ledger entry already rests on (in `known`), else the
     first; the others are left out, and a reference to them points at the one kept.
     """
     groups: dict[tuple[str, str, str, str], list[Message]] = {}
     for m in messages:
         found = signals.get(m.message_id)
-        if found is None or found.digest in ("", NO_TEXT):
+        if found is None or found.text_hash in ("", NO_TEXT):
             continue
         subject = " ".join(m.subject.split()).casefold()
-        what = (normalise(m.sender.email), subject, m.in_reply_to, found.digest)
+        what = (normalise(m.sender.email), subject, m.in_reply_to, found.text_hash)
         groups.setdefault(what, []).append(m)
     alias: dict[str, str] = {}
     for group in groups.values():

@@ -198,9 +198,9 @@ class Signals:
     # weeks without an answer"); with the thread (inbound again, no reply between) it
     # marks an escalating contact.
     chaser: float = 0.0
-    # A digest of the message's own text (`identity.text_digest`), never the text: it
+    # A hash of the message's own text (`identity.text_hash`), never the text: it
     # tells a message stored twice under two Message-IDs from two messages.
-    digest: str = ""
+    text_hash: str = ""
     # What repeats tells (`nurture.repeats`): the SimHash of the newest text, and a short
     # hash of each asking sentence (in the order of `asks`). Kept when the sentences are
     # cleared; neither gives the words back.
@@ -401,8 +401,9 @@ class TaskRecord:
 
     `ref` is the connector's handle for updates and deletes (href + etag,
     event id, item id + change key); the core treats it as opaque.
-    `digest` is the content digest nurture wrote into the task, when the
-    connector can store it, so changes by the user can be told from ours.
+    `content_hash` is the hash of the content nurture wrote into the task
+    (`connector.task_hash`), when the connector can store it, so changes by the
+    user can be told from ours.
     """
 
     key: str
@@ -411,7 +412,7 @@ class TaskRecord:
     end: datetime
     status: TaskStatus = TaskStatus.OPEN
     ref: str = ""
-    digest: str = ""
+    content_hash: str = ""
     title: str = ""
 
 
@@ -435,7 +436,7 @@ class LedgerEntry:
     """What nurture knows about one suggestion key across runs.
 
     `start`/`end` are the times nurture last wrote, to tell a user's move;
-    `digest` is the content digest of what it wrote (`connector.task_digest`);
+    `content_hash` is the hash of what it wrote (`connector.task_hash`);
     `detail` holds what `nurture explain` shows (the why, the rule, the evidence).
     Made fresh by `LedgerEntry.new`, read back by the state store.
     """
@@ -448,7 +449,7 @@ class LedgerEntry:
     calendar: str
     start: datetime | None
     end: datetime | None
-    digest: str
+    content_hash: str
     ref: str
     title: str
     detail: dict[str, Any]
@@ -476,7 +477,7 @@ class LedgerEntry:
             calendar=calendar,
             start=None,
             end=None,
-            digest="",
+            content_hash="",
             ref="",
             title="",
             detail={},

@@ -21,7 +21,7 @@ import enum
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
-from .connector import task_digest
+from .connector import task_hash
 from .model import CalendarTask, LedgerEntry, LedgerState, TaskRecord, TaskStatus
 
 
@@ -110,7 +110,7 @@ def plan(
                 free=task.free,
                 url=task.url,
             )
-        same = task_digest(task) == record.digest and (record.start, record.end) == (
+        same = task_hash(task) == record.content_hash and (record.start, record.end) == (
             task.start,
             task.end,
         )

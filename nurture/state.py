@@ -260,7 +260,7 @@ def signals_to_json(signals: Signals) -> str:
             "upset": signals.upset,
             "upset_sentence": signals.upset_sentence,
             "greets_user": signals.greets_user,
-            "digest": signals.digest,
+            "digest": signals.text_hash,  # the stored key keeps its old name, for compatibility
             "chaser": signals.chaser,
             "fingerprint": signals.fingerprint,
             "keys": list(signals.sentence_keys),
@@ -281,7 +281,7 @@ def signals_from_json(text: str, version: str) -> Signals:
         upset=float(data.get("upset", 0.0)),
         upset_sentence=data.get("upset_sentence", ""),
         greets_user=bool(data.get("greets_user", False)),
-        digest=str(data.get("digest", "")),
+        text_hash=str(data.get("digest", "")),  # stored as "digest", for compatibility
         version=version,
         chaser=float(data.get("chaser", 0.0)),
         fingerprint=str(data.get("fingerprint", "")),
@@ -668,7 +668,7 @@ class State:
                 calendar=r[5],
                 start=_dt(r[6]),
                 end=_dt(r[7]),
-                digest=r[8],
+                content_hash=r[8],  # the column keeps its old name, "digest"
                 ref=r[9],
                 title=r[10],
                 detail=json.loads(r[11]),
@@ -698,7 +698,7 @@ class State:
                     entry.calendar,
                     _ts(entry.start) if entry.start else None,
                     _ts(entry.end) if entry.end else None,
-                    entry.digest,
+                    entry.content_hash,
                     entry.ref,
                     entry.title,
                     json.dumps(entry.detail, separators=(",", ":")),

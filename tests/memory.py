@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from nurture.connector import CalendarStore, task_digest
+from nurture.connector import CalendarStore, task_hash
 from nurture.errors import TaskConflict
 from nurture.model import CalendarEvent, CalendarTask, TaskRecord, TaskStatus
 
@@ -47,7 +47,7 @@ class MemoryCalendar(CalendarStore):
             start=task.start,
             end=task.end,
             ref=f"etag-{next(self._etags)}",
-            digest=task_digest(task),
+            content_hash=task_hash(task),
             title=task.title,
         )
         self.held[task.key] = record

@@ -25,7 +25,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import icalendar
 
-from nurture.connector import CalendarStore, task_digest
+from nurture.connector import CalendarStore, task_hash
 from nurture.errors import ConnectorError, Problem, TaskConflict, TaskGone, UserError
 from nurture.ical import (
     UNREADABLE,
@@ -220,7 +220,7 @@ class CalDavStore(CalendarStore):
     def _body(self, task: CalendarTask) -> tuple[CalendarTask, bytes]:
         if task.todo and not self.supports_todo:
             task = replace(task, todo=False)
-        return task, task_calendar(task, task_digest(task), datetime.now(UTC))
+        return task, task_calendar(task, task_hash(task), datetime.now(UTC))
 
     def _written(self, task: CalendarTask, href: str, response: object) -> TaskRecord:
         etag = getattr(response, "headers", {}).get("ETag", "")
@@ -229,7 +229,7 @@ class CalDavStore(CalendarStore):
             etag = fetched.etag if fetched else ""
         record = TaskRecord(
             key=task.key, uid=task.uid, start=task.start, end=task.end, status=TaskStatus.OPEN,
-            ref=encode_ref(href, etag), digest=task_digest(task), title=task.title,
+            ref=encode_ref(href, etag), content_hash=task_hash(task), title=task.title,
         )  # fmt: skip
         return record
 

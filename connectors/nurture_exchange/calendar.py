@@ -8,11 +8,11 @@ costs one request.
 
 Tasks: CalendarItems created with ``SendMeetingInvitations="SendToNone"``,
 tagged with nurture's MAPI named property ``NurtureKey`` (the property set
-shared with the Graph connector), ``NurtureDigest``, the category ``nurture``
-and free/busy Free; found again by a FindItem restricted on that property.
-EWS has no idempotency token, so a create first looks the key up. Updates
-carry the change key with ``ConflictResolution="NeverOverwrite"``: a user
-edit since our read is a conflict, not overwritten.
+shared with the Graph connector), the content hash ``NurtureDigest``, the
+category ``nurture`` and free/busy Free; found again by a FindItem restricted
+on that property. EWS has no idempotency token, so a create first looks the key
+up. Updates carry the change key with ``ConflictResolution="NeverOverwrite"``:
+a user edit since our read is a conflict, not overwritten.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from exchangelib.properties import CalendarView, Mailbox
 from exchangelib.restriction import Restriction
 from exchangelib.services import FindItem
 
-from nurture.connector import CalendarStore, task_digest, task_uid
+from nurture.connector import CalendarStore, task_hash, task_uid
 from nurture.errors import TaskConflict, TaskGone
 from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, UNREADABLE, Reports, clean_text
 from nurture.model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord
@@ -64,7 +64,7 @@ VIEW_FIELDS = (
     "nurture_key",
 )
 DETAIL_FIELDS = ("organizer", "required_attendees", "optional_attendees")
-TASK_FIELDS = ("nurture_key", "nurture_digest", "start", "end", "subject", "uid")
+TASK_FIELDS = ("nurture_key", "nurture_hash", "start", "end", "subject", "uid")
 PAGE_SIZE = 200
 FREE = ("Free", "WorkingElsewhere")
 CONFLICTS = (ErrorIrresolvableConflict, ErrorInvalidChangeKey)
@@ -200,7 +200,7 @@ class ExchangeCalendarStore(CalendarStore):
             start=_utc(item.start),
             end=_utc(item.end),
             ref=json.dumps({"id": item.id, "changekey": item.changekey}),
-            digest=str(item.nurture_digest or ""),
+            content_hash=str(item.nurture_hash or ""),
             title=str(item.subject or ""),
         )
 
@@ -256,7 +256,7 @@ class ExchangeCalendarStore(CalendarStore):
         return self._record(items[0]) if items else None
 
     @staticmethod
-    def _fields(task: CalendarTask, digest: str) -> dict[str, Any]:
+    def _fields(task: CalendarTask, content_hash: str) -> dict[str, Any]:
         text = clean_text(task.description, MAX_DESCRIPTION)
         if task.url:
             text = f"{text}\n\n{task.url}"
@@ -266,7 +266,7 @@ class ExchangeCalendarStore(CalendarStore):
             "start": EWSDateTime.from_datetime(task.start.astimezone(UTC)),
             "end": EWSDateTime.from_datetime(task.end.astimezone(UTC)),
             "legacy_free_busy_status": "Free" if task.free else "Busy",
-            "nurture_digest": digest,
+            "nurture_hash": content_hash,
         }
 
     def _create(self, task: CalendarTask) -> TaskRecord:
@@ -278,7 +278,7 @@ class ExchangeCalendarStore(CalendarStore):
         existing = self._find(task.key)
         if existing is not None:
             return existing
-        digest = task_digest(task)
+        content_hash = task_hash(task)
         item = CalendarItem(
             account=self._account,
             folder=self._calendar,
@@ -288,7 +288,7 @@ class ExchangeCalendarStore(CalendarStore):
             reminder_is_set=True,
             reminder_minutes_before_start=0,
             nurture_key=task.key,
-            **self._fields(task, digest),
+            **self._fields(task, content_hash),
         )
         item.save(send_meeting_invitations="SendToNone")
         return TaskRecord(
@@ -297,14 +297,14 @@ class ExchangeCalendarStore(CalendarStore):
             start=task.start,
             end=task.end,
             ref=json.dumps({"id": item.id, "changekey": item.changekey}),
-            digest=digest,
+            content_hash=content_hash,
             title=str(item.subject),
         )
 
     def _update(self, task: CalendarTask, record: TaskRecord) -> TaskRecord:
         ref = json.loads(record.ref)
-        digest = task_digest(task)
-        fields = self._fields(task, digest)
+        content_hash = task_hash(task)
+        fields = self._fields(task, content_hash)
         item = CalendarItem(
             account=self._account,
             folder=self._calendar,
@@ -330,7 +330,7 @@ class ExchangeCalendarStore(CalendarStore):
             start=task.start,
             end=task.end,
             ref=json.dumps({"id": item.id, "changekey": item.changekey}),
-            digest=digest,
+            content_hash=content_hash,
             title=str(item.subject),
         )
 

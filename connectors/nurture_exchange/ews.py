@@ -62,7 +62,7 @@ from oauthlib.oauth2 import OAuth2Token
 from nurture.errors import AuthError, Problem, TransientError, UserError
 from nurture.model import UTC
 
-from .mapi import DIGEST_NAME, KEY_NAME, PROPERTY_SET
+from .mapi import HASH_NAME, KEY_NAME, PROPERTY_SET
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +79,11 @@ class NurtureKey(ExtendedProperty):
     property_type = "String"
 
 
-class NurtureDigest(ExtendedProperty):
-    """The digest of what nurture last wrote, to tell the user's edits from ours."""
+class NurtureHash(ExtendedProperty):
+    """The content hash of what nurture last wrote, to tell the user's edits from ours."""
 
     property_set_id = PROPERTY_SET
-    property_name = DIGEST_NAME
+    property_name = HASH_NAME
     property_type = "String"
 
 
@@ -95,7 +95,7 @@ def register_properties() -> None:
     global _registered
     if not _registered:
         CalendarItem.register("nurture_key", NurtureKey)
-        CalendarItem.register("nurture_digest", NurtureDigest)
+        CalendarItem.register("nurture_hash", NurtureHash)
         _registered = True
 
 

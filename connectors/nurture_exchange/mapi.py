@@ -10,5 +10,7 @@ from __future__ import annotations
 # nurture's own property set. Never change it: every task ever written carries it.
 PROPERTY_SET = "28674c09-a9a2-432d-adae-1da57b188a4a"
 KEY_NAME = "NurtureKey"
-DIGEST_NAME = "NurtureDigest"
+# The content hash property; its stored name says "Digest". Never change it either:
+# every task ever written carries it.
+HASH_NAME = "NurtureDigest"
 CATEGORY = "nurture"

@@ -9,7 +9,7 @@ are read as busy blocks with ``freebusy.query``.
 
 Writing: a task's event id is base32hex of sha256(key), so the same nudge is
 always the same event; ``extendedProperties.private`` carries the key and the
-digest. Google never lets an event id be reused: a 409 on insert means the task
+content hash. Google never lets an event id be reused: a 409 on insert means the task
 exists (then it is ours, and the insert was a repeat) or the user deleted it
 (then it is dismissed: `TaskGone`). Updates are conditional on the etag
 (412 → `TaskConflict`).
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from googleapiclient.errors import HttpError
 
-from nurture.connector import CalendarStore, task_digest, task_uid
+from nurture.connector import CalendarStore, task_hash, task_uid
 from nurture.errors import TaskConflict, TaskGone
 from nurture.ical import UNREADABLE, Reports
 from nurture.model import Address, CalendarEvent, CalendarTask, TaskRecord, TaskStatus
@@ -44,7 +44,7 @@ from .calls import Caller, Missing
 log = logging.getLogger(__name__)
 
 KEY_PROPERTY = "nurtureKey"
-DIGEST_PROPERTY = "nurtureDigest"
+HASH_PROPERTY = "nurtureDigest"  # the stored name keeps "Digest", for compatibility
 MIRROR_VERSION = 1
 PAGE_SIZE = 2500
 KEPT = (
@@ -135,7 +135,7 @@ def to_record(event: dict[str, Any]) -> TaskRecord:
         end=end,
         status=TaskStatus.CANCELLED if event.get("status") == "cancelled" else TaskStatus.OPEN,
         ref=f"{event['id']} {event.get('etag', '')}",
-        digest=private.get(DIGEST_PROPERTY, ""),
+        content_hash=private.get(HASH_PROPERTY, ""),
         title=event.get("summary", ""),
     )
 
@@ -157,9 +157,7 @@ def task_body(task: CalendarTask) -> dict[str, Any]:
             "useDefault": False,
             "overrides": [{"method": "popup", "minutes": REMINDER_MINUTES}],
         },
-        "extendedProperties": {
-            "private": {KEY_PROPERTY: task.key, DIGEST_PROPERTY: task_digest(task)}
-        },
+        "extendedProperties": {"private": {KEY_PROPERTY: task.key, HASH_PROPERTY: task_hash(task)}},
     }
     if task.url.startswith(("https://", "http://")):
         body["source"] = {"title": "nurture", "url": task.url}

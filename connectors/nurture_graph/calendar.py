@@ -9,12 +9,12 @@ Occurrences of a series carry their master's iCalUId, looked up once per
 series and cached.
 
 Tasks: ordinary events carrying nurture's MAPI named property ``NurtureKey``
-(and ``NurtureDigest``) in the property set shared with the Exchange connector,
-the category ``nurture`` and free/busy Free. They are listed by category and
-told apart by the key property on an event the user organises with no attendees
-(Graph lets no app choose an event's UID); created with ``transactionId`` so a
-retried POST after a lost response creates no second event; updated with
-``If-Match``.
+(and the content hash ``NurtureDigest``) in the property set shared with the
+Exchange connector, the category ``nurture`` and free/busy Free. They are
+listed by category and told apart by the key property on an event the user
+organises with no attendees (Graph lets no app choose an event's UID); created
+with ``transactionId`` so a retried POST after a lost response creates no
+second event; updated with ``If-Match``.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from nurture.connector import CalendarStore, task_digest, task_uid
+from nurture.connector import CalendarStore, task_hash, task_uid
 from nurture.errors import TaskConflict, TaskGone
 from nurture.ical import MAX_DESCRIPTION, MAX_SUMMARY, UNREADABLE, Reports, clean_text
 from nurture.model import UTC, Address, CalendarEvent, CalendarTask, TaskRecord
 
 from .client import Gone, GraphClient, NotFound, PreconditionFailed
 from .mail import BATCH_LIMIT, immutable_ids
-from .mapi import CATEGORY, DIGEST_PROPERTY, KEY_PROPERTY
+from .mapi import CATEGORY, HASH_PROPERTY, KEY_PROPERTY
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ STATE_VERSION = 1
 UTC_PREFER = 'outlook.timezone="UTC"'
 TASK_SELECT = "subject,start,end,categories,showAs,isOrganizer,attendees"
 TASK_EXPAND = (
-    f"singleValueExtendedProperties($filter=id eq '{KEY_PROPERTY}' or id eq '{DIGEST_PROPERTY}')"
+    f"singleValueExtendedProperties($filter=id eq '{KEY_PROPERTY}' or id eq '{HASH_PROPERTY}')"
 )
 
 
@@ -267,7 +267,7 @@ class GraphCalendarStore(CalendarStore):
         return sorted(records, key=lambda r: (r.start, r.key))
 
     @staticmethod
-    def _record(item: dict[str, Any], key: str = "", digest: str = "") -> TaskRecord | None:
+    def _record(item: dict[str, Any], key: str = "", content_hash: str = "") -> TaskRecord | None:
         """Our task in `item`, or None for the user's own event.
 
         Graph gives an event no UID nurture can choose, so ours means: our key
@@ -288,12 +288,12 @@ class GraphCalendarStore(CalendarStore):
             start=parse_time(item.get("start")),
             end=parse_time(item.get("end")),
             ref=json.dumps({"id": item["id"], "etag": item.get("@odata.etag", "")}),
-            digest=props.get(DIGEST_PROPERTY.lower(), digest),
+            content_hash=props.get(HASH_PROPERTY.lower(), content_hash),
             title=str(item.get("subject") or ""),
         )
 
     @staticmethod
-    def _payload(task: CalendarTask, digest: str) -> dict[str, Any]:
+    def _payload(task: CalendarTask, content_hash: str) -> dict[str, Any]:
         text = clean_text(task.description, MAX_DESCRIPTION)
         if task.url:
             text = f"{text}\n\n{task.url}"
@@ -309,13 +309,13 @@ class GraphCalendarStore(CalendarStore):
             "reminderMinutesBeforeStart": 0,
             "singleValueExtendedProperties": [
                 {"id": KEY_PROPERTY, "value": task.key},
-                {"id": DIGEST_PROPERTY, "value": digest},
+                {"id": HASH_PROPERTY, "value": content_hash},
             ],
         }
 
     def _create(self, task: CalendarTask) -> TaskRecord:
-        digest = task_digest(task)
-        body = self._payload(task, digest)
+        content_hash = task_hash(task)
+        body = self._payload(task, content_hash)
         # Graph drops a second POST with the same transactionId: a retry after
         # a lost response returns the first event instead of making another.
         body["transactionId"] = task.uid
@@ -323,7 +323,7 @@ class GraphCalendarStore(CalendarStore):
             "POST", "/me/events", json=body, headers=immutable_ids(UTC_PREFER)
         )
         created = response.json()
-        record = self._record(created, task.key, digest)
+        record = self._record(created, task.key, content_hash)
         assert record is not None
         if self._own is not None:
             self._remember(self._own | {str(created["id"])})
@@ -331,7 +331,7 @@ class GraphCalendarStore(CalendarStore):
 
     def _update(self, task: CalendarTask, record: TaskRecord) -> TaskRecord:
         ref = json.loads(record.ref)
-        digest = task_digest(task)
+        content_hash = task_hash(task)
         headers = immutable_ids(UTC_PREFER)
         if ref.get("etag"):
             headers["If-Match"] = ref["etag"]
@@ -339,14 +339,14 @@ class GraphCalendarStore(CalendarStore):
             response = self._client.request(
                 "PATCH",
                 f"/me/events/{ref['id']}",
-                json=self._payload(task, digest),
+                json=self._payload(task, content_hash),
                 headers=headers,
             )
         except PreconditionFailed as exc:
             raise TaskConflict(f"task {task.key} changed since it was read") from exc
         except NotFound as exc:
             raise TaskGone(f"task {task.key} was deleted") from exc
-        updated = self._record(response.json(), task.key, digest)
+        updated = self._record(response.json(), task.key, content_hash)
         assert updated is not None
         return updated
 

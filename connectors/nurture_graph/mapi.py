@@ -11,11 +11,13 @@ from __future__ import annotations
 # nurture's own property set. Never change it: every task ever written carries it.
 PROPERTY_SET = "28674c09-a9a2-432d-adae-1da57b188a4a"
 KEY_NAME = "NurtureKey"
-DIGEST_NAME = "NurtureDigest"
+# The content hash property; its stored name says "Digest". Never change it either:
+# every task ever written carries it.
+HASH_NAME = "NurtureDigest"
 CATEGORY = "nurture"
 
 KEY_PROPERTY = f"String {{{PROPERTY_SET}}} Name {KEY_NAME}"
-DIGEST_PROPERTY = f"String {{{PROPERTY_SET}}} Name {DIGEST_NAME}"
+HASH_PROPERTY = f"String {{{PROPERTY_SET}}} Name {HASH_NAME}"
 
 # Standard MAPI tags read from messages in the same request as the delta page:
 # the transport headers (inbound mail), In-Reply-To and References (sent mail,

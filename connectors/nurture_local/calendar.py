@@ -30,7 +30,7 @@ from pathlib import Path
 
 import icalendar
 
-from nurture.connector import CalendarStore, task_digest
+from nurture.connector import CalendarStore, task_hash
 from nurture.errors import Problem, TaskConflict, UserError
 from nurture.files import read_limited, replace_file, sweep_temporaries
 from nurture.ical import (
@@ -205,7 +205,7 @@ class VdirCalendar(CalendarStore):
             ours = [c for _s, _e, c in _task_blocks(current, str(path), self._report)]
             if not any(str(c.get("uid")) == task.uid for c in ours):
                 raise TaskConflict(f"{path} holds another object; nurture leaves it alone")
-        data = task_calendar(task, task_digest(task), datetime.now(UTC))
+        data = task_calendar(task, task_hash(task), datetime.now(UTC))
         self._write(path, data)
         return self._record(path, data)
 
@@ -218,7 +218,7 @@ class VdirCalendar(CalendarStore):
             raise TaskConflict(f"{path} was deleted since it was read") from exc
         if _etag(current) != etag:
             raise TaskConflict(f"{path} changed since it was read")
-        data = task_calendar(task, task_digest(task), datetime.now(UTC))
+        data = task_calendar(task, task_hash(task), datetime.now(UTC))
         self._write(path, data)
         return self._record(path, data)
 
@@ -312,7 +312,7 @@ class IcsFileCalendar(CalendarStore):
         replace_file(target, data)
 
     def _block(self, task: CalendarTask) -> bytes:
-        return task_component(task, task_digest(task), datetime.now(UTC)).to_ical()
+        return task_component(task, task_hash(task), datetime.now(UTC)).to_ical()
 
     def _create(self, task: CalendarTask) -> TaskRecord:
         block = self._block(task)

@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from nurture.connector import CalendarStore, Connector, MailBatch, MailSource, task_digest, task_uid
+from nurture.connector import CalendarStore, Connector, MailBatch, MailSource, task_hash, task_uid
 from nurture.errors import TaskConflict, TaskGone
 from nurture.model import CalendarTask, FolderRole, Kind, TaskStatus
 
@@ -293,7 +293,7 @@ class CalendarStoreContract:
         back = listed[task.key]
         assert back.start == task.start and back.end == task.end
         assert back.status is TaskStatus.OPEN
-        assert back.digest in ("", task_digest(task))
+        assert back.content_hash in ("", task_hash(task))
 
     def test_create_is_idempotent(self, store: CalendarStore) -> None:
         task = sample_task()

@@ -17,7 +17,7 @@ from nurture import report
 from nurture.apply import ApplyReport
 from nurture.cli import main
 from nurture.connector import task_uid
-from nurture.identity import NO_TEXT, fold_copies, header_id, identity, text_digest
+from nurture.identity import NO_TEXT, fold_copies, header_id, identity, text_hash
 from nurture.model import Address, Message, Signals
 from nurture.state import MIGRATIONS, State, _disguised_names, _message_identities
 from tests.contract import make_message
@@ -392,15 +392,15 @@ def test_copies_fold_into_the_one_a_task_rests_on() -> None:
     first = Message("1", "a@x", NOW - timedelta(hours=5), dana, subject="Q")
     second = Message("2", "b@x", NOW - timedelta(hours=2), dana, subject="Q")
     reply = Message("3", "r@me", NOW, Address(USER), in_reply_to="a@x", references=("a@x",))
-    same = Signals(digest=text_digest("Could you?"))
+    same = Signals(text_hash=text_hash("Could you?"))
     signals = {"a@x": same, "b@x": same}
     assert [m.message_id for m in fold_copies([first, second, reply], signals)] == ["a@x", "r@me"]
     kept = fold_copies([first, second, reply], signals, known={"b@x"})
     assert [m.message_id for m in kept] == ["b@x", "r@me"]
     assert kept[1].in_reply_to == "b@x" and kept[1].references == ("b@x",)
-    other = {"a@x": same, "b@x": Signals(digest=text_digest("Could you not?"))}
+    other = {"a@x": same, "b@x": Signals(text_hash=text_hash("Could you not?"))}
     assert len(fold_copies([first, second], other)) == 2
-    empty = {"a@x": Signals(digest=NO_TEXT), "b@x": Signals(digest=NO_TEXT)}
+    empty = {"a@x": Signals(text_hash=NO_TEXT), "b@x": Signals(text_hash=NO_TEXT)}
     assert len(fold_copies([first, second], empty)) == 2
 
 

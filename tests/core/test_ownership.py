@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from nurture.connector import task_uid
+from nurture.connector import task_digest, task_hash, task_uid
 
 from .conftest import NOW, Setup
 
@@ -25,6 +25,16 @@ def _event(uid: str, start: str, end: str, extra: str = "") -> bytes:
         f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\n"
         f"SUMMARY:Board meeting\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
     ).encode()
+
+
+def test_a_task_keeps_its_content_hash_under_the_stored_name(setup: Setup) -> None:
+    """Renamed in code (`task_hash`), the property on users' calendars is still
+    X-NURTURE-DIGEST, and a third-party connector's `task_digest` still works."""
+    setup.ask(days_ago=4)
+    assert setup.sync().created == 1
+    written = b"".join(p.read_bytes() for p in setup.calendar.glob("*.ics"))
+    assert written.count(b"\r\nX-NURTURE-DIGEST:") == 1
+    assert task_digest is task_hash
 
 
 def test_an_invitation_carrying_a_marker_is_not_deleted(setup: Setup) -> None:

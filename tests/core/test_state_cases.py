@@ -34,6 +34,16 @@ def test_signals_keep_the_chaser_fingerprints_and_addressee() -> None:
     assert signals_from_json(signals_to_json(sig), "nlp-x") == sig
 
 
+def test_the_text_hash_is_stored_under_its_old_name() -> None:
+    """Signals written before `Signals.digest` became `text_hash` still read back,
+    and new ones are written the same way (the key "digest" is kept)."""
+    old = json.dumps({"digest": "0123456789abcdef"})
+    assert signals_from_json(old, "v").text_hash == "0123456789abcdef"
+    assert json.loads(signals_to_json(Signals(text_hash="fedcba9876543210")))["digest"] == (
+        "fedcba9876543210"
+    )
+
+
 def test_cleared_sentences_keep_their_keys(tmp_path: Path) -> None:
     state = State.open(tmp_path)
     sig = Signals(asks=(Ask("Could you call me back?", 0.8),), sentence_keys=("k1",), version="v")

@@ -55,7 +55,7 @@ def test_graph_and_exchange_share_the_task_property() -> None:
     graph_mapi = pytest.importorskip("nurture_graph.mapi")
     assert graph_mapi.PROPERTY_SET == ews_mapi.PROPERTY_SET
     assert graph_mapi.KEY_NAME == ews_mapi.KEY_NAME == "NurtureKey"
-    assert graph_mapi.DIGEST_NAME == ews_mapi.DIGEST_NAME
+    assert graph_mapi.HASH_NAME == ews_mapi.HASH_NAME == "NurtureDigest"
     assert graph_mapi.CATEGORY == ews_mapi.CATEGORY == "nurture"
     assert f"String {{{ews_mapi.PROPERTY_SET}}} Name NurtureKey" == graph_mapi.KEY_PROPERTY
 

@@ -15,7 +15,7 @@ from nurture_google import GoogleConnector  # noqa: E402
 from nurture_google.auth import CALENDAR_APP_CREATED, CALENDAR_FREEBUSY  # noqa: E402
 from nurture_google.gcal import event_id, task_body  # noqa: E402
 
-from nurture.connector import task_digest, task_uid  # noqa: E402
+from nurture.connector import task_hash, task_uid  # noqa: E402
 from nurture.errors import TaskConflict, TaskGone  # noqa: E402
 from nurture.model import CalendarTask, Kind  # noqa: E402
 
@@ -77,16 +77,20 @@ def test_task_event_is_private_free_with_a_popup_and_our_marker(
     }
     assert free["extendedProperties"]["private"] == {
         "nurtureKey": "reply:a@example.com",
-        "nurtureDigest": task_digest(task()),
+        "nurtureDigest": task_hash(task()),
     }
     assert "https://mail.google.com/mail/#all/t1" in free["description"]
 
 
-def test_task_records_carry_key_digest_and_etag(fake: FakeGoogle, cache: Path) -> None:
+def test_task_records_carry_key_content_hash_and_etag(fake: FakeGoogle, cache: Path) -> None:
     record = calendar(fake, cache).create_task(task())
     stored = fake.calendars["primary"].events[event_id(task().key)]
     assert record.ref == f"{stored['id']} {stored['etag']}"
-    assert (record.key, record.uid, record.digest) == (task().key, task().uid, task_digest(task()))
+    assert (record.key, record.uid, record.content_hash) == (
+        task().key,
+        task().uid,
+        task_hash(task()),
+    )
 
 
 def test_repeated_create_returns_the_existing_task(fake: FakeGoogle, cache: Path) -> None:
