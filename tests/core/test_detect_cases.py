@@ -316,14 +316,15 @@ def test_mild_upset_earns_a_recover_nudge_only_from_an_escalating_contact() -> N
     assert recovers([once], {once.message_id: upset(0.55)}) == []
     (s,) = recovers([once], {once.message_id: upset(0.55, chaser=1.0)})
     assert "written again" in s.why
-    earlier = letter(DANA, ME, NOW - 6 * D, subject="Delivery date")
+    earlier = letter(DANA, ME, NOW - 6 * D)  # the same matter: its subject
     asked = replace(upset(0.1), asks=(Ask("When will the parts ship?", 0.9),))
     signals = {earlier.message_id: asked, once.message_id: upset(0.55)}
     assert [s.message_id for s in recovers([earlier, once], signals)] == [once.message_id]
 
 
 def test_writing_again_escalates_only_after_an_unanswered_question_a_day_old_or_more() -> None:
-    """A contributor's second patch, or a second mail the same hour, chases nothing."""
+    """A contributor's second patch, a second mail the same hour, or mail about another
+    matter chases nothing; writing again in the conversation a day later does."""
     asked = replace(upset(0.1), asks=(Ask("Could you review the fix?", 0.9),))
     patch = letter(SAM, ME, NOW - 5 * D, subject="[PATCH 1/2] parser: handle empty lines")
     second = letter(SAM, ME, NOW - 1 * D, subject="[PATCH 2/2] parser: it still fails on tabs")
@@ -333,6 +334,12 @@ def test_writing_again_escalates_only_after_an_unanswered_question_a_day_old_or_
     again = letter(DANA, ME, NOW - 1 * D, subject="Delivery date, still nothing")
     burst = {first.message_id: asked, again.message_id: upset(0.55)}
     assert recovers([first, again], burst) == []  # two hours apart: one burst
+    other = letter(DANA, ME, NOW - 4 * D, subject="Invoice address")
+    elsewhere = {other.message_id: asked, again.message_id: upset(0.55)}
+    assert recovers([other, again], elsewhere) == []  # it asked about another matter
+    chased = letter(DANA, ME, NOW - 1 * D, subject="Re: Invoice address", reply_to=other)
+    (s,) = recovers([other, chased], {other.message_id: asked, chased.message_id: upset(0.55)})
+    assert s.message_id == chased.message_id
 
 
 def test_a_sharp_rise_in_tone_escalates() -> None:
@@ -365,7 +372,7 @@ def test_escalating_twice_brings_in_the_escalation_contact() -> None:
         ),
     )
     first = letter(DANA, ME, NOW - 10 * D, subject="Invoice")
-    second = letter(DANA, ME, NOW - 2 * D, subject="Invoice again")
+    second = letter(DANA, ME, NOW - 2 * D, subject="Re: Invoice", reply_to=first)
     chased = replace(upset(0.6, chaser=1.0), asks=(Ask("Where is the corrected invoice?", 0.9),))
     signals = {first.message_id: chased, second.message_id: upset(0.8)}
     (s,) = recovers([first, second], signals, rules=rules)
