@@ -33,6 +33,8 @@ message of theirs about the same matter (its conversation, or its subject) that 
 something, at least a day older and at most two weeks, is still unanswered (they write
 again; a burst the same day, a patch that asks nothing or mail about other matters is
 not chasing), or their tone rose sharply since their previous message on that matter;
+either only while nobody else took the matter up in between (a discussion among
+several people is not a contact left unheard);
 an escalating contact earns a recover nudge at a milder tone, and after escalating
 twice the rules' escalation contact is suggested.
 """
@@ -729,13 +731,33 @@ def _escalating(ctx: _Context, m: Message, before: Sequence[Message]) -> bool:
         and ctx.answered(e) is None
         and ctx.signals(e).asks
         and _same_matter(ctx, e, m)
+        and not _others_wrote(ctx, e, m)
         for e in before[-5:]
     ):
         return True
-    if before and _same_matter(ctx, before[-1], m):  # their tone rose about this matter
+    if (
+        before and _same_matter(ctx, before[-1], m) and not _others_wrote(ctx, before[-1], m)
+    ):  # their tone rose about this matter, with nobody else in the conversation
         previous = ctx.signals(before[-1]).upset
         return sig.upset >= UPSET_ESCALATING and sig.upset >= previous + TONE_RISE
     return False
+
+
+def _others_wrote(ctx: _Context, e: Message, m: Message) -> bool:
+    """Whether a third person (neither its sender nor the user) wrote in `e`'s
+    conversation between `e` and `m`: a colleague or another participant took it up, so
+    it is a discussion, not a contact left unheard (a reviewer writing again, or
+    sharper, in a busy thread is not a customer nobody could console)."""
+    thread = ctx.thread_of.get(e.message_id)
+    if thread is None:
+        return False
+    sender, identity = normalise(e.sender.email), ctx.inputs.identity
+    return any(
+        e.date < x.date < m.date
+        and normalise(x.sender.email) != sender
+        and not identity.outbound(x)
+        for x in thread.messages
+    )
 
 
 def _same_matter(ctx: _Context, a: Message, b: Message) -> bool:

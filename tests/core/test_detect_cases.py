@@ -340,6 +340,10 @@ def test_writing_again_escalates_only_after_an_unanswered_question_a_day_old_or_
     chased = letter(DANA, ME, NOW - 1 * D, subject="Re: Invoice address", reply_to=other)
     (s,) = recovers([other, chased], {other.message_id: asked, chased.message_id: upset(0.55)})
     assert s.message_id == chased.message_id
+    # Sam (on the thread) took it up in between: Dana was heard, if not by the user
+    took = letter(SAM, (DANA, ME), NOW - 3 * D, subject="Re: Invoice address", reply_to=other)
+    heard = {other.message_id: asked, took.message_id: plain(), chased.message_id: upset(0.55)}
+    assert recovers([other, took, chased], heard) == []
 
 
 def test_a_sharp_rise_in_tone_escalates() -> None:
