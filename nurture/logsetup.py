@@ -49,7 +49,7 @@ _QUIET_LIBRARIES = {
 # Protocol traces that carry message content: never let through, at any verbosity.
 # At -vv imaplib's echo of every FETCH response wrote 2,100 lines of mail text in
 # one sync. (exchangelib's SOAP trace passes: its XML arguments are cut to 300
-# characters, which end before a message's MIME content; tests/exchange checks it.)
+# characters, which end before a message's text; tests/exchange checks it.)
 _PAYLOAD_TRACES = ("imapclient.imaplib",)
 
 MAX_ARG_CHARS = 300

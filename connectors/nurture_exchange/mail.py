@@ -10,6 +10,14 @@ SyncFolderItems returns ids (and here the received time, to skip mail older
 than `since` without fetching it); one GetItem per page then fetches only the
 fields nurture needs (addresses, threading, rule headers, OWA link), because
 SyncFolderItems, like FindItem, cannot return recipients or Internet headers.
+
+Bodies are fetched as text, never as MIME: a message's MimeContent carries its
+attachments, so 50 messages with a 23 MB attachment each made one GetItem of
+more than 1.1 GB. Exchange 2013 and later render every message as plain text
+(``TextBody``); Exchange 2010 has no such field, so there the ``Body`` is read
+as the server holds it (HTML or text) and nurture converts HTML itself. Either
+way no attachment byte is requested, and at most `TEXT_BUDGET` characters of a
+message are kept, as the local and IMAP readers keep.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from exchangelib.errors import ErrorInvalidSyncStateData
 from exchangelib.fields import FieldPath
 from exchangelib.folders import Folder
 from exchangelib.items import ID_ONLY, Message
-from exchangelib.properties import ItemId, Mailbox
+from exchangelib.properties import HTMLBody, ItemId, Mailbox
 from exchangelib.services import SyncFolderItems
+from exchangelib.version import EXCHANGE_2013
 
+from nurture.bodies import TEXT_BUDGET
 from nurture.connector import MailBatch, MailSource
 from nurture.errors import CursorExpired
 from nurture.headers import decode, display_name, message_ids
@@ -218,22 +228,39 @@ class ExchangeMailSource(MailSource):
         return {str(k): str(v) for k, v in (state.get("states") or {}).items()}
 
     def bodies(self, ids: Sequence[str]) -> Iterator[tuple[str, Body]]:
-        """The raw MIME of each message asked (one GetItem for up to 50)."""
+        """Each message's text, without its attachments (one GetItem for up to 50)."""
         wanted = list(dict.fromkeys(ids))
         folder = self._folders[0][1]
+        # The version is known from the configured build or the first answer; asking
+        # for it may probe the server, hence the guard.
+        rendered = bool(self._guard(lambda: self._account.version.build >= EXCHANGE_2013))
+        field = "text_body" if rendered else "body"
         for start in range(0, len(wanted), 50):
             chunk = wanted[start : start + 50]
             fetch = partial(
                 self._account.fetch,
                 ids=[ItemId(id=i) for i in chunk],
                 folder=folder,
-                only_fields=["mime_content"],
+                only_fields=[field],
                 chunk_size=len(chunk),
             )
             items: list[Any] = self._guard(partial(_listed, fetch))
             for message_id, item in zip(chunk, items, strict=True):
                 if not isinstance(item, Message):
                     continue  # ErrorItemNotFound: deleted since, skipped
-                raw = item.mime_content
-                if raw:
-                    yield message_id, Body(raw=raw if isinstance(raw, bytes) else raw.encode())
+                body = _body(item.text_body if rendered else item.body)
+                if body is not None:
+                    yield message_id, body
+
+
+def _body(content: str | None) -> Body | None:
+    """A fetched body as nurture's `Body`, its first `TEXT_BUDGET` characters; None if empty.
+
+    An `HTMLBody` (only Exchange 2010 sends one: later servers are asked for text) goes
+    to nurture's own HTML-to-text conversion, which keeps quoted blocks recognisable.
+    """
+    if not content:
+        return None
+    if isinstance(content, HTMLBody):
+        return Body(html=str(content[:TEXT_BUDGET]))
+    return Body(text=str(content[:TEXT_BUDGET]))

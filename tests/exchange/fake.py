@@ -8,21 +8,28 @@ IsEqualTo restriction on an ExtendedFieldURI), CreateItem, UpdateItem (change
 keys, ConflictResolution), DeleteItem, basic auth (401) and ErrorServerBusy
 faults with BackOffMilliseconds. Only the properties asked for in
 AdditionalProperties are returned, as Exchange does with an IdOnly shape.
+
+A delivered message keeps its MIME (with its attachments), its Body as the
+server holds it (the HTML part if there is one, else the text) and a TextBody
+rendering. `FakeEWS(version="2010")` answers as Exchange 2010 SP2, which has
+no TextBody and fails a request naming it schema validation, as 2010 does.
 """
 
 from __future__ import annotations
 
 import base64
 import email
+import email.message
 import email.policy
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from xml.sax.saxutils import escape, quoteattr
 
+import lxml.html
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from lxml import etree
 
@@ -77,6 +84,32 @@ def error(op: str, code: str, text: str, inner: str = "") -> str:
     )
 
 
+EXCHANGE_2010_HEADER = (
+    '<s:Header><h:ServerVersionInfo MajorVersion="14" MinorVersion="3" MajorBuildNumber="123"'
+    ' MinorBuildNumber="4" Version="Exchange2010_SP2"'
+    ' xmlns:h="http://schemas.microsoft.com/exchange/services/2006/types"'
+    ' xmlns="http://schemas.microsoft.com/exchange/services/2006/types"'
+    ' xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></s:Header>'
+)
+
+
+def schema_invalid(uri: str) -> str:
+    """The SOAP fault Exchange answers a FieldURI its schema version does not have."""
+    return envelope(
+        "<s:Fault>"
+        f'<faultcode xmlns:a="{T}">a:ErrorSchemaValidation</faultcode>'
+        '<faultstring xml:lang="en-US">The request failed schema validation: The'
+        f" 'FieldURI' attribute is invalid - The value '{uri}' is invalid according to its"
+        " datatype 'http://schemas.microsoft.com/exchange/services/2006/types:UnindexedFieldURIType'"
+        " - The Enumeration constraint failed.</faultstring><detail>"
+        '<e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">'
+        "ErrorSchemaValidation</e:ResponseCode>"
+        '<e:Message xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">'
+        "The request failed schema validation.</e:Message></detail></s:Fault>"
+    )
+
+
 def server_busy(back_off_ms: int) -> str:
     return envelope(
         "<s:Fault>"
@@ -124,6 +157,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "item:ReminderIsSet": ("ReminderIsSet", "bool"),
     "item:ReminderMinutesBeforeStart": ("ReminderMinutesBeforeStart", "text"),
     "item:WebClientReadFormQueryString": ("WebClientReadFormQueryString", "text"),
+    "item:TextBody": ("TextBody", "textbody"),
     "message:Sender": ("Sender", "mailbox"),
     "message:ToRecipients": ("ToRecipients", "mailboxes"),
     "message:CcRecipients": ("CcRecipients", "mailboxes"),
@@ -167,14 +201,21 @@ class Call:
     operation: str
     element: Any
     text: str
+    answered: int = 0  # characters of the response
 
 
 class FakeEWS:
     """The server; `handle` is a requests-mock callback for POST ENDPOINT."""
 
     def __init__(
-        self, *, username: str = "alex", password: str = "secret", token: str = "token-1"
+        self,
+        *,
+        username: str = "alex",
+        password: str = "secret",
+        token: str = "token-1",
+        version: str = "2016",
     ) -> None:
+        self.version = version
         self.credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
         self.token = token  # a bearer token the server accepts (modern auth)
         self.items: dict[str, Item] = {}
@@ -223,7 +264,18 @@ class FakeEWS:
                 context.status_code = 500
                 return server_busy(back_off)
         context.headers["Content-Type"] = "text/xml; charset=utf-8"
-        return getattr(self, f"_{op}")(op_elem)
+        if self.version == "2010":
+            if "item:TextBody" in self._wanted(op_elem)[0]:
+                context.status_code = 500
+                return self._answered(schema_invalid("item:TextBody"))
+            return self._answered(
+                getattr(self, f"_{op}")(op_elem).replace(HEADER, EXCHANGE_2010_HEADER, 1)
+            )
+        return self._answered(getattr(self, f"_{op}")(op_elem))
+
+    def _answered(self, text: str) -> str:
+        self.calls[-1].answered = len(text)
+        return text
 
     # -- rendering ----------------------------------------------------------
 
@@ -231,6 +283,8 @@ class FakeEWS:
     def _wanted(op_elem: Any) -> tuple[list[str], list[tuple[str, str]]]:
         """The FieldURIs and extended properties asked for in the item shape."""
         shape = op_elem.find("m:ItemShape", NS)
+        if shape is None:
+            return [], []
         uris = [f.get("FieldURI") for f in shape.iter(f"{{{T}}}FieldURI")]
         ext = [
             (f.get("PropertySetId"), f.get("PropertyName"))
@@ -261,7 +315,11 @@ class FakeEWS:
                 data = base64.b64encode(value).decode()
                 parts.append(f'<t:MimeContent CharacterSet="UTF-8">{data}</t:MimeContent>')
             elif kind == "body":
-                parts.append(f'<t:Body BodyType="Text">{escape(value)}</t:Body>')
+                # A str is a text body; a (BodyType, content) pair says which it is.
+                body_type, content = value if isinstance(value, tuple) else ("Text", value)
+                parts.append(f'<t:Body BodyType="{body_type}">{escape(content)}</t:Body>')
+            elif kind == "textbody":
+                parts.append(f'<t:TextBody BodyType="Text">{escape(value)}</t:TextBody>')
             elif kind == "strings":
                 inner = "".join(f"<t:String>{escape(v)}</t:String>" for v in value)
                 parts.append(f"<t:{element}>{inner}</t:{element}>")
@@ -591,7 +649,10 @@ class FakeEWS:
 
     def deliver(self, raw: bytes, folder: str) -> str:
         # The server reads headers as a modern client does: RFC 2047 and raw UTF-8 decoded.
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        parsed = cast(
+            email.message.EmailMessage,
+            email.message_from_bytes(raw, policy=email.policy.default),
+        )
         when = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else datetime.now(UTC)
 
         def people(name: str) -> list[tuple[str, str]]:
@@ -601,6 +662,8 @@ class FakeEWS:
         iid = self._new_id()
         values: dict[str, Any] = {
             "item:MimeContent": raw,
+            "item:Body": stored_body(parsed),
+            "item:TextBody": text_rendering(parsed),
             "item:Subject": parsed["Subject"],
             "item:DateTimeReceived": when,
             "item:DateTimeSent": when,
@@ -659,6 +722,29 @@ class FakeEWS:
     def touch(self, iid: str, **values: Any) -> None:
         self.items[iid].values.update(values)
         self.items[iid].version += 1
+
+
+def _part(parsed: email.message.EmailMessage, subtype: str) -> str | None:
+    part = parsed.get_body(preferencelist=(subtype,))
+    return None if part is None else str(part.get_content())
+
+
+def stored_body(parsed: email.message.EmailMessage) -> tuple[str, str] | None:
+    """The Body as Exchange stores a delivered message: its HTML if it has one, else text."""
+    html = _part(parsed, "html")
+    if html is not None:
+        return ("HTML", html)
+    plain = _part(parsed, "plain")
+    return None if plain is None else ("Text", plain)
+
+
+def text_rendering(parsed: email.message.EmailMessage) -> str | None:
+    """TextBody (Exchange 2013+): the text part, or the HTML part rendered as text."""
+    plain = _part(parsed, "plain")
+    if plain is not None:
+        return plain
+    html = _part(parsed, "html")
+    return None if html is None else lxml.html.document_fromstring(html).text_content()
 
 
 def later(value: datetime, **delta: float) -> datetime:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from lxml import etree  # noqa: E402
 from nurture_exchange import ExchangeConnector  # noqa: E402
 from nurture_exchange import mapi as ews_mapi  # noqa: E402
 
+from nurture.bodies import TEXT_BUDGET  # noqa: E402
 from nurture.connector import Context  # noqa: E402
 from nurture.errors import (  # noqa: E402
     AuthError,
@@ -25,7 +29,8 @@ from nurture.errors import (  # noqa: E402
     TransientError,
     UserError,
 )
-from nurture.model import FolderRole  # noqa: E402
+from nurture.model import Body, FolderRole  # noqa: E402
+from nurture.nlp.text import newest_text  # noqa: E402
 from tests.contract import SINCE, drain, make_message, sample_task  # noqa: E402
 from tests.exchange.fake import ENDPOINT, NS, FakeEWS  # noqa: E402
 from tests.exchange.test_contract import exchange_connector  # noqa: E402
@@ -129,14 +134,62 @@ def test_refused_sync_state_is_cursor_expired(fake: FakeEWS, tmp_path: Path) -> 
         drain(source, cursor)
 
 
-def test_bodies_are_raw_mime(fake: FakeEWS, tmp_path: Path) -> None:
-    fake.deliver(make_message(message_id="b@x.example", body="Can we talk Friday?"), "inbox")
+def _fields(call: Any) -> list[str]:
+    return [f.get("FieldURI") for f in call.element.iter(f"{{{NS['t']}}}FieldURI")]
+
+
+def test_bodies_are_text_without_the_attachments(fake: FakeEWS, tmp_path: Path) -> None:
+    msg = message_from_bytes(
+        make_message(message_id="b@x.example", body="Can we talk Friday?"),
+        policy=email.policy.default,
+    )
+    assert isinstance(msg, EmailMessage)
+    msg.add_attachment(b"%PDF" * 750_000, maintype="application", subtype="pdf", filename="q.pdf")
+    fake.deliver(bytes(msg), "inbox")
     source = exchange_connector(tmp_path).mail()
     (message,) = [m for b in drain(source, None)[0] for m in b.messages]
     ((got, body),) = list(source.bodies([message.id]))
     assert got == message.id
-    assert b"Can we talk Friday?" in (body.raw or b"")
-    assert 'FieldURI="item:MimeContent"' in calls(fake, "GetItem")[-1].text
+    assert body == Body(text="Can we talk Friday?\n")
+    get = calls(fake, "GetItem")[-1]
+    assert _fields(get) == ["item:TextBody"]
+    assert get.answered < 5_000 < 3_000_000 < len(bytes(msg))
+
+
+def test_bodies_keep_at_most_the_text_budget(fake: FakeEWS, tmp_path: Path) -> None:
+    lines = [f"Line {n} of the long report." for n in range(TEXT_BUDGET // 10)]
+    fake.deliver(make_message(message_id="l@x.example", body="\n".join(lines)), "inbox")
+    source = exchange_connector(tmp_path).mail()
+    (message,) = [m for b in drain(source, None)[0] for m in b.messages]
+    ((_, body),) = list(source.bodies([message.id]))
+    assert body.text is not None and len(body.text) == TEXT_BUDGET
+    assert body.text.startswith("Line 0 of the long report.\nLine 1 ")
+
+
+def test_exchange_2010_reads_the_body_and_converts_its_html(tmp_path: Path) -> None:
+    fake = FakeEWS(version="2010")
+    msg = message_from_bytes(
+        make_message(message_id="h@x.example", body="Can we talk Friday?"),
+        policy=email.policy.default,
+    )
+    assert isinstance(msg, EmailMessage)
+    msg.add_alternative(
+        "<html><body><p>Can we talk Friday?</p><p>On Mon, 2 Nov 2026, Dana Lee wrote:</p>"
+        '<blockquote type="cite"><p>Is the budget final?</p></blockquote></body></html>',
+        subtype="html",
+    )
+    msg.add_attachment(b"%PDF" * 1_000, maintype="application", subtype="pdf", filename="q.pdf")
+    with requests_mock.Mocker() as mock:
+        mock.post(ENDPOINT, text=fake.handle)
+        fake.deliver(bytes(msg), "inbox")
+        source = exchange_connector(tmp_path, build="14.3.123.4").mail()
+        (message,) = [m for b in drain(source, None)[0] for m in b.messages]
+        ((_, body),) = list(source.bodies([message.id]))
+    get = calls(fake, "GetItem")[-1]
+    assert "Exchange2010_SP2" in get.text
+    assert _fields(get) == ["item:Body"]
+    assert body.raw is None and body.text is None and "<blockquote" in (body.html or "")
+    assert newest_text(body) == "Can we talk Friday?"
 
 
 # -- throttling and auth -----------------------------------------------------
