@@ -35,6 +35,7 @@ from .detect import THREAD_CONTEXT, as_team_mail, candidates, ignore_reason
 from .identity import own_mail, text_hash
 from .model import Ask, Body, Commitment, Message, Signals
 from .nlp.signals import greets
+from .nlp.tone import technical
 from .rules import Rulebook
 from .state import State
 
@@ -188,6 +189,7 @@ def addressed(message: Message, body: Body, signals: Signals, identity: Identity
         fingerprint=repeats.fingerprint(text),
         sentence_keys=tuple(repeats.sentence_key(a.sentence) for a in signals.asks),
         addressee=addressee,
+        technical=technical([message.subject, text]),
     )
 
 

@@ -690,12 +690,14 @@ def _recover(ctx: _Context) -> tuple[list[Suggestion], set[str]]:
                 continue
             escalating = _escalating(ctx, m, distinct[:index])
             upset = ctx.signals(m).upset
-            escalations += escalating and upset >= UPSET_ESCALATING
+            # critique of code sounds mildly upset: only clear upset counts there
+            mild_counts = upset >= UPSET_ESCALATING and not ctx.signals(m).technical
+            escalations += escalating and mild_counts
             recent = now - m.date <= UPSET_RECENT and ctx.answered(m) is None
             if (
                 recent
                 and not ctx.template_sender(m)
-                and (upset >= UPSET_MIN or (escalating and upset >= UPSET_ESCALATING))
+                and (upset >= UPSET_MIN or (escalating and mild_counts))
             ):
                 chosen = (m, escalating)
         if chosen is None:

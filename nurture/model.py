@@ -209,6 +209,9 @@ class Signals:
     # The other recipient the message opens by greeting ("Hi Maureen,"), when it is
     # not the user: its asks are for them.
     addressee: str = ""
+    # Whether the text is about code or a text under review (`nlp.tone.technical`): its
+    # critique can sound mildly upset, which must not read as a contact escalating.
+    technical: bool = False
 
     @property
     def ask_score(self) -> float:

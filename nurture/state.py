@@ -265,6 +265,7 @@ def signals_to_json(signals: Signals) -> str:
             "fingerprint": signals.fingerprint,
             "keys": list(signals.sentence_keys),
             "addressee": signals.addressee,
+            "technical": signals.technical,
         },
         separators=(",", ":"),
     )
@@ -287,6 +288,7 @@ def signals_from_json(text: str, version: str) -> Signals:
         fingerprint=str(data.get("fingerprint", "")),
         sentence_keys=tuple(str(k) for k in data.get("keys", [])),
         addressee=str(data.get("addressee", "")),
+        technical=bool(data.get("technical", False)),
     )
 
 

@@ -346,6 +346,28 @@ def test_writing_again_escalates_only_after_an_unanswered_question_a_day_old_or_
     assert recovers([other, took, chased], heard) == []
 
 
+def test_critique_of_code_chasing_again_is_not_an_upset_contact() -> None:
+    """Review mail sounds mildly upset ("that still breaks on tabs"): writing again
+    about it is a reply matter, not a call; the same words about an order are."""
+    asked = replace(upset(0.1), asks=(Ask("Could you look at the parser fix?", 0.9),))
+    first = letter(SAM, ME, NOW - 5 * D, subject="parser fix")
+    again = letter(SAM, ME, NOW - 1 * D, subject="Re: parser fix", reply_to=first)
+    review = {first.message_id: asked, again.message_id: replace(upset(0.55), technical=True)}
+    assert recovers([first, again], review) == []
+    order = {first.message_id: asked, again.message_id: upset(0.55)}
+    assert [s.message_id for s in recovers([first, again], order)] == [again.message_id]
+    clear = {first.message_id: asked, again.message_id: replace(upset(0.8), technical=True)}
+    assert [s.message_id for s in recovers([first, again], clear)] == [again.message_id]
+
+
+def test_reading_a_message_marks_text_about_code() -> None:
+    note = letter(SAM, ME, NOW - 1 * D, subject="Re: parser fix")
+    code = Body(text="Sam,\n\nparse_line() still returns NULL on tabs, see foo_bar.c.\n")
+    assert addressed(note, code, Signals(), IDENTITY).technical
+    order = Body(text="Hi,\n\nMy order still has not arrived and nobody replies.\n")
+    assert not addressed(note, order, Signals(), IDENTITY).technical
+
+
 def test_a_sharp_rise_in_tone_escalates() -> None:
     calm = letter(DANA, ME, NOW - 9 * D, subject="Delivery date")
     answer = letter(ME, DANA, NOW - 8 * D, subject="Re: Delivery date", reply_to=calm)
