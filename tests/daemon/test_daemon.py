@@ -332,6 +332,15 @@ def test_reconcile_transient_error_is_retried_soon(
     assert sum("calendar busy" in r.message for r in caplog.records) == 1
 
 
+def reconcile_three_times(daemon: Daemon, app: FakeApp) -> None:
+    """Start `daemon`, then run its reconcile twice more, each after the last ended."""
+    daemon.start()
+    wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the first cycle")
+    for n in (2, 3):
+        run_now(daemon, "reconcile")
+        wait_for(lambda n=n: app.count("reconcile") >= n and idle(daemon), what="a reconcile")
+
+
 def test_a_refused_calendar_sign_in_is_said_once_and_its_recovery_once(
     make_daemon: MakeDaemon, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -339,11 +348,7 @@ def test_a_refused_calendar_sign_in_is_said_once_and_its_recovery_once(
     app = FakeApp(accounts=["work"], reconcile_script=[refused, refused, Report(created=1)])
     daemon = make_daemon(app)
     with caplog.at_level(logging.INFO, logger="nurture"):
-        daemon.start()
-        wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the first cycle")
-        for n in (2, 3):
-            run_now(daemon, "reconcile")
-            wait_for(lambda n=n: app.count("reconcile") >= n and idle(daemon), what="a reconcile")
+        reconcile_three_times(daemon, app)
     said = [r for r in caplog.records if "401" in r.message]
     assert len(said) == 1 and said[0].levelno == logging.ERROR
     assert "nurture auth caldav cal" in said[0].message
@@ -357,11 +362,7 @@ def test_an_unforeseen_reconcile_failure_logs_its_traceback_once_per_new_error(
     app = FakeApp(accounts=["work"], reconcile_script=script)
     daemon = make_daemon(app)
     with caplog.at_level(logging.INFO, logger="nurture"):
-        daemon.start()
-        wait_for(lambda: app.count("reconcile") >= 1 and idle(daemon), what="the first cycle")
-        for n in (2, 3):
-            run_now(daemon, "reconcile")
-            wait_for(lambda n=n: app.count("reconcile") >= n and idle(daemon), what="a reconcile")
+        reconcile_three_times(daemon, app)
     failed = [r for r in caplog.records if "failed" in r.message]
     assert [r.exc_info is not None for r in failed] == [True, True]
     assert "bad slot" in failed[0].message and "'x'" in failed[1].message
