@@ -577,7 +577,7 @@ def _ask_feature(sig: Signals, asks: Sequence[Ask]) -> float | None:
 def _facts(ctx: _Context, m: Message) -> learned.Facts:
     if m.message_id not in ctx.facts:
         thread = ctx.thread_of[m.message_id]
-        ctx.facts.update(learned.thread_facts(thread, ctx.inputs.identity))
+        ctx.facts.update(learned.thread_facts(thread, ctx.inputs.identity, ctx.answers))
     return ctx.facts[m.message_id]
 
 

@@ -17,7 +17,13 @@ Together they give the "needs your reply" probability of a message still open at
 `a`: the chance the user answers it within `SOON` from now, given that they have not
 yet (`Part.soon`): p0 · (F(a + SOON) − F(a)) / (1 − p0 · F(a)), F the reply times'
 distribution. It is high while the message is young and its sender is one the user
-answers, and falls as the message goes stale. A reply nudge needs it at least the
+answers, and falls as the message goes stale. For replies, the open-message model
+(`Part.aging`) then weighs that chance against what the user's history shows about
+mail still open at that age: how far to trust it, and what has happened in the thread
+since (`Later`: someone else took the message up, its sender wrote again, the user
+wrote in the thread without answering it). It is fitted on every day each past
+message stayed open, with out-of-fold chances, so its output is calibrated on mail it
+did not learn from. A reply nudge needs it at least the
 part's `threshold`, and the user's usual reply time (`Part.window`) passed. Threshold
 and usual time (which share of replies has gone out by then) are chosen by
 time-forward validation on the user's own history (`_choose`): fitted on the older
@@ -54,7 +60,7 @@ from .model import UTC, Message
 from .rules import Rulebook
 from .threads import Thread, ancestry, is_reply_subject, replies
 
-VERSION = 1
+VERSION = 2  # 2: the open-message model (`Part.aging`)
 HORIZON = timedelta(days=30)  # an answer counts when it comes within this long
 SOON = timedelta(days=14)  # "needs your reply": you will answer it within this long
 REFRESH = timedelta(days=1)  # the model is trained again when it is this old
@@ -78,6 +84,7 @@ DEFAULT_THRESHOLD = 0.25  # when the history is too short to choose by validatio
 DEFAULT_WITHIN = 0.67
 FOLLOW_EXPECTED = 0.5  # a follow-up when an answer was at least this likely
 FOLLOW_WITHIN = 0.8  # ... and this share of answers would have come by now
+FOLDS = 5  # the open-message model learns from chances of this many arrival models
 SHORTEST = timedelta(hours=2)  # a personal window is at least this long
 LONGEST = timedelta(days=14)  # ... and at most this long
 
@@ -107,6 +114,9 @@ REPLY_FEATURES = (
     "colleague",
     "shared_only",
 )
+# The open-message model's: the arrival model's chance that day (as a logit), the age
+# (log hours), and which of `Later` had happened by then.
+AGING_FEATURES = ("needs_reply", "age", "others_answered", "sender_again", "you_wrote_since")
 FOLLOW_FEATURES = (
     "recipients",
     "new_thread",
@@ -127,8 +137,26 @@ FOLLOW_FEATURES = (
 
 
 @dataclass(frozen=True, slots=True)
+class Later:
+    """What happened in a message's thread after it, in hours after it (inf: not, or not
+    yet). The open-message model (`Part.aging`) reads these at each day a message stays
+    open: a message someone else took up, or whose thread the user wrote in without
+    answering it, is seldom answered later; one whose sender wrote again often is."""
+
+    others_answered: float = math.inf  # someone other than the user and its sender answered it
+    sender_again: float = math.inf  # its sender wrote in the thread again
+    you_wrote_since: float = math.inf  # the user wrote in the thread without answering it
+
+    def happened(self) -> tuple[float, float, float]:
+        return (self.others_answered, self.sender_again, self.you_wrote_since)
+
+
+NOTHING_LATER = Later()
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
-    """What a message's thread says about it as it arrived."""
+    """What a message's thread says about it as it arrived, and what came `later`."""
 
     earlier: int  # messages of the thread before it
     user_started: bool
@@ -136,29 +164,70 @@ class Facts:
     user_before: bool  # the user wrote in the thread before it
     parent_sender: str  # who wrote the message it answers ("" for none)
     is_reply: bool
+    later: Later = NOTHING_LATER
 
 
-def thread_facts(thread: Thread, identity: Identity) -> dict[str, Facts]:
-    """Message-ID → `Facts`, for every message of `thread`."""
-    by_id = {m.message_id: m for m in thread.messages}
-    first = thread.messages[0]
-    started_by_user = identity.outbound(first)
+def thread_facts(
+    thread: Thread, identity: Identity, answers: Mapping[str, Sequence[Message]] | None = None
+) -> dict[str, Facts]:
+    """Message-ID → `Facts`, for every message of `thread`. `answers` (Message-ID → the
+    messages that answer it, `threads.replies`) saves working them out again."""
+    messages = thread.messages
+    by_id = {m.message_id: m for m in messages}
+    answers = replies(thread, ancestry(thread)) if answers is None else answers
+    started_by_user = identity.outbound(messages[0])
+    # the next message from the same sender, and the user's messages, by position
+    sender_next: list[Message | None] = [None] * len(messages)
+    seen: dict[str, Message] = {}
+    for index in range(len(messages) - 1, -1, -1):
+        key = normalise(messages[index].sender.email)
+        sender_next[index] = seen.get(key)
+        seen[key] = messages[index]
+    own = [i for i, m in enumerate(messages) if identity.outbound(m)]
     found: dict[str, Facts] = {}
-    user_seen = False
-    for index, m in enumerate(thread.messages):
+    for index, m in enumerate(messages):
         parent = by_id.get(m.in_reply_to) or next(
             (by_id[r] for r in reversed(m.references) if r in by_id), None
         )
+        later = NOTHING_LATER
+        if not identity.outbound(m):
+            yours = (messages[i] for i in own[bisect.bisect_right(own, index) :])
+            later = _later(m, answers.get(m.message_id, ()), sender_next[index], yours, identity)
         found[m.message_id] = Facts(
             earlier=index,
             user_started=started_by_user,
-            sender_started=first.sender.email == m.sender.email,
-            user_before=user_seen,
+            sender_started=messages[0].sender.email == m.sender.email,
+            user_before=bool(own) and own[0] < index,
             parent_sender=parent.sender.email if parent is not None else "",
             is_reply=bool(m.in_reply_to or m.references or is_reply_subject(m.subject)),
+            later=later,
         )
-        user_seen |= identity.outbound(m)
     return found
+
+
+def _later(
+    m: Message,
+    answered_by: Sequence[Message],
+    sender_next: Message | None,
+    yours: Iterable[Message],
+    identity: Identity,
+) -> Later:
+    """`Later` of inbound `m`: the messages answering it, its sender's next message in
+    the thread, and the user's messages after it."""
+
+    def hours(x: Message | None) -> float:
+        return math.inf if x is None else max((x.date - m.date).total_seconds() / 3600, 0.0)
+
+    sender = normalise(m.sender.email)
+    answering = {x.message_id for x in answered_by}
+    took = (
+        x for x in answered_by if not identity.outbound(x) and normalise(x.sender.email) != sender
+    )
+    return Later(
+        others_answered=hours(next(took, None)),
+        sender_again=hours(sender_next),
+        you_wrote_since=hours(next((x for x in yours if x.message_id not in answering), None)),
+    )
 
 
 # --------------------------------------------------------------------------- counts
@@ -263,6 +332,7 @@ class Reading:
     values: tuple[float, ...]
     times: tuple[float, ...]  # the contact's reply (or answer) times known then
     contact: str
+    later: Later = NOTHING_LATER  # what came after it in its thread (reply readings)
 
 
 def reply_reading(
@@ -305,7 +375,7 @@ def reply_reading(
         float(domain in identity.domains),
         float(shared_only),
     )
-    return Reading(m, values, tuple(who.times), sender)
+    return Reading(m, values, tuple(who.times), sender, facts.later)
 
 
 def follow_reading(
@@ -395,8 +465,8 @@ def history(
         return weights[address]
 
     for thread in threads:
-        facts.update(thread_facts(thread, identity))
         found = replies(thread, ancestry(thread)) if answers is None else answers
+        facts.update(thread_facts(thread, identity, found))
         for m in thread.messages:
             later = found.get(m.message_id)
             if later:
@@ -538,7 +608,7 @@ class Fitted:
     means: tuple[float, ...]
     scales: tuple[float, ...]
 
-    def z(self, values: Sequence[float] | Sequence[Sequence[float]]) -> np.ndarray:
+    def z(self, values: Sequence[float] | Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
         x = np.asarray(values, dtype=float)
         x = np.where(np.isnan(x), np.asarray(self.means), x)
         return (x - np.asarray(self.means)) / np.asarray(self.scales)
@@ -548,7 +618,7 @@ class Fitted:
         logit = float(w[0] + self.z(values) @ w[1:])
         return 1 / (1 + math.exp(-max(min(logit, 30.0), -30.0)))
 
-    def probabilities(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+    def probabilities(self, rows: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
         """`probability` of many rows at once."""
         w = np.asarray(self.weights)
         logits = w[0] + self.z(rows) @ w[1:]
@@ -561,13 +631,18 @@ class Fitted:
 
 
 def fit(rows: Sequence[Row], names: Sequence[str], ridge: float = RIDGE) -> Fitted:
+    """The logistic regression (`fit_arrays`) of `rows`' features on whether they were answered."""
+    x = np.array([r.reading.values for r in rows], dtype=float)
+    y = np.array([1.0 if r.answered else 0.0 for r in rows])
+    return fit_arrays(x, y, names, ridge)
+
+
+def fit_arrays(x: np.ndarray, y: np.ndarray, names: Sequence[str], ridge: float = RIDGE) -> Fitted:
     """Ridge logistic regression by Newton's method on standardised features.
 
     A feature missing in a row (NaN: the NLP never read that message) takes the mean
     of the rows that have it, so it moves nothing there.
     """
-    x = np.array([r.reading.values for r in rows], dtype=float)
-    y = np.array([1.0 if r.answered else 0.0 for r in rows])
     means = np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0)
     means = np.where(np.isnan(means), 0.0, means)
     x = np.where(np.isnan(x), means, x)
@@ -664,12 +739,104 @@ def soon(p0: float | np.ndarray, before: np.ndarray, after: np.ndarray) -> np.nd
     return p * (after - before) / np.maximum(1 - p * before, 1e-9)
 
 
+# --------------------------------------------------------------------------- open messages
+
+
+def aging_values(chance: np.ndarray, ages: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """The open-message model's features (`AGING_FEATURES`) of n messages at k ages:
+    `chance` and `ages` (hours) shaped (n, k), `later` (n, 3) the hours of `Later`."""
+    p = np.clip(chance, 1e-6, 1 - 1e-6)
+    happened = (later[:, None, :] <= ages[:, :, None]).astype(float)
+    return np.concatenate(
+        [np.log(p / (1 - p))[..., None], np.log(np.maximum(ages, 1.0))[..., None], happened],
+        axis=2,
+    )
+
+
+_NO_HOURS = np.zeros(0)
+
+
+def _chances(
+    fitted: Fitted,
+    timing: Timing,
+    aging: Fitted | None,
+    readings: Sequence[Reading],
+    ages: np.ndarray,
+    extra: np.ndarray = _NO_HOURS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each reading, open at each of its `ages` (hours, shaped (n, k)): the chance it
+    is answered within SOON from then (see the module docstring); and the share of
+    replies sent within each of the hours `extra`, shaped (n, len(extra))."""
+    n, k = ages.shape
+    soon_h = SOON.total_seconds() / 3600
+    points = np.hstack([ages, ages + soon_h, np.broadcast_to(extra, (n, len(extra)))])
+    found = timing.cdf_rows(points, [r.times for r in readings])
+    p0 = fitted.probabilities([r.values for r in readings])
+    chance = soon(p0[:, None], found[:, :k], found[:, k : 2 * k])
+    if aging is not None:
+        later = np.array([r.later.happened() for r in readings], dtype=float).reshape(n, 3)
+        features = aging_values(chance, ages, later).reshape(n * k, len(AGING_FEATURES))
+        chance = aging.probabilities(features).reshape(n, k)
+    return chance, found[:, 2 * k :]
+
+
+def _daily(rows: Sequence[Row], zone: Any, forget: timedelta) -> tuple[np.ndarray, ...]:
+    """`rows` as the daemon sees them, once a day at midnight in the user's zone from
+    arrival until `forget`: each day's age (hours), whether the message is still open
+    then, and whether it is answered within `SOON` of that day (all shaped (n, days))."""
+    days = int(forget / timedelta(days=1)) + 1
+    hours = np.array([r.hours for r in rows])
+    first = np.array([_to_midnight(r.reading.message.date, zone) for r in rows])
+    ages = first[:, None] + 24 * np.arange(days)[None, :]
+    open_ = hours[:, None] > ages
+    positive = open_ & (hours[:, None] <= ages + SOON.total_seconds() / 3600)
+    return ages, open_, positive
+
+
+def _fit_aging(
+    rows: Sequence[Row], names: Sequence[str], zone: Any, forget: timedelta
+) -> Fitted | None:
+    """The open-message model, fitted on `rows` whose outcome is fully known: a logistic
+    regression, over every day each message stayed open, of "answered within SOON" on
+    the chance the arrival model and reply times give that day, the message's age and
+    what has happened in its thread since (`Later`).
+
+    The chances it learns from are out of fold (`FOLDS` arrival models, each fitted
+    without the rows it judges), so it learns how far to trust them on unseen mail.
+    None when the rows are too few.
+    """
+    if len(rows) < FOLDS * MIN_ROWS:
+        return None
+    ages, open_, positive = _daily(rows, zone, forget)
+    chance = np.zeros(ages.shape)
+    fold = np.arange(len(rows)) % FOLDS
+    for k in range(FOLDS):
+        kept = [r for r, f in zip(rows, fold, strict=True) if f != k]
+        if not _enough(kept):
+            return None
+        held = np.flatnonzero(fold == k)
+        chance[held], _ = _chances(
+            fit(kept, names),
+            Timing.of(r.hours for r in kept if r.answered),
+            None,
+            [rows[int(i)].reading for i in held],
+            ages[held],
+        )
+    later = np.array([r.reading.later.happened() for r in rows], dtype=float)
+    x, y = aging_values(chance, ages, later)[open_], positive[open_]
+    if y.sum() < MIN_CLASS or (~y).sum() < MIN_CLASS:
+        return None
+    return fit_arrays(x, y.astype(float), AGING_FEATURES)
+
+
 # --------------------------------------------------------------------------- a model
 
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One fitted model (replies, or follow-ups) with its timing and chosen lines."""
+    """One fitted model (replies, or follow-ups) with its timing and chosen lines, and
+    for replies the open-message model (`_fit_aging`) that judges a message each day
+    it stays open."""
 
     fitted: Fitted
     timing: Timing
@@ -678,6 +845,7 @@ class Part:
     rows: int
     positives: int
     checked: Mapping[str, float] = field(default_factory=dict)  # validation figures
+    aging: Fitted | None = None
 
     def p0(self, reading: Reading) -> float:
         return self.fitted.probability(reading.values)
@@ -700,22 +868,16 @@ class Part:
         SHORTEST..LONGEST). One pass of array arithmetic for all of them."""
         if not readings:
             return np.zeros(0), np.zeros(0)
-        p0 = self.fitted.probabilities([r.values for r in readings])
-        soon_h = SOON.total_seconds() / 3600
-        grid = np.broadcast_to(_GRID, (len(readings), len(_GRID)))
-        points = np.hstack([ages[:, None], ages[:, None] + soon_h, grid])
-        found = self.timing.cdf_rows(points, [r.times for r in readings])
-        chance = soon(p0, found[:, 0], found[:, 1])
-        usual = _GRID[np.minimum((found[:, 2:] < self.share).sum(axis=1), len(_GRID) - 1)]
+        chance, grid = _chances(
+            self.fitted, self.timing, self.aging, readings, ages[:, None], _GRID
+        )
+        usual = _GRID[np.minimum((grid < self.share).sum(axis=1), len(_GRID) - 1)]
         low, high = SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
-        return chance, np.clip(usual, low, high)
+        return chance[:, 0], np.clip(usual, low, high)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "names": list(self.fitted.names),
-            "weights": [round(w, 6) for w in self.fitted.weights],
-            "means": [round(v, 6) for v in self.fitted.means],
-            "scales": [round(v, 6) for v in self.fitted.scales],
+            **_fitted_json(self.fitted),
             "timing": list(self.timing.quantiles),
             "timed": self.timing.count,
             "threshold": self.threshold,
@@ -723,24 +885,37 @@ class Part:
             "rows": self.rows,
             "positives": self.positives,
             "checked": dict(self.checked),
+            "aging": _fitted_json(self.aging) if self.aging else None,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Part:
+        aging = data.get("aging")
         return cls(
-            Fitted(
-                tuple(data["names"]),
-                tuple(data["weights"]),
-                tuple(data["means"]),
-                tuple(data["scales"]),
-            ),
+            _fitted_from(data),
             Timing(tuple(data["timing"]), int(data.get("timed", 0))),
             float(data["threshold"]),
             float(data["share"]),
             int(data["rows"]),
             int(data["positives"]),
             dict(data.get("checked", {})),
+            _fitted_from(aging) if aging else None,
         )
+
+
+def _fitted_json(fitted: Fitted) -> dict[str, Any]:
+    return {
+        "names": list(fitted.names),
+        "weights": [round(w, 6) for w in fitted.weights],
+        "means": [round(v, 6) for v in fitted.means],
+        "scales": [round(v, 6) for v in fitted.scales],
+    }
+
+
+def _fitted_from(data: Mapping[str, Any]) -> Fitted:
+    return Fitted(
+        tuple(data["names"]), tuple(data["weights"]), tuple(data["means"]), tuple(data["scales"])
+    )
 
 
 def _enough(rows: Sequence[Row]) -> bool:
@@ -753,6 +928,7 @@ def _part(
     names: Sequence[str],
     zone: Any,
     forget: timedelta,
+    now: datetime,
     *,
     choose: bool,
 ) -> Part | None:
@@ -761,10 +937,13 @@ def _part(
     rows = sorted(rows, key=lambda r: r.reading.message.date)
     threshold, share = DEFAULT_THRESHOLD, DEFAULT_WITHIN
     checked: dict[str, float] = {}
+    aging = None
     if choose:
         chosen = _choose(rows, names, zone, forget)
         if chosen is not None:
             threshold, share, checked = chosen
+        known = [r for r in rows if r.reading.message.date + HORIZON <= now]
+        aging = _fit_aging(known, names, zone, forget)
     else:
         share = FOLLOW_WITHIN
         threshold = FOLLOW_EXPECTED
@@ -776,6 +955,7 @@ def _part(
         len(rows),
         sum(r.answered for r in rows),
         checked,
+        aging,
     )
 
 
@@ -784,35 +964,29 @@ def _choose(
 ) -> tuple[float, float, dict[str, float]] | None:
     """The threshold and usual-time share with the best F1, judged time-forward.
 
-    The model and reply times are fitted on the older rows whose outcome was known
+    The models and reply times are fitted on the older rows whose outcome was known
     before the newer part began; the newer rows are then judged as the daemon would
-    see them, once a day at midnight in the user's zone from arrival until `forget`:
-    a nudge on a day when the message is still open counts as right when the user
-    answered it within `SOON` of that day.
+    see them (`_daily`): a nudge on a day when the message is still open counts as
+    right when the user answered it within `SOON` of that day.
     """
     cut = rows[int(len(rows) * (1 - VALIDATE))].reading.message.date
     train = [r for r in rows if r.reading.message.date + HORIZON <= cut]
     test = [r for r in rows if r.reading.message.date >= cut]
     if not _enough(train) or sum(r.answered for r in test) < MIN_JUDGED:
         return None
-    model = fit(train, names)
-    timing = Timing.of(r.hours for r in train if r.answered)
-    days = int(forget / timedelta(days=1)) + 1
-    soon_h = SOON.total_seconds() / 3600
-    hours = np.array([r.hours for r in test])
-    first = np.array([_to_midnight(r.reading.message.date, zone) for r in test])
-    ages = first[:, None] + 24 * np.arange(days)[None, :]
-    points = np.hstack([ages, ages + soon_h, np.broadcast_to(_GRID, (len(test), len(_GRID)))])
-    found = timing.cdf_rows(points, [r.reading.times for r in test])
-    before, after, grid = found[:, :days], found[:, days : 2 * days], found[:, 2 * days :]
-    p0 = model.probabilities([r.reading.values for r in test])
-    p_soon = soon(p0[:, None], before, after)
+    ages, open_, positive = _daily(test, zone, forget)
+    p_soon, grid = _chances(
+        fit(train, names),
+        Timing.of(r.hours for r in train if r.answered),
+        _fit_aging(train, names, zone, forget),
+        [r.reading for r in test],
+        ages,
+        _GRID,
+    )
     windows = np.stack(
         [_GRID[np.minimum((grid < share).sum(axis=1), len(_GRID) - 1)] for share in WITHIN],
         axis=1,
     )
-    open_ = hours[:, None] > ages
-    positive = open_ & (hours[:, None] <= ages + soon_h)
     low, high = SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
     best: tuple[float, float] | None = None  # (F1, share)
     for j, share in enumerate(WITHIN):
@@ -941,8 +1115,8 @@ def train(found: History, rules: Rulebook, now: datetime) -> Personal:
     forget = rules.tasks.forget_after
     return Personal(
         trained=now,
-        reply=_part(found.reply, REPLY_FEATURES, zone, forget, choose=True),
-        follow=_part(found.follow, FOLLOW_FEATURES, zone, forget, choose=False),
+        reply=_part(found.reply, REPLY_FEATURES, zone, forget, now, choose=True),
+        follow=_part(found.follow, FOLLOW_FEATURES, zone, forget, now, choose=False),
         book=found.book,
     )
 
@@ -952,11 +1126,17 @@ def train(found: History, rules: Rulebook, now: datetime) -> Personal:
 
 def reasons(part: Part, reading: Reading, name: str, book: Book, *, reply: bool) -> tuple[str, ...]:
     """What carried the decision, in words: the user's reply times to this contact,
+    the sender writing again (when the user's history says that raises the chance),
     then the features that raised the probability most."""
     said: list[str] = []
     timing = _timing_words(reading.times, name, reply=reply)
     if timing:
         said.append(timing)
+    if part.aging is not None:
+        weights = dict(zip(part.aging.names, part.aging.weights[1:], strict=True))
+        happened = dict(zip(AGING_FEATURES[2:], reading.later.happened(), strict=True))
+        if weights["sender_again"] > 0 and math.isfinite(happened["sender_again"]):
+            said.append(f"{name} wrote again in this conversation since")
     parts = part.fitted.contributions(reading.values)
     values = dict(zip(part.fitted.names, reading.values, strict=True))
     who = book.peek(reading.contact)

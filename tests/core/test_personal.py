@@ -162,7 +162,10 @@ def test_the_model_survives_its_json_and_a_new_version_is_trained_again(season: 
     first = judge(inputs([*messages, ask], sig, model))[ask.message_id].probability
     second = judge(inputs([*messages, ask], sig, again))[ask.message_id].probability
     assert second == pytest.approx(first, abs=1e-4)
-    assert Personal.from_json(model.to_json().replace('"version":1', '"version":0')) is None
+    assert (
+        Personal.from_json(model.to_json().replace(f'"version":{personal.VERSION}', '"version":0'))
+        is None
+    )
 
 
 def test_the_threshold_and_usual_time_are_chosen_forward_in_time(season: tuple) -> None:
@@ -235,3 +238,93 @@ def test_a_patch_that_asks_in_no_sentence_is_nudged_by_habit_and_quotes_its_subj
     sig[note.message_id] = asking("Could you have a look at this when you can?", 0.6)
     keys = {s.key for s in detect(inputs([*messages, patch, note], sig, model))}
     assert f"reply:{note.message_id}" not in keys  # asks, but Alex never answers these
+
+
+def test_later_says_who_took_a_message_up_and_whether_the_user_moved_on() -> None:
+    start = NOW - 10 * D
+    root = letter(ME, (DANA, SAM), start, subject="Launch plan")
+    dana = letter(DANA, (ME, SAM), start + 1 * H, subject="Re: Launch plan", reply_to=root)
+    sam = letter(SAM, (ME, DANA), start + 2 * H, subject="Re: Launch plan", reply_to=root)
+    sam_to_dana = letter(SAM, (DANA, ME), start + 3 * H, subject="Re: Launch plan", reply_to=dana)
+    mine = letter(ME, (SAM, DANA), start + 5 * H, subject="Re: Launch plan", reply_to=sam)
+    dana_again = letter(DANA, (ME,), start + 8 * H, subject="Re: Launch plan", reply_to=mine)
+    (thread,) = build([root, dana, sam, sam_to_dana, mine, dana_again])
+    facts = personal.thread_facts(thread, IDENTITY)
+    # Dana's message: Sam took it up after 2 hours, Alex wrote (to Sam) after 4, Dana
+    # wrote again after 7
+    assert facts[dana.message_id].later == personal.Later(2.0, 7.0, 4.0)
+    # Sam's message: Alex answered it, which is not "moving on"; Sam wrote again after 1
+    # hour, and Dana's answer to Alex's reply is on its branch too (after 6)
+    assert facts[sam.message_id].later == personal.Later(6.0, 1.0, math.inf)
+    assert facts[root.message_id].later == personal.NOTHING_LATER  # the user's own
+
+
+def _moving_on(days: int) -> tuple[list[Message], dict[str, Signals]]:
+    """Alex starts a thread with Dana and Sam every day and both answer at once. On even
+    days Alex answers Dana within hours and never Sam; on odd days nobody hears from
+    Alex for two days, then Alex answers both. Sam's messages look the same when they
+    arrive; only what Alex did since tells them apart."""
+    messages: list[Message] = []
+    signals: dict[str, Signals] = {}
+    for day in range(days):
+        at = NOW - (days - day) * D + 9 * H
+        root = letter(ME, (DANA, SAM), at, subject=f"Plan {day}")
+        dana = letter(DANA, (ME, SAM), at + H, subject=f"Re: Plan {day}", reply_to=root)
+        sam = letter(SAM, (ME, DANA), at + 2 * H, subject=f"Re: Plan {day}", reply_to=root)
+        messages += [root, dana, sam]
+        signals[dana.message_id] = asking(f"Could you confirm plan {day}?")
+        signals[sam.message_id] = asking(f"Could you confirm plan {day} for me too?")
+        late = [(dana, 3 * H)] if day % 2 == 0 else [(dana, 50 * H), (sam, 51 * H)]
+        for answered, after in late:
+            if at + after < NOW:
+                messages.append(
+                    letter(
+                        ME,
+                        answered.sender,
+                        at + after,
+                        subject=f"Re: Plan {day}",
+                        reply_to=answered,
+                    )
+                )
+    messages.sort(key=lambda m: m.date)
+    return messages, signals
+
+
+def test_a_message_the_user_wrote_past_in_its_thread_is_less_likely_to_need_them() -> None:
+    messages, signals = _moving_on(240)
+    model = learn(inputs(messages, signals))
+    assert model.reply is not None and model.reply.aging is not None
+    weights = dict(zip(model.reply.aging.names, model.reply.aging.weights[1:], strict=True))
+    assert weights["you_wrote_since"] < 0
+    # two new threads a day and a half ago, the same so far but for Alex's reply to Dana
+    at = NOW - 36 * H
+    fresh: list[Message] = []
+    sams: list[Message] = []
+    for n, answer_dana in enumerate((True, False)):
+        root = letter(ME, (DANA, SAM), at, subject=f"Plan new {n}")
+        dana = letter(DANA, (ME, SAM), at + H, subject=f"Re: Plan new {n}", reply_to=root)
+        sam = letter(SAM, (ME, DANA), at + 2 * H, subject=f"Re: Plan new {n}", reply_to=root)
+        fresh += [root, dana, sam]
+        signals = {**signals, sam.message_id: asking(f"Could you confirm new plan {n}?")}
+        sams.append(sam)
+        if answer_dana:
+            fresh.append(letter(ME, DANA, at + 3 * H, subject=f"Re: Plan new {n}", reply_to=dana))
+    views = judge(inputs([*messages, *fresh], signals, model))
+    moved_on, waiting = (views[s.message_id].probability for s in sams)
+    assert moved_on < waiting / 2, (moved_on, waiting)
+
+
+def test_explain_says_when_the_sender_wrote_again(season: tuple) -> None:
+    _, _, model = season
+    assert model.reply is not None
+    aging = personal.Fitted(
+        personal.AGING_FEATURES, (0.0, 1.0, 0.0, 0.0, 0.5, -0.5), (0,) * 5, (1,) * 5
+    )
+    part = replace(model.reply, aging=aging)
+    ask = letter(DANA, ME, NOW - D, subject="Order")
+    facts = personal.thread_facts(build([ask])[0], IDENTITY)[ask.message_id]
+    reading = personal.reply_reading(ask, facts, model.book, IDENTITY, RULES, 0.9, False, 2.0)
+    words = "Dana wrote again in this conversation since"
+    assert words not in personal.reasons(part, reading, "Dana", model.book, reply=True)
+    again = replace(reading, later=personal.Later(sender_again=5.0))
+    assert words in personal.reasons(part, again, "Dana", model.book, reply=True)
