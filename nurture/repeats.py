@@ -9,8 +9,10 @@ counts, per sender, what repeats across their messages (`Repeats`):
 - a sentence a sender writes in several messages of different conversations is their
   template ("kindly drop us a note", "if reports should go elsewhere, please let me
   know"), not an ask of the user;
-- a sender whose near-identical text went to several different people is a template
-  sender: a robot or a mass mailing with a human look;
+- a sender whose near-identical text was addressed (To) to several different people is a
+  template sender: a robot or a mass mailing with a human look. Who was copied does
+  not count: a contributor's alike fixes, each to the user and copied to whoever wrote
+  that page, were addressed to the user every time;
 - near-identical messages from one sender (by text, or by subject once version marks
   are dropped) are one matter: one nudge, for the newest.
 """
@@ -121,7 +123,7 @@ class Repeats:
                         m.message_id
                     )
             if sig.fingerprint:
-                people = frozenset(a.email for a in m.recipients)
+                people = frozenset(a.email for a in m.to)
                 found._texts.setdefault(sender, []).append((m.message_id, sig.fingerprint, people))
         return found
 
@@ -131,7 +133,7 @@ class Repeats:
         return len(seen) >= TEMPLATE_MESSAGES and len(set(seen.values())) >= 2
 
     def template_sender(self, sender: str, shape: str, user: Callable[[str], bool]) -> bool:
-        """Whether `sender` sent text near-identical to `shape` to several other people."""
+        """Whether `sender` addressed text near-identical to `shape` to several other people."""
         if not shape:
             return False
         audiences: set[frozenset[str]] = set()

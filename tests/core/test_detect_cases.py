@@ -202,6 +202,30 @@ def test_a_sender_who_sends_the_same_text_to_many_people_is_automated() -> None:
     )
 
 
+WRITER = Address("lee@pages.example", "Lee Writer")
+FIX = (
+    "Use the same spelling of the option name in the synopsis and in the description, "
+    "and wrap the long example line so that it fits in eighty columns. Could you apply it?"
+)
+
+
+def test_near_identical_mail_to_the_user_copied_to_different_people_is_a_person() -> None:
+    # a contributor's small, alike fixes, each to the user and copied to whoever wrote
+    # the page: the text repeats, but it was addressed to the user every time
+    mails = [
+        letter(SAM, (ME,), NOW - (9 - n) * D, cc=(who,), subject=f"[PATCH] page{n}: spelling")
+        for n, who in enumerate((DANA, PRIYA, MAUREEN, WRITER))
+    ]
+    signals = {
+        m.message_id: replace(
+            asking("Could you apply it?", 0.8), fingerprint=fingerprint(FIX.replace("eighty", n))
+        )
+        for n, m in zip(("eighty", "80", "eighty", "eighty"), mails, strict=True)
+    }
+    assert "same text" not in judged(mails, signals)[mails[-1].message_id].why_not
+    assert f"reply:{mails[-1].message_id}" in nudges(mails, signals)
+
+
 # ---- 7: Feedback-ID ------------------------------------------------------------------
 
 
