@@ -46,7 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when any signal changes, so cached signals are recomputed.
-ANALYSER_VERSION = "nlp-15"
+ANALYSER_VERSION = "nlp-16"
 
 ASK_THRESHOLD = 0.5
 UPSET_THRESHOLD = 0.5

@@ -115,6 +115,7 @@ def read_asks(
     parts = Parts.of(lows)
     request = signals._REQUEST.hits(parts)
     boiler = signals._BOILERPLATE.hits(parts)
+    proposals = _proposals(parts, lows, [per.vocative[s] for s in wanted])
     open_ = [i for i, question in enumerate(questions) if not question]
     informs = [False] * len(wanted)
     for i, hit in zip(
@@ -171,6 +172,7 @@ def read_asks(
             0 <= mark < len(text) - 1,
             tails[i].endswith("!"),
             per.alpha[s],
+            proposals[i],
         )
         known = memo.get(state)
         if known is None:
@@ -199,6 +201,26 @@ _ATTACHED_INITIALS = frozenset("pfsa*")
 _OWN_INITIALS = frozenset("asotfiw*")
 
 
+def _proposals(
+    parts: Parts, lows: Sequence[str], vocative: Sequence[bool]
+) -> list[tuple[str, ...]]:
+    """`signals.proposal_features` of each lower-cased sentence (`parts` joins `lows`),
+    the ways of asking found in one pass over them all, a time word looked for only
+    where a time is said to suit; `vocative[i]`: sentence i opens with an imperative
+    after a name."""
+    check_joinable(signals._ANY_WAY.pattern)
+    ways: dict[int, set[str]] = {}
+    for at, names in signals.ways_by_place(parts.text):
+        ways.setdefault(parts.which(at), set()).update(names)
+    for i, found in ways.items():
+        if "time_suits" in found and signals._TIME_WORD.search(lows[i]) is not None:
+            found.add("time_word")
+    out: list[tuple[str, ...]] = [()] * len(lows)
+    for i in set(ways) | {i for i, called in enumerate(vocative) if called}:
+        out[i] = tuple(signals.pooled_features(ways.get(i, set()), vocative[i]))
+    return out
+
+
 def _small(
     named: dict[str, float],
     question: bool,
@@ -214,6 +236,7 @@ def _small(
     inner_question: bool,
     exclaim: bool,
     alpha: int,
+    proposals: tuple[str, ...],
 ) -> tuple[float, bool]:
     """The summed weights of a sentence's features that are not keyed (flags and length,
     as `signals.ask_features` names them), and whether the rules let it await a reply."""
@@ -240,6 +263,7 @@ def _small(
     feats.extend(f"r:{flag}" for flag in signals._FLAG_FEATURES if getattr(cues, flag))
     if signals._rule_score(cues) >= 0.5:
         feats.append("r:rules_say_ask")
+    feats.extend(proposals)
     n = alpha
     feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
     return sum(named.get(f, 0.0) for f in feats), not signals._vetoed(cues)
@@ -255,6 +279,7 @@ class _PerSentence:
     first_tag: list[int]  # its tag id
     second: list[int]  # the second token's vocab id, -1 when there is none
     modal_you: list[bool]  # a modal among the first three tags, "you" among four words
+    vocative: list[bool]  # `signals._vocative_imperative`: "Mike, send ..."
 
 
 def _probability(model: classifier.LinearModel, total: float) -> float:
@@ -324,6 +349,7 @@ def _ask_arrays(found: Batch, keyed: Keyed, words: Vocab) -> _PerSentence:
     modal = np.bincount(sentence[(position < 3) & (found.tag == _tag_id("MD"))], minlength=n) > 0
     you = np.bincount(sentence[(position < 4) & ((flags & YOU) != 0)], minlength=n) > 0
     safe = np.minimum(starts, max(0, len(found.lower) - 1))
+    vocative = _vocatives(found, words, position, size)
     return _PerSentence(
         sums=sums.tolist(),
         alpha=np.bincount(sentence[alpha], minlength=n).tolist(),
@@ -331,7 +357,29 @@ def _ask_arrays(found: Batch, keyed: Keyed, words: Vocab) -> _PerSentence:
         first_tag=np.where(has, found.tag[safe] if len(found.tag) else 0, 0).tolist(),
         second=second.tolist(),
         modal_you=(modal & you).tolist(),
+        vocative=vocative.tolist(),
     )
+
+
+def _vocatives(found: Batch, words: Vocab, position: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Per sentence, `signals._vocative_imperative`: the first token not tagged a name is
+    the second to the fourth, a comma or a dash, and an imperative or "please" follows."""
+    n = len(found.starts)
+    names = [i for i, name in enumerate(tokens.TAG_NAMES) if name in signals._NAME_TAGS]
+    other = np.flatnonzero(~np.isin(found.tag, names))
+    at = np.full(n, 4, dtype=np.int64)
+    np.minimum.at(at, found.sentence[other], np.minimum(position[other], 4))
+    maybe = np.flatnonzero((at >= 1) & (at <= 3) & (at + 1 < size))
+    mark = found.starts[maybe] + at[maybe]
+    ids = words.ids
+    marks = [ids[m] for m in signals._VOCATIVE_MARKS if m in ids]
+    please = [ids[w] for w in signals._PLEASE if w in ids]
+    asked = np.isin(found.lower[mark], marks) & (
+        (found.tag[mark + 1] == _tag_id("VB")) | np.isin(found.lower[mark + 1], please)
+    )
+    out = np.zeros(n, dtype=bool)
+    out[maybe[asked]] = True
+    return out
 
 
 def _tag_id(name: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from nurture.nlp import classifier
@@ -268,6 +268,135 @@ def _norm_token(word: str) -> tuple[str, bool]:
 # Rule flags the classifier sees as features named "r:<flag>".
 _FLAG_FEATURES = ("request", "wh_start", "boilerplate", "informs", "own_intent", "describes_change")
 
+# Ways of asking that the words alone spread over many rare n-grams, pooled into one
+# named feature each ("r:<name>") so that what one wording teaches carries to the others.
+_WAYS: tuple[tuple[str, Alternation], ...] = (
+    # "It would be really helpful if ...", "Your input would be appreciated."
+    (
+        "would_help",
+        _fast(
+            r"\b(?:would|will|'d|'ll) (?:also |really |certainly |definitely )?be (?:very |"
+            r"most |extremely |really |greatly |much |so |truly |a (?:big |great |huge )?)?"
+            r"(?:helpful|appreciated|useful|great|nice|good|ideal|wonderful|perfect|grateful|"
+            r"help)\b|\bwould (?:really |greatly |certainly |also )?help\b"
+            r"|\b(?:i|we)(?:'d| would)? be (?:very |most |extremely |really |so )?grateful\b",
+            initials="wi'",
+        ),
+    ),
+    # A proposal of what the writer and the reader do together: "we should meet", "we
+    # could move it", "we need to decide"; not an expectation ("we should have the
+    # figures Monday", "we could be late", "we can expect rain").
+    (
+        "we_propose",
+        _fast(
+            r"\bwe (?:really |probably |also |still |just |definitely |perhaps |maybe )?"
+            r"(?:should|could|can|might|ought to|need to|must|have to|may want to|"
+            r"might want to)\b(?! (?:have|be|expect)\b)",
+            initials="w",
+        ),
+    ),
+    # Advice or an obligation put on the reader: "you should call her", "you may want
+    # to"; not what the reader is told to expect ("you should have received it").
+    (
+        "you_should",
+        _fast(
+            r"\b(?:you|u)(?: really| probably| also| still| just| definitely| guys| all)? "
+            r"(?:should|ought to|need to|must|have to|had better|will need|will want|"
+            r"(?:may|might) (?:want|wish|need|consider|like))\b(?! (?:have|be)\b)"
+            r"|\b(?:you|u)(?:'ll|'d) (?:need|want|have|better)\b(?! (?:have|be)\b)",
+            initials="yu",
+        ),
+    ),
+    # A question put indirectly: "I wanted to see if ...", "I'm wondering whether ...".
+    (
+        "wonders",
+        _fast(
+            r"\bwonder(?:ing|ed)? (?:if|whether|what|when|how|who|why|about)\b"
+            r"|\b(?:wanted|want|wanting|trying|like|need|needed|hoping|hope) to (?:see|know|"
+            r"check|ask|find out|confirm|verify|hear) (?:if|whether|what|when|how|who|why|"
+            r"about)\b|\bcurious (?:if|whether|what|when|how|about|to)\b",
+            initials="wtlnhc",
+        ),
+    ),
+    # A time proposed or offered is a day or part of one (these two) and that it suits:
+    # "Tuesday works", "I'm free Thursday afternoon", "lunch on Friday would be best".
+    (
+        "time_word",
+        _fast(
+            r"\b(?:mon|tues?|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?s?\b"
+            r"|\b(?:today|tomorrow|tonight|morning|afternoon|evening|lunch|dinner|breakfast|"
+            r"coffee|weekend|noon)\b|\b\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m\.|p\.m\.)",
+            initials="mtwfsaelbcdn0-9",
+        ),
+    ),
+    (
+        "time_suits",
+        _fast(
+            r"\b(?:works?|would work|suits?|is good|sounds good|is fine|is best|"
+            r"would be (?:best|good|better|fine|great|ideal)"
+            r"|(?:fine|good|ok|okay|best|better|convenient) (?:with|for) (?:me|us)"
+            r"|(?:i'm|i am|we're|we are|i'll be|we'll be|i will be|we will be|is|are) "
+            r"(?:free|open|available))\b",
+            initials="wsifgobca",
+        ),
+    ),
+)
+_POOLED_NAMES = ("would_help", "we_propose", "you_should", "wonders")
+# The ways found in one pass (`ways_by_place`): all but the time words, which are common
+# (one sentence in five names a day or a meal) and matter only beside "time_suits".
+_FOUND_TOGETHER = tuple((name, way) for name, way in _WAYS if name != "time_word")
+_ANY_WAY = _fast(
+    "|".join(f"(?:{way.pattern})" for _, way in _FOUND_TOGETHER), initials="abcfghilnostuwy'"
+)
+_TIME_WORD = dict(_WAYS)["time_word"]
+
+
+def ways_by_place(text: str) -> Iterator[tuple[int, set[str]]]:
+    """Each place in a lower-cased text where ways of asking but the time words match,
+    and their names: such a way is in some result exactly when `way.search(text)`
+    finds it."""
+    pos = 0
+    while (place := _ANY_WAY.starts.search(text, pos)) is not None:
+        at = place.start()
+        yield at, {name for name, way in _FOUND_TOGETHER if way.exact.match(text, at)}
+        pos = at + 1
+
+
+def pooled_features(ways: set[str], vocative: bool) -> list[str]:
+    """The "r:<name>" features of the ways of asking a sentence shows (`_WAYS`' names)
+    and of an opening name before an imperative (`_vocative_imperative`)."""
+    feats = [f"r:{name}" for name in _POOLED_NAMES if name in ways]
+    if "time_word" in ways and "time_suits" in ways:
+        feats.append("r:proposes_time")
+    if vocative:
+        feats.append("r:vocative_imperative")
+    return feats
+
+
+# Tokens that end an opening name ("Mike, ...", "Hi Ann - ..."), and request words that
+# may stand where the imperative verb would after it.
+_VOCATIVE_MARKS = frozenset({",", "-", "--", ":", "—", "–"})
+_NAME_TAGS = frozenset({"NNP", "NNPS", "UH"})
+_PLEASE = frozenset({"please", "pls", "plz", "kindly"})
+
+
+def _vocative_imperative(tags: Sequence[str], words: Sequence[str]) -> bool:
+    """Whether the sentence opens with a name (or a greeting and a name) set off by a
+    comma or a dash, then an imperative or "please" ("Mike, send it to John.")."""
+    for i, tag in enumerate(tags[:4]):
+        if tag in _NAME_TAGS:
+            continue
+        if i == 0 or i + 1 >= len(tags) or words[i] not in _VOCATIVE_MARKS:
+            return False
+        return tags[i + 1] == "VB" or words[i + 1].lower() in _PLEASE
+    return False
+
+
+def proposal_features(low: str, tags: Sequence[str] = (), words: Sequence[str] = ()) -> list[str]:
+    """The pooled ways of asking a lower-cased sentence shows, as "r:<name>" features."""
+    ways = {name for name, way in _WAYS if way.search(low)}
+    return pooled_features(ways, _vocative_imperative(tags, words))
+
 
 def ask_features(
     text: str,
@@ -322,6 +451,7 @@ def ask_features(
     feats.extend(f"r:{flag}" for flag in _FLAG_FEATURES if getattr(cues, flag))
     if _rule_score(cues) >= 0.5:
         feats.append("r:rules_say_ask")
+    feats.extend(proposal_features(text.lower(), tags, words))
     n = len(alpha)
     feats.append("len:" + ("1-3" if n <= 3 else "4-8" if n <= 8 else "9-20" if n <= 20 else "21+"))
     return feats

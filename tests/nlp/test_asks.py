@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nurture.model import Body
-from nurture.nlp import Reader, analyse, ask_scores, carries_patch, signals
+from nurture.nlp import Reader, _sentences, analyse, ask_scores, carries_patch, signals
 
 from .conftest import make_message
 
@@ -98,3 +98,63 @@ def test_the_classifier_scores_what_asks_the_reader_and_the_filter_drops_it(
     assert score >= 0.5
     assert not signals.awaits_reply(sentence)
     assert asks_in(f"Hi Alex,\n\n{sentence}\n\nSam", reader) == []
+
+
+def _tagged(sentence: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words and tags the pipeline gives one sentence (its parts joined)."""
+    [parts] = list(_sentences([sentence], ""))
+    return tuple(w for p in parts for w in p.words), tuple(t for p in parts for t in p.tags)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pooled"),
+    [
+        ("It would be really helpful to have the final headcount by Thursday.", "would_help"),
+        ("A short summary of the call would be much appreciated.", "would_help"),
+        ("We would be grateful for a copy of the signed lease.", "would_help"),
+        ("We should sit down with the auditors before the quarter closes.", "we_propose"),
+        ("We need to agree on the budget split this week.", "we_propose"),
+        ("You should talk to Priya before you sign anything.", "you_should"),
+        ("You'll need to renew your badge at the front desk.", "you_should"),
+        ("You may want to bring the spare projector cable.", "you_should"),
+        ("I was wondering whether the workshop is still on.", "wonders"),
+        ("I wanted to see if the quote from the printer came through.", "wonders"),
+        ("Thursday afternoon works for me.", "proposes_time"),
+        ("I'm free for lunch on Wednesday.", "proposes_time"),
+        ("Friday at 10 am would be best.", "proposes_time"),
+        ("Dana, send the revised invoice to accounts.", "vocative_imperative"),
+        ("Hi Omar, please book the large room for the offsite.", "vocative_imperative"),
+    ],
+)
+def test_ways_of_asking_are_pooled_into_named_features(sentence: str, pooled: str) -> None:
+    """One named feature for each way of asking whose wordings are many and rare (issue
+    14): what the classifier learns from one wording carries to the others."""
+    words, tags = _tagged(sentence)
+    found = [f for f in signals.ask_features(sentence, tags, words) if f.startswith("r:")]
+    assert f"r:{pooled}" in found
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "You should have received the invoice by now.",
+        "We should be fine on the budget.",
+        "We can expect rain on Sunday.",
+        "The meeting on Tuesday was long.",
+        "Dana said the invoice was sent.",
+        "Dana, the invoice was sent yesterday.",
+    ],
+)
+def test_what_the_reader_is_told_to_expect_is_no_pooled_ask(sentence: str) -> None:
+    words, tags = _tagged(sentence)
+    assert signals.proposal_features(sentence.lower(), tags, words) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["I'm free for lunch on Wednesday.", "Hi Omar, please book the large room for the offsite."],
+)
+def test_a_proposed_time_and_a_request_after_a_name_are_asks(sentence: str, reader: Reader) -> None:
+    [score] = ask_scores([sentence])
+    assert score >= 0.5
+    assert asks_in(f"{sentence}\n\nSam", reader) == [sentence]

@@ -20,6 +20,7 @@ from nurture.nlp import (
     tokens,
     tone,
 )
+from nurture.nlp.alternation import Parts
 
 from .conftest import make_message
 
@@ -53,6 +54,11 @@ SENTENCES = [
     "Any update on my case number 4411?",
     "Note: the room moved to 4B, so please come a bit early.",
     "If you want the slides, I can send them tonight.",
+    "Dana, send the revised invoice to accounts.",
+    "Hi Omar - please book the large room.",
+    "Thursday afternoon works for me, or we could meet at 10 am.",
+    "It would be really helpful to have the headcount, and you'll need to renew your badge.",
+    "I was wondering whether the workshop is still on.",
 ]
 # Sentences with an underscore in a word: read the plain way, with the same result.
 IRREGULAR = [
@@ -202,3 +208,17 @@ def test_messages_about_code_are_capped_the_same_way(
         loose, loose_plain = _both(bodies, reader, uncapped)
     assert loose == loose_plain
     assert sum(s.upset >= 0.7 for s in loose) > sum(s.upset >= 0.7 for s in fast)
+
+
+def test_ways_of_asking_found_in_one_pass_equal_each_searched_alone() -> None:
+    """`batched._proposals` finds the pooled ways of asking of all sentences in one pass,
+    time words only where a time suits; `signals.proposal_features` searches each."""
+    lows = [s.lower() for s in SENTENCES] + [
+        "you need to see if the room is free, and tuesday would be good for us.",
+        "we could be late; you should have it by monday.",
+        "i would be grateful if you'd better check whether friday at 9 am works.",
+        "",
+    ]
+    found = batched._proposals(Parts.of(lows), lows, [False] * len(lows))
+    assert found == [tuple(signals.proposal_features(low)) for low in lows]
+    assert sum(1 for f in found if f) >= 5
