@@ -287,6 +287,26 @@ def test_the_same_patch_resent_as_a_new_version_is_nudged_once() -> None:
     assert both == sorted([f"reply:{v9.message_id}", f"reply:{other.message_id}"])
 
 
+def test_one_person_with_several_open_conversations_gets_one_nudge() -> None:
+    # a tester files three separate reports in a week: one task to get back to them
+    reports = [
+        letter(DANA, ME, NOW - (9 - 2 * n) * D, subject=f"Report {n}: the export fails")
+        for n in range(3)
+    ]
+    other = letter(SAM, ME, NOW - 6 * D, subject="Quote for the spring order")
+    sig = asking("Could you look into this?")
+    signals = {m.message_id: sig for m in [*reports, other]}
+    by_key = {s.key: s for s in found([*reports, other], signals)}
+    assert sorted(by_key) == sorted([f"reply:{reports[2].message_id}", f"reply:{other.message_id}"])
+    assert (
+        "2 older message(s) of theirs wait with it" in by_key[f"reply:{reports[2].message_id}"].why
+    )
+    # once the newest is answered, the nudge moves to the newest still open
+    answer = letter(ME, DANA, NOW - D, subject="Re: Report 2", reply_to=reports[2])
+    (s,) = [s for s in found([*reports, other, answer], signals) if s.contact == DANA]
+    assert s.key == f"reply:{reports[1].message_id}"
+
+
 def test_a_reply_to_a_later_message_answers_the_branch_above_it() -> None:
     question = letter(DANA, (ME, SAM), NOW - 6 * D)
     aside = letter(SAM, (DANA, ME), NOW - 5 * D, subject="Re: Q3 renewal", reply_to=question)

@@ -35,7 +35,7 @@ from nurture.state import State
 from nurture.tasks import desired
 from tests.memory import MemoryCalendar
 
-from .letters import DANA, IDENTITY, ME, NOW, RULES, SAM, D
+from .letters import DANA, IDENTITY, MAUREEN, ME, NOW, RULES, SAM, D
 
 ASKS = Signals(asks=(Ask("Could you send the renewal pricing?", 0.9),))
 
@@ -199,7 +199,9 @@ def test_every_kind_has_one_label_from_the_readmes_four_nudges() -> None:
 
 
 def _suggestions() -> list[Suggestion]:
-    asks = [mail(n, DANA, ME, NOW - (3 + n) * D, subject=f"Q{n}") for n in range(3)]
+    """Three reply nudges: three clients' asks (one person's would make one nudge)."""
+    senders = (DANA, MAUREEN, Address("lee@client.example", "Lee Park"))
+    asks = [mail(n, who, ME, NOW - (3 + n) * D, subject=f"Q{n}") for n, who in enumerate(senders)]
     return detect(inputs(asks, {m.message_id: ASKS for m in asks}))
 
 
