@@ -142,6 +142,13 @@ class Nurture:
         """
         return list(self.placed)
 
+    def waiting(self) -> set[str]:
+        """The Message-IDs the reply tasks list as waiting with the one they name (a
+        reply task covers one person's open messages)."""
+        return {
+            mid for key, s in self.placed.items() if key.startswith("reply:") for mid in s.waiting
+        }
+
     def scores(self, message_ids: Iterable[str]) -> dict[str, float]:
         """`needs_reply_score` of each message, as nurture judges it at the last run's time."""
         judged = self.app.needs_reply(self.now) if self.now is not None else {}

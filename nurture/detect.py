@@ -595,17 +595,15 @@ def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
         (j for j in _judgements(ctx, covered) if not j.why_not),
         key=lambda j: (j.message.date, j.message.message_id),
     )
-    newest: dict[str, Judgement] = {}
-    size: dict[str, int] = {}
-    for j in wanted:  # oldest first: the last one kept is the newest
-        sender = normalise(j.message.sender.email)
-        newest[sender] = j
-        size[sender] = size.get(sender, 0) + 1
-    return [_reply(ctx, j, size[r] - 1) for r, j in newest.items()]
+    by_sender: dict[str, list[Message]] = {}
+    for j in wanted:  # oldest first: the last one is the newest
+        by_sender.setdefault(normalise(j.message.sender.email), []).append(j.message)
+    newest = {normalise(j.message.sender.email): j for j in wanted}
+    return [_reply(ctx, j, by_sender[sender][:-1]) for sender, j in newest.items()]
 
 
-def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
-    """The reply nudge for `j`, which also covers `more` older open messages of theirs."""
+def _reply(ctx: _Context, j: Judgement, older: Sequence[Message] = ()) -> Suggestion:
+    """The reply nudge for `j`, which also covers the `older` open messages of theirs."""
     now = ctx.inputs.now
     m = j.message
     assert j.due is not None and j.window is not None
@@ -625,7 +623,7 @@ def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
         contact=m.sender,
         title=f'Reply to {m.sender.display()} — "{_subject(m)}"',
         why=f"{m.sender.display()} asked {age} and is waiting for your answer ({window})."
-        + (f" {more} older message(s) of theirs wait with it." if more else ""),
+        + _waiting(older),
         action=ACTIONS[Origin.REPLY],
         due=j.due,
         priority=_priority(tier, j.due, j.window, now, 0.25),
@@ -637,7 +635,17 @@ def _reply(ctx: _Context, j: Judgement, more: int = 0) -> Suggestion:
         message_id=m.message_id,
         probability=round(j.probability, 4) if j.personal else None,
         reasons=said,
+        waiting=tuple(o.message_id for o in older),
     )
+
+
+def _waiting(older: Sequence[Message], shown: int = 3) -> str:
+    """ ' 2 older message(s) of theirs wait with it: "Report 0", "Report 1".' """
+    if not older:
+        return ""
+    subjects = [f'"{_subject(o)}"' for o in reversed(older[-shown:])]
+    rest = f" and {len(older) - shown} more" if len(older) > shown else ""
+    return f" {len(older)} older message(s) of theirs wait with it: {', '.join(subjects)}{rest}."
 
 
 # --------------------------------------------------------------------------- recover

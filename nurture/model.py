@@ -351,6 +351,9 @@ class Suggestion:
     # what carried it, in words ("you answer Dana within a day 9 times in 10").
     probability: float | None = None
     reasons: tuple[str, ...] = ()
+    # A reply nudge covers one person: the Message-IDs of their older open messages
+    # that wait with the one it names, oldest first.
+    waiting: tuple[str, ...] = ()
 
     @property
     def kind(self) -> Kind:

@@ -424,14 +424,17 @@ def test_figures_score_nurture_and_the_baseline_on_the_same_labels(bench: dict) 
         e2e.Scored(T, mail("asked", 5), True, True, 0.9),  # nudged and answered
         e2e.Scored(T, mail("ignored", 9), False, True, 0.8),  # nudged, never answered
         e2e.Scored(T, mail("old", 30), False, False, 0.0),
+        e2e.Scored(T, mail("listed", 12), False, False, 0.0, listed=True),  # waits with "asked"
     ]
     result.strays = [e2e.Stray(T, "answered-already", "answered before the cutoff")]
     result.created = [e2e.Created(T - 2 * day, "reply:asked", False)]
     out = e2e.figures(result)
     reply, baseline = out["reply"], out["baseline"]
     assert (reply["nudges"], reply["precision"], reply["recall"]) == (3, 0.3333, 0.5)
-    assert reply["auc"] == 0.75  # 0.9 and 0.2 against 0.8 and 0.0
-    assert (baseline["nudges"], baseline["precision"], baseline["recall"]) == (4, 0.5, 1.0)
+    assert reply["auc"] == 0.8333  # 0.9 and 0.2 against 0.8, 0.0 and 0.0: 5 of 6 pairs
+    listed = out["detail"]["reply_with_listed"]  # the listed message counts as a wrong nudge
+    assert (listed["nudges"], listed["precision"], listed["recall"]) == (4, 0.25, 0.5)
+    assert (baseline["nudges"], baseline["precision"], baseline["recall"]) == (5, 0.4, 1.0)
     assert baseline["auc"] == 1.0  # both positives are the newest
     split = out["detail"]["baseline_split"]
     assert split["younger_than_reply_window"]["n"] == 1

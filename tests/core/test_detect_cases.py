@@ -298,9 +298,12 @@ def test_one_person_with_several_open_conversations_gets_one_nudge() -> None:
     signals = {m.message_id: sig for m in [*reports, other]}
     by_key = {s.key: s for s in found([*reports, other], signals)}
     assert sorted(by_key) == sorted([f"reply:{reports[2].message_id}", f"reply:{other.message_id}"])
-    assert (
-        "2 older message(s) of theirs wait with it" in by_key[f"reply:{reports[2].message_id}"].why
+    s = by_key[f"reply:{reports[2].message_id}"]
+    assert s.why.endswith(
+        '2 older message(s) of theirs wait with it: "Report 1: the export fails", '
+        '"Report 0: the export fails".'
     )
+    assert s.waiting == (reports[0].message_id, reports[1].message_id)
     # once the newest is answered, the nudge moves to the newest still open
     answer = letter(ME, DANA, NOW - D, subject="Re: Report 2", reply_to=reports[2])
     (s,) = [s for s in found([*reports, other, answer], signals) if s.contact == DANA]
