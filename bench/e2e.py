@@ -21,8 +21,9 @@ is positive when the person answered it within 14 days after T. A reply task on 
 other message is a false positive too. Beside nurture, in the same run, the naive
 baseline nudges every labelled message (its AUC ranks them newest first, as an inbox
 does). A reply task covers one person: a second row counts the older messages it lists
-as waiting with the one it names as nudged too. Also: the ROC AUC of nurture's needs-reply score (`e2e_nurture.needs_reply_score`),
-tasks created per week, and the share of tasks whose description quotes their why.
+as waiting with the one it names as nudged too. Also: the ROC AUC of nurture's
+needs-reply score (`e2e_nurture.needs_reply_score`), tasks created per week, and the
+share of tasks whose description quotes their why.
 
 `--explain` lists each cutoff's wrong and missed reply tasks (dates, senders, subjects:
 terminal only, never stored); `--features` adds the ROC AUC of simple per-person
