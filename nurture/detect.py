@@ -8,24 +8,24 @@ suggestion exists only while its reason holds, so when the user replies or the
 contact writes back, the next run simply does not produce it and the planner
 removes the task.
 
-Replies. Every inbound message still open for the user gets a `Judgement`
-(`judge`): its "needs your reply" probability and, when it gets no nudge, why not.
-With a personal model the probability is the model's (the chance the user answers
-it within two weeks from now, which falls as it goes stale) and the reply window is
-the user's usual reply time to that contact; a reply window the user's rule files
-chose stays the rule, and then an ask the message makes is nudged even when the
-model doubts it (the rule promises an answer). Without one (cold start) the
-probability is the ask score and the window the tier's, as before. Either way a
-message is not the user's to answer when it was only sent to a shared inbox the team
-never answers (unless a contact rule names its sender), when it opens by greeting
-another recipient (its asks are theirs), or when its sender sends the same text to
-many people (a robot with a human look, `nurture.repeats`); an ask about a date that
-has passed is stale. What mail to a crowd asks is not asked of the user unless it
-greets them (without a model it gets no nudge; with one, the user's habits with such
-mail decide), and a sentence the sender writes in many messages is their template, not
-an ask. One nudge
-covers a sender's open messages in one thread, the same ask resent (v7, v9 of a
-patch) and a burst of near-identical messages: the newest.
+Replies. Every inbound message still open for the user gets a `Judgement` (`judge`):
+its "needs your reply" probability and, when it gets no nudge, why not. With a
+personal model the probability is the model's (the chance the user answers it within
+two weeks from now, which falls as it goes stale) and the reply window is the user's
+usual reply time to that contact; a reply window the user's rule files chose stays the
+rule, and then an ask the message makes is nudged even when the model doubts it (the
+rule promises an answer). Without one (cold start) the probability is the ask score
+and the window the tier's, as before. Either way a message is not the user's to answer
+when it was only sent to a shared inbox the team never answers (unless a contact rule
+names its sender), when it opens by greeting another recipient (its asks are theirs),
+or when its sender sends the same text to many people (addressed to them, not copied:
+a robot with a human look, `nurture.repeats`); an ask about a date that has passed is
+stale. What mail to a crowd asks is not asked of the user unless it greets them
+(without a model it gets no nudge; with one, the user's habits with such mail decide),
+and a sentence the sender writes in many messages is their template, not an ask. One
+nudge covers a person: it names their newest open message and lists the others (a
+thread's siblings, the same ask resent as v7 and v9 of a patch, their other
+conversations).
 
 Recover. One nudge per contact, for their newest upset message. A contact is
 escalating when that message says they asked before (`Signals.chaser`), or an earlier
@@ -640,7 +640,7 @@ def _reply(ctx: _Context, j: Judgement, older: Sequence[Message] = ()) -> Sugges
 
 
 def _waiting(older: Sequence[Message], shown: int = 3) -> str:
-    """ ' 2 older message(s) of theirs wait with it: "Report 0", "Report 1".' """
+    """' 2 older message(s) of theirs wait with it: "Report 0", "Report 1".'"""
     if not older:
         return ""
     subjects = [f'"{_subject(o)}"' for o in reversed(older[-shown:])]
