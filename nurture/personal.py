@@ -85,6 +85,7 @@ DEFAULT_WITHIN = 0.67
 FOLLOW_EXPECTED = 0.5  # a follow-up when an answer was at least this likely
 FOLLOW_WITHIN = 0.8  # ... and this share of answers would have come by now
 FOLDS = 5  # the open-message model learns from chances of this many arrival models
+AGING_ROWS = 5_000  # ... on the days of at most this many messages (an even sample)
 SHORTEST = timedelta(hours=2)  # a personal window is at least this long
 LONGEST = timedelta(days=14)  # ... and at most this long
 
@@ -175,27 +176,28 @@ def thread_facts(
     messages = thread.messages
     by_id = {m.message_id: m for m in messages}
     answers = replies(thread, ancestry(thread)) if answers is None else answers
-    started_by_user = identity.outbound(messages[0])
+    outbound = [identity.outbound(m) for m in messages]
+    key_of = {m.message_id: normalise(m.sender.email) for m in messages}
     # the next message from the same sender, and the user's messages, by position
     sender_next: list[Message | None] = [None] * len(messages)
     seen: dict[str, Message] = {}
     for index in range(len(messages) - 1, -1, -1):
-        key = normalise(messages[index].sender.email)
+        key = key_of[messages[index].message_id]
         sender_next[index] = seen.get(key)
         seen[key] = messages[index]
-    own = [i for i, m in enumerate(messages) if identity.outbound(m)]
+    own = [i for i, out in enumerate(outbound) if out]
     found: dict[str, Facts] = {}
     for index, m in enumerate(messages):
         parent = by_id.get(m.in_reply_to) or next(
             (by_id[r] for r in reversed(m.references) if r in by_id), None
         )
         later = NOTHING_LATER
-        if not identity.outbound(m):
-            yours = (messages[i] for i in own[bisect.bisect_right(own, index) :])
-            later = _later(m, answers.get(m.message_id, ()), sender_next[index], yours, identity)
+        if not outbound[index]:
+            yours = [messages[i] for i in own[bisect.bisect_right(own, index) :]]
+            later = _later(m, answers.get(m.message_id, ()), sender_next[index], yours, key_of)
         found[m.message_id] = Facts(
             earlier=index,
-            user_started=started_by_user,
+            user_started=outbound[0],
             sender_started=messages[0].sender.email == m.sender.email,
             user_before=bool(own) and own[0] < index,
             parent_sender=parent.sender.email if parent is not None else "",
@@ -209,20 +211,24 @@ def _later(
     m: Message,
     answered_by: Sequence[Message],
     sender_next: Message | None,
-    yours: Iterable[Message],
-    identity: Identity,
+    yours: Sequence[Message],
+    key_of: Mapping[str, str],
 ) -> Later:
     """`Later` of inbound `m`: the messages answering it, its sender's next message in
-    the thread, and the user's messages after it."""
+    the thread, and the user's messages after it (`key_of`: each message's sender,
+    normalised)."""
 
     def hours(x: Message | None) -> float:
         return math.inf if x is None else max((x.date - m.date).total_seconds() / 3600, 0.0)
 
-    sender = normalise(m.sender.email)
-    answering = {x.message_id for x in answered_by}
+    mine = {x.message_id for x in yours}
+    sender = key_of[m.message_id]
     took = (
-        x for x in answered_by if not identity.outbound(x) and normalise(x.sender.email) != sender
+        x
+        for x in answered_by
+        if x.message_id not in mine and key_of.get(x.message_id, sender) != sender
     )
+    answering = {x.message_id for x in answered_by}
     return Later(
         others_answered=hours(next(took, None)),
         sender_again=hours(sender_next),
@@ -803,26 +809,30 @@ def _fit_aging(
 
     The chances it learns from are out of fold (`FOLDS` arrival models, each fitted
     without the rows it judges), so it learns how far to trust them on unseen mail.
-    None when the rows are too few.
+    Five weights learn as much from `AGING_ROWS` messages' days as from all of them,
+    so beyond that an even sample of the rows is judged (every row still fits the
+    arrival models). None when the rows are too few.
     """
     if len(rows) < FOLDS * MIN_ROWS:
         return None
-    ages, open_, positive = _daily(rows, zone, forget)
-    chance = np.zeros(ages.shape)
     fold = np.arange(len(rows)) % FOLDS
+    judged = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), AGING_ROWS)).astype(int))
+    sample = [rows[int(i)] for i in judged]
+    ages, open_, positive = _daily(sample, zone, forget)
+    chance = np.zeros(ages.shape)
     for k in range(FOLDS):
         kept = [r for r, f in zip(rows, fold, strict=True) if f != k]
         if not _enough(kept):
             return None
-        held = np.flatnonzero(fold == k)
+        held = np.flatnonzero(fold[judged] == k)
         chance[held], _ = _chances(
             fit(kept, names),
             Timing.of(r.hours for r in kept if r.answered),
             None,
-            [rows[int(i)].reading for i in held],
+            [sample[int(i)].reading for i in held],
             ages[held],
         )
-    later = np.array([r.reading.later.happened() for r in rows], dtype=float)
+    later = np.array([r.reading.later.happened() for r in sample], dtype=float)
     x, y = aging_values(chance, ages, later)[open_], positive[open_]
     if y.sum() < MIN_CLASS or (~y).sum() < MIN_CLASS:
         return None
