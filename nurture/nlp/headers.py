@@ -159,9 +159,12 @@ def body_verdict(body: Body) -> Automated | None:
     if not raw:
         return None
     head = raw[:262_144]
-    if _CALENDAR_PART.search(head):
+    # Each pattern is tried only where its type is named at all (ASCII case folding,
+    # as the patterns' own for bytes): most mail names neither.
+    low = head.lower()
+    if b"text/calendar" in low and _CALENDAR_PART.search(head):
         return Automated.INVITATION
-    if _REPORT_PART.search(head):
+    if b"message/d" in low and _REPORT_PART.search(head):
         return Automated.BOUNCE
     return None
 

@@ -728,6 +728,11 @@ def span_scores(
 # `#include`), or a word only software work uses (patch, kernel, syscall, man page).
 # Links and addresses are taken out first: a customer's tracking link is no code.
 _LINKS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+")
+_CODE_WORDS = (
+    r"\b(?:patch(?:es|set|sets)?|kernel|glibc|libc|syscalls?|system calls?|typedef|structs?|"
+    r"compilers?|rebased?|man ?pages?|diffs|header files?|pull requests?|merge requests?|"
+    r"source code|(?:this|the|that) function)\b"
+)
 # Every link or address `_LINKS` takes out has one of these in it.
 _LINK_MARKS = ("://", "www.", "@")
 # `_CODE`'s alternatives, each with a pattern (or a string) that every text it matches
@@ -746,15 +751,22 @@ _CODE_PARTS: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     (r"\w::\w", "::"),
     (r"(?<![=!<>])[=!]=(?!=)", "="),
     (r"#include\b|#define\b", "#"),
-    (
-        r"\b(?:patch(?:es|set|sets)?|kernel|glibc|libc|syscalls?|system calls?|typedef|structs?|"
-        r"compilers?|rebased?|man ?pages?|diffs|header files?|pull requests?|merge requests?|"
-        r"source code|(?:this|the|that) function)\b",
-        "",
-    ),
+    (_CODE_WORDS, ""),
 )
 _CODE = re.compile("|".join(part for part, _ in _CODE_PARTS), re.IGNORECASE)
-_CODE_HINTED = tuple((re.compile(part, re.IGNORECASE), hint) for part, hint in _CODE_PARTS)
+# The words' first letters: tried as one class where a word starts, the words are tried
+# only where one of them stands (case-blind, the class takes what the letters take).
+_CODE_WORD_INITIALS = "cdghklmprst"
+_CODE_HINTED = tuple(
+    (
+        re.compile(
+            rf"\b(?=[{_CODE_WORD_INITIALS}]){part}" if part is _CODE_WORDS else part,
+            re.IGNORECASE,
+        ),
+        hint,
+    )
+    for part, hint in _CODE_PARTS
+)
 # In a message about code, complaint cues count at most this many kinds. "That still
 # doesn't work", "this is missing the NFS case", "fix anything that broke" critique
 # the code or the page, not a service the writer is owed: at most upset, never a call.

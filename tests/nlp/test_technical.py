@@ -10,11 +10,13 @@ examples are written for these tests.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
 from nurture.detect import UPSET_MIN
 from nurture.nlp import UPSET_THRESHOLD, Reader, tone
+from nurture.nlp.alternation import _expand, alternatives
 
 from .test_tone import upset_of
 
@@ -181,3 +183,17 @@ def test_the_quick_test_equals_the_whole_pattern() -> None:
         assert tone.technical(parts) == expected, parts
         answers.add(expected)
     assert answers == {True, False}
+
+
+def test_the_code_words_initials_are_their_first_letters() -> None:
+    """The class tried before the software words takes, case-blind, exactly the
+    characters their first letters take (the long s and the Kelvin sign among them)."""
+    inner = tone._CODE_WORDS.removeprefix(r"\b(?:").removesuffix(r")\b")
+    firsts = {branch[0] for alt in alternatives(inner) for branch in _expand(alt)}
+    assert firsts == set(tone._CODE_WORD_INITIALS)
+    every = "".join(chr(c) for c in range(0x110000))
+    letters = re.compile("|".join(sorted(firsts)), re.IGNORECASE)
+    initials = re.compile(f"[{tone._CODE_WORD_INITIALS}]", re.IGNORECASE)
+    assert [m.start() for m in letters.finditer(every)] == [
+        m.start() for m in initials.finditer(every)
+    ]
