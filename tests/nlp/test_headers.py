@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nurture.model import Automated, Body
 from nurture.nlp import header_verdict, headers
+from nurture.nlp.alternation import _expand, alternatives
 from nurture.nlp.headers import body_verdict
 
 from .conftest import make_message
@@ -126,3 +129,25 @@ def test_mime_parts_are_found_in_any_case(part: str, expected: Automated | None)
         assert expected is Automated.BOUNCE
     else:
         assert expected is None
+
+
+def test_the_bulk_footer_initials_are_the_footers_first_letters() -> None:
+    """The class tried before the footers takes, case-blind, exactly the characters their
+    first letters take; so the footer is found where the whole pattern finds it."""
+    inner = headers._BULK_FOOTER.pattern.removeprefix("(?:").removesuffix(")")
+    firsts = {b.removeprefix(r"\b")[0] for a in alternatives(inner) for b in _expand(a)}
+    assert firsts == set(headers.BULK_INITIALS)
+    every = "".join(chr(c) for c in range(0x110000))
+    letters = re.compile("|".join(sorted(firsts)), re.IGNORECASE)
+    initials = re.compile(f"[{headers.BULK_INITIALS}]", re.IGNORECASE)
+    assert [m.start() for m in letters.finditer(every)] == [
+        m.start() for m in initials.finditer(every)
+    ]
+    for text in [
+        "To unsubscribe, CLICK HERE TO UNSUBSCRIBE.",
+        "You were receiving this newsletter; Manage your e-mail preferences.",
+        "View this email in your browser or opt-out of future mail.",
+        "If you no longer wish to receive these, write.",
+        "Nothing here. Unsubscribed long ago.",
+    ]:
+        assert headers.bulk_footer([text]) == (headers._BULK_FOOTER.search(text) is not None)
