@@ -321,10 +321,12 @@ def _may_be_disclaimer(paragraph: str) -> bool:
     low = paragraph[:5000].lower()
     found = 0
     for cores in _DISCLAIMER_CORES.values():
-        if any(core in low for core in cores):
-            found += 1
-            if found >= 3:
-                return True
+        for core in cores:
+            if core in low:
+                found += 1
+                if found >= 3:
+                    return True
+                break
     return False
 
 
