@@ -519,9 +519,8 @@ def message_tones(
         if cues[j]:
             chases[j] = any(read.groups[x] & tone._ASKED_AGAIN for x in window)
             kinds = cues[j]
-            # The cap changes only counts above it: `technical` (a long regex over the
-            # whole message, 50 ms of CPU on 1,000 mails when read for every complaint)
-            # is asked only then.
+            # The cap changes only counts above it: `technical` (regexes over the whole
+            # message) is asked only then.
             if kinds > tone.TECHNICAL_CUES:
                 m = messages[int(owner[j])]
                 if m not in about_code:
