@@ -379,7 +379,9 @@ def analyse(
                     found = _signals_for(message, lines, concern, sentences, reader, subject)
                 else:
                     found = Signals(upset=_passed_on_tone(sentences, subject, concern))
-            results[index] = dataclasses.replace(found, version=ANALYSER_VERSION)
+            if found.version != ANALYSER_VERSION:
+                found = dataclasses.replace(found, version=ANALYSER_VERSION)
+            results[index] = found
         except Exception:
             if strict:
                 raise
@@ -477,13 +479,14 @@ class _Batched:
                     and (found.ends[s] - found.starts[s] > 1 or "?" in found.texts[s])
                 ]
                 patches = [carries_patch(lines) for _, lines, _, _, _ in done]
-                asks = batched.read_asks(found, wanted, patches, words)
+                own = [s for m in regular for s in found.order[m] if not found.extra[s]]
+                rules = batched.rule_hits(found, own)  # `wanted` is among `own`
+                asks = batched.read_asks(found, wanted, patches, words, rules)
                 # A passed-on quote's own tone is read without its concern (see
                 # `_passed_on_tone`).
                 concerns = [concern if lines else 0.0 for _, lines, _, concern, _ in done]
                 tones = batched.message_tones(found, regular, concerns, words)
-                own = [s for m in regular for s in found.order[m] if not found.extra[s]]
-                promising = batched.promising(found, own)
+                promising = batched.promising(found, own, rules)
         except Exception:
             if strict:
                 raise

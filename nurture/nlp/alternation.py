@@ -47,9 +47,13 @@ class Alternation:
         object.__setattr__(self, "exact", re.compile(rf"{head}(?:{self.pattern})"))
         # `starts` captures nothing: its named groups only group (a branch multiplied
         # out would otherwise repeat a name).
+        object.__setattr__(self, "starts", re.compile(rf"{head}(?:{_trie(self.branches())})"))
+
+    def branches(self) -> list[str]:
+        """The alternatives, leading groups multiplied out (see `_expand`); named groups
+        only group."""
         plain = _NAMED_GROUP.sub("(?:", self.pattern)
-        branches = [b for a in alternatives(plain) for b in _expand(a)]
-        object.__setattr__(self, "starts", re.compile(rf"{head}(?:{_trie(branches)})"))
+        return [b for a in alternatives(plain) for b in _expand(a)]
 
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
         """The first match at or after `pos`, as `exact.search(text, pos)` finds it."""
@@ -89,6 +93,49 @@ class Alternation:
         check_joinable(self.pattern)
         for match in self.finditer(parts.text):
             yield parts.which(match.start()), match
+
+
+def hits_of_each(patterns: Sequence[Alternation], parts: Parts) -> list[list[bool]]:
+    """`[pattern.hits(parts) for pattern in patterns]` from one pass over the joined text.
+
+    Their alternatives merged into one trie find every place where one of them may
+    match (each pass costs about the same whatever its pattern: most of it is the test
+    for a word start at every character); each pattern is then tried only there, and
+    only in a part where it has no hit yet.
+    """
+    for pattern in patterns:
+        check_joinable(pattern.pattern)
+    union = _union(tuple(patterns))
+    found = [[False] * len(parts.starts) for _ in patterns]
+    tries = [(row, pattern.starts.match) for row, pattern in zip(found, patterns, strict=True)]
+    text = parts.text
+    pos = 0
+    while (place := union.search(text, pos)) is not None:
+        start = place.start()
+        at = parts.which(start)
+        done = True
+        for row, match in tries:
+            if not row[at]:
+                if match(text, start) is not None:
+                    row[at] = True
+                else:
+                    done = False
+        if not done:
+            pos = start + 1
+        elif at + 1 < len(parts.starts):
+            pos = parts.starts[at + 1]  # every pattern has its hit here
+        else:
+            break
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _union(patterns: tuple[Alternation, ...]) -> re.Pattern[str]:
+    """A pattern that matches wherever one of `patterns`' `starts` does (and maybe
+    elsewhere): their initials and alternatives, merged."""
+    initials = "".join(pattern.initials for pattern in patterns)
+    branches = [branch for pattern in patterns for branch in pattern.branches()]
+    return re.compile(rf"(?=\b[{initials}])(?:{_trie(branches)})")
 
 
 # Between joined parts: no pattern that `_check_joinable` admits can match across it

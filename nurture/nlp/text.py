@@ -300,6 +300,36 @@ _DISCLAIMER = re.compile(
 )
 
 
+# For each group of `_DISCLAIMER`, strings one of which every match of it contains: a
+# paragraph with those of fewer than three groups has fewer than three kinds, and the
+# pattern (tried at every character) need not run (on 1,000 mails 18 ms of CPU, 3 so).
+_DISCLAIMER_CORES = {
+    "confidential": ("confidential", "private communication"),
+    "privileged": ("privileged", "proprietary"),
+    "recipient": ("intended", "named addressee"),
+    "error": ("in error", "by mistake", "delivery error"),
+    "notify": ("notify", "inform the sender", "reply"),
+    "delete": ("delete", "destroy"),
+    "prohibited": ("prohibited", "unauthori", "strictly forbidden", "not "),
+    "disclose": ("disclos", "dissemination", "distribution", "copying"),
+    "disclaimer": ("disclaimer", "liab"),
+}
+
+
+def _may_be_disclaimer(paragraph: str) -> bool:
+    """Whether `_disclaimer_kinds` can find three kinds in a paragraph."""
+    low = paragraph[:5000].lower()
+    found = 0
+    for cores in _DISCLAIMER_CORES.values():
+        for core in cores:
+            if core in low:
+                found += 1
+                if found >= 3:
+                    return True
+                break
+    return False
+
+
 def _disclaimer_kinds(paragraph: str) -> int:
     kinds: set[str] = set()
     for match in _DISCLAIMER.finditer(paragraph[:5000].lower()):
@@ -508,6 +538,21 @@ _MAYBE_MARKER = re.compile(
     r"[:\-_/@=*>]|\b(?:wrote|writes|said|schrieb)\b|^[>\s]*(?:on|am|le|el|il|op|den)\s",
     re.IGNORECASE,
 )
+# `_MAYBE_MARKER` in three parts, tried one after the other: a line with none of its
+# characters is rare, and the words tried only where a "w" or an "s" starts a word (one
+# pattern tried at every character of 11,000 lines took 23 ms of CPU, these 10).
+_MARKER_CHARS = re.compile(r"[:\-_/@=*>]")
+_MARKER_WORDS = re.compile(r"\b(?=[ws])(?:wrote|writes|said|schrieb)\b", re.IGNORECASE)
+_MARKER_OPENING = re.compile(r"[>\s]*(?:on|am|le|el|il|op|den)\s", re.IGNORECASE)
+
+
+def _maybe_marker(line: str) -> bool:
+    """Whether `_MAYBE_MARKER` matches a line (a marker rule might)."""
+    return (
+        _MARKER_CHARS.search(line) is not None
+        or _MARKER_WORDS.search(line) is not None
+        or _MARKER_OPENING.match(line) is not None
+    )
 
 
 def _unquoted(lines: list[str], quoted: list[bool]) -> list[str]:
@@ -541,7 +586,7 @@ def _older_mail_at(lines: list[str], i: int) -> int:
 def _opens_quoted_mail(lines: list[str], unquoted: list[str], i: int) -> bool:
     """Whether quoted line i starts a quoted message: its attribution or header block."""
     line = unquoted[i]
-    if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
+    if len(line) > _MAX_MARKER_LINE or not _maybe_marker(line):
         return False
     return bool(
         _ORIGINAL.match(line)
@@ -588,7 +633,7 @@ def writer_marks(lines: list[str], *, below_quotes: bool = True) -> list[bool]:
             own[i] = not introduced
             i += 1
             continue
-        if len(line) > _MAX_MARKER_LINE or not _MAYBE_MARKER.search(line):
+        if len(line) > _MAX_MARKER_LINE or not _maybe_marker(line):
             own[i] = True  # plain prose: no marker rule can match it
             i += 1
             continue
@@ -748,7 +793,12 @@ def _cut_disclaimer(lines: list[str]) -> list[str]:
         while end < len(lines) and lines[end].strip():
             end += 1
         paragraph = " ".join(lines[start:end])
-        if start > 0 and len(paragraph) > 120 and _disclaimer_kinds(paragraph) >= 3:
+        if (
+            start > 0
+            and len(paragraph) > 120
+            and _may_be_disclaimer(paragraph)
+            and _disclaimer_kinds(paragraph) >= 3
+        ):
             return lines[:start]
     return lines
 

@@ -274,7 +274,10 @@ TAG_NAMES: list[str] = [""]
 
 def _tag_ids(strings: Any, hashes: np.ndarray) -> np.ndarray:
     """Small ids of tag hashes (a few dozen tags: each looked up in spaCy's store once)."""
-    unique, inverse = np.unique(hashes, return_inverse=True)
+    # A few dozen values: found in the sorted distinct ones (half the time of
+    # `np.unique(..., return_inverse=True)`).
+    unique = np.unique(hashes)
+    inverse = np.searchsorted(unique, hashes)
     ids = []
     for value in unique.tolist():
         found = _TAG_IDS.get(value)

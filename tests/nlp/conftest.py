@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -49,3 +50,16 @@ def text_body(text: str) -> Body:
 @pytest.fixture
 def reader() -> Reader:
     return Reader(addresses=("alex@example.com",), names=("Alex Morgan",), timezone="Europe/Berlin")
+
+
+def class_takes_what_letters_take(letters: str) -> bool:
+    """Whether, case-blind, the class of `letters` takes exactly the characters the
+    letters take one by one, over every code point (the long s and the Kelvin sign fold
+    to "s" and "k"): a `(?=[...])` of them before a case-blind alternation of words that
+    start with them changes nothing it finds."""
+    every = "".join(chr(c) for c in range(0x110000))
+    one_by_one = re.compile("|".join(sorted(letters)), re.IGNORECASE)
+    as_class = re.compile(f"[{letters}]", re.IGNORECASE)
+    return [m.start() for m in one_by_one.finditer(every)] == [
+        m.start() for m in as_class.finditer(every)
+    ]

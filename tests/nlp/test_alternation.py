@@ -8,7 +8,7 @@ import re
 import pytest
 
 from nurture.nlp import dates, signals, tone
-from nurture.nlp.alternation import Alternation, alternatives
+from nurture.nlp.alternation import Alternation, Parts, alternatives, hits_of_each
 
 # Sentences written for these tests, in the registers the patterns meet.
 TEXTS = [
@@ -60,6 +60,30 @@ def test_same_matches_as_the_plain_pattern(name: str) -> None:
         first = found.exact.search(text)
         again = found.search(text)
         assert (first and first.span()) == (again and again.span()), text
+
+
+def test_several_patterns_in_one_pass_hit_the_parts_each_hits_alone() -> None:
+    """Patterns of different initials (the ask rules, "yupkl", digits too) searched
+    together, over parts joined as the batched signals join sentences."""
+    patterns = [
+        signals._REQUEST,
+        signals._BOILERPLATE,
+        signals._INFORMS,
+        signals._PROMISE,
+        signals._ASKS_READER,
+        tone._LEXICON_ALL,
+    ]
+    rng = random.Random(5)
+    texts = _variants(rng)
+    for size in (1, 2, 7, 40):
+        for _ in range(20):
+            parts = Parts.of(rng.sample(texts, size))
+            together = hits_of_each(patterns, parts)
+            assert together == [pattern.hits(parts) for pattern in patterns]
+            for row, pattern in zip(together, patterns, strict=True):
+                alone = [pattern.search(text) is not None for text in parts.text.split("\n\x00\n")]
+                assert row == alone
+    assert hits_of_each(patterns, Parts.of([])) == [[] for _ in patterns]
 
 
 def test_the_trie_merges_beginnings_and_multiplies_out_leading_groups() -> None:

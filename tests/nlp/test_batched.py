@@ -4,6 +4,7 @@ plain sentence-by-sentence reference on varied mail written for these tests."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 
 import pytest
@@ -183,6 +184,11 @@ def test_concern_densities_equal_the_reference() -> None:
         ("", "> We really need to fix this, but it is a serious risk.", ""),
         ("Ok", "", ""),
     ]
+    # Covering notes of just under, at and just over `tone.COVER_NOTE_WORDS` words.
+    passed = "> We really need to fix this, but it is a serious risk and I am worried."
+    for size in (tone.COVER_NOTE_WORDS - 1, tone.COVER_NOTE_WORDS, tone.COVER_NOTE_WORDS + 1):
+        note = " ".join(["note"] * size)
+        messages.append((note, f"{note}\n{passed}", ""))
     expected = [tone.message_concern(*message) for message in messages]
     assert batched.concerns(messages) == expected
     assert sum(1 for density in expected if density) >= 5
@@ -222,3 +228,16 @@ def test_ways_of_asking_found_in_one_pass_equal_each_searched_alone() -> None:
     found = batched._proposals(Parts.of(lows), lows, [False] * len(lows))
     assert found == [tuple(signals.proposal_features(low)) for low in lows]
     assert sum(1 for f in found if f) >= 5
+
+
+def test_the_style_hint_finds_the_places_of_its_plain_pattern() -> None:
+    """`batched._STYLE_HINT`, written to open with a character class, starts its matches
+    where the plain pattern does."""
+    plain = re.compile(batched.STYLE_HINT)
+    pieces = [*SENTENCES, ":-) ;p :/ (: ?? ?! !! ABC AB A-B-C \U0001f620 \U0001f92d", ": ) ;-x (:"]
+    rng = random.Random(9)
+    texts = pieces + [" ".join(rng.sample(pieces, rng.randint(2, 6))) for _ in range(300)]
+    for text in texts:
+        expected = [m.start() for m in plain.finditer(text)]
+        assert [m.start() for m in batched._STYLE_HINT.finditer(text)] == expected, text
+    assert any(plain.search(text) for text in texts) and not all(plain.search(t) for t in texts)

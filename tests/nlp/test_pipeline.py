@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 
 import pytest
@@ -71,3 +72,17 @@ def test_numpy_blas_and_blis_give_the_same_tags_and_sentences() -> None:
     assert read(on_numpy) == read(on_blis)
     ops = [nlp.get_pipe("tok2vec").model.ops for nlp in (on_blis, on_numpy)]
     assert [o.use_blis for o in ops] == [True, False]
+
+
+def test_the_loaded_model_is_kept_out_of_garbage_collections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh load freezes the model's objects: collections no longer walk them."""
+    monkeypatch.setattr(pipeline, "_loaded", {})
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    nlp = pipeline.load()
+    assert gc.get_freeze_count() > 10_000
+    # The pipeline and its vocabulary are among the frozen: no generation tracks them.
+    tracked = {id(o) for generation in range(3) for o in gc.get_objects(generation)}
+    assert id(nlp) not in tracked and id(nlp.vocab) not in tracked

@@ -9,11 +9,15 @@ examples are written for these tests.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from nurture.detect import UPSET_MIN
 from nurture.nlp import UPSET_THRESHOLD, Reader, tone
+from nurture.nlp.alternation import _expand, alternatives
 
+from .conftest import class_takes_what_letters_take
 from .test_tone import upset_of
 
 CODE_REVIEW = [
@@ -118,3 +122,73 @@ def test_words_that_only_look_like_complaints(text: str, group: str) -> None:
 )
 def test_the_complaints_they_resemble_still_count(text: str, group: str) -> None:
     assert group in tone.lexicon_groups(text)
+
+
+# Pieces of text for each of `tone._CODE`'s alternatives, the same in other case, and
+# near misses; links and addresses that carry code-like text.
+CODE_PIECES = [
+    "call open_tree now",
+    "OPEN_TREE",
+    "_private",
+    "trailing_ underscore",
+    "see select(2)",
+    "use clone3()",
+    "a Foo.bar(baz) call",
+    "the speaker(s) and (maybe) others",
+    "in /usr/include",
+    "In /USR/lib/ too",
+    "path//usr/x",
+    "a/usr/b",
+    "fixed uri.7 and proc.5",
+    "FOO.C and main.PY",
+    "version 5.12 and 7.42 to Leeds",
+    "p.2 of it",
+    "a->b",
+    "x - > y",
+    "std::vector",
+    "a: :b",
+    "if (flags != 0)",
+    "a == b",
+    "===== below",
+    "x <= y >= z",
+    "#include <fcntl.h>",
+    "#DEFINE MAX",
+    "# include",
+    "this patch",
+    "the PATCHSET",
+    "patchy weather",
+    "the man page",
+    "the manpages",
+    "that FUNCTION",
+    "a functional test",
+    "https://example.com/open_tree(2)/usr/",
+    "www.example.org/a.c",
+    "jane_doe@example.com",
+    "write to a@b.cd",
+    "plain prose about a refund",
+    "\u017fyscall",
+    "\u212aernel",
+]
+
+
+def test_the_quick_test_equals_the_whole_pattern() -> None:
+    """`technical` tries each alternative only where its hint occurs: the same answer as
+    `_CODE` over the text with its links taken out, on pieces joined at random."""
+    rng = random.Random(11)
+    texts = [[piece] for piece in CODE_PIECES]
+    texts += [rng.sample(CODE_PIECES, rng.randint(2, 4)) for _ in range(400)]
+    answers = set()
+    for parts in texts:
+        expected = tone._CODE.search(tone._LINKS.sub(" ", "\n".join(parts))) is not None
+        assert tone.technical(parts) == expected, parts
+        answers.add(expected)
+    assert answers == {True, False}
+
+
+def test_the_code_words_initials_are_their_first_letters() -> None:
+    """The class tried before the software words takes, case-blind, exactly the
+    characters their first letters take (the long s and the Kelvin sign among them)."""
+    inner = tone._CODE_WORDS.removeprefix(r"\b(?:").removesuffix(r")\b")
+    firsts = {branch[0] for alt in alternatives(inner) for branch in _expand(alt)}
+    assert firsts == set(tone._CODE_WORD_INITIALS)
+    assert class_takes_what_letters_take(tone._CODE_WORD_INITIALS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from nurture.model import Body
-from nurture.nlp import model_text, newest_text
+from nurture.nlp import model_text, newest_text, text
 from nurture.nlp.text import html_to_text, newest_lines
 
-from .conftest import raw_mail
+from .conftest import class_takes_what_letters_take, raw_mail
 
 NEW = "The revised budget looks fine to me.\nI moved the review to Thursday."
 
@@ -162,3 +164,114 @@ def test_raw_body_without_headers_is_read_as_text() -> None:
     assert newest_text(Body(raw=raw)).splitlines()[0] == (
         "bq: the first line looks like a header field"
     )
+
+
+MARKER_PIECES = [
+    "On Mon, Mar 2, 2026 at 9:00 AM Alex Morgan",
+    "  > on Tuesday Jo",
+    ">>Am 02.03.2026 schrieb Jo",
+    "Le lundi 2 mars",
+    "Jo wrote",
+    "Dana WRITES",
+    "as I said before",
+    "\u017fAID",
+    "unsaid words",
+    "wrote-off",
+    "the onset",
+    "on",
+    "on the list",
+    "Thanks",
+    "a-b",
+    "see http",
+    "x = y",
+    "*bold*",
+    "",
+    "Den 2 mars",
+    "Op maandag",
+]
+
+
+def test_the_marker_hint_in_parts_matches_where_the_whole_pattern_does() -> None:
+    """`_maybe_marker` (three patterns, the words tried only where a "w" or an "s"
+    starts a word) answers as `_MAYBE_MARKER` does."""
+    rng = random.Random(3)
+    lines = MARKER_PIECES + [
+        " ".join(rng.sample(MARKER_PIECES, rng.randint(2, 4))) for _ in range(400)
+    ]
+    answers = set()
+    for line in lines:
+        expected = text._MAYBE_MARKER.search(line) is not None
+        assert text._maybe_marker(line) == expected, line
+        answers.add(expected)
+    assert answers == {True, False}
+    # Case-blind, the class takes exactly the characters the words' first letters take
+    # (the long s and the Kelvin sign among them).
+    assert class_takes_what_letters_take("ws")
+
+
+# Every alternative of each group of `text._DISCLAIMER`, in other case too, and near
+# misses.
+DISCLAIMER_PHRASES = [
+    "confidential",
+    "Confidentiality",
+    "private communication",
+    "privileged",
+    "PROPRIETARY",
+    "intended for",
+    "intended solely for",
+    "intended only for",
+    "intended recipient",
+    "named addressee",
+    "in error",
+    "by mistake",
+    "delivery error",
+    "notify the sender",
+    "notify us",
+    "inform the sender",
+    "reply to the sender",
+    "replying to this message",
+    "delete",
+    "destroy",
+    "prohibited",
+    "unauthorised",
+    "Unauthorized",
+    "strictly forbidden",
+    "not copy",
+    "not disclose",
+    "not use",
+    "disclose",
+    "disclosure",
+    "dissemination",
+    "distribution",
+    "copying",
+    "disclaimer",
+    "liable",
+    "liability",
+    "the report",
+    "a draft",
+    "we met",
+    "errors",
+    "not",
+    "intend",
+    "replies",
+]
+
+
+def test_disclaimer_cores_never_skip_a_disclaimer() -> None:
+    """A paragraph where `_DISCLAIMER` finds three kinds always passes the cheap test
+    on the strings of its groups, and the groups are the pattern's."""
+    assert set(text._DISCLAIMER_CORES) == set(text._DISCLAIMER.groupindex)
+    rng = random.Random(4)
+    kinds = set()
+    for _ in range(2000):
+        words = rng.sample(DISCLAIMER_PHRASES, rng.randint(1, 6))
+        paragraph = " and ".join(words) + "."
+        found = text._disclaimer_kinds(paragraph)
+        kinds.add(found >= 3)
+        if found >= 3:
+            assert text._may_be_disclaimer(paragraph), paragraph
+        for name, cores in text._DISCLAIMER_CORES.items():
+            for match in text._DISCLAIMER.finditer(paragraph.lower()):
+                if match.lastgroup == name:
+                    assert any(core in match.group(0) for core in cores), match.group(0)
+    assert kinds == {True, False}
