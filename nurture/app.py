@@ -45,8 +45,11 @@ from .identity import fold_copies, known_identities, own_mail
 from .lock import WriteLock
 from .model import (
     UTC,
+    Kind,
     LedgerEntry,
     LedgerState,
+    NudgeKey,
+    Origin,
     Suggestion,
     TaskRecord,
 )
@@ -496,6 +499,7 @@ class App:
             else:
                 previous[key] = (record.start, record.end)
         pinned.update(_snoozes_to_restore(ledger, records, now))
+        pinned.update(_pins_passed_on(suggestions, pinned, now))
         gone = deleted(ledger, records)  # by the user: dismissed below, never placed again
         live = [
             s
@@ -654,6 +658,33 @@ def _snoozes_to_restore(
         and entry.end is not None
         and entry.start > now
     }
+
+
+def _pins_passed_on(
+    suggestions: Sequence[Suggestion],
+    pinned: Mapping[str, tuple[datetime, datetime]],
+    now: datetime,
+) -> dict[str, tuple[datetime, datetime]]:
+    """The user's times for reply tasks that moved to a newer message of the same person.
+
+    A reply task names a person's newest open message and lists the older ones
+    (`Suggestion.waiting`); when they write again, the task moves to the new message
+    under a new key. A time the user chose for the old task (a snooze) still ahead is
+    kept for the new one, so one more message from Dana does not undo "not before
+    Friday".
+    """
+    passed: dict[str, tuple[datetime, datetime]] = {}
+    for s in suggestions:
+        if s.key in pinned or s.kind is not Kind.REPLY:
+            continue
+        chosen = [
+            pinned[old]
+            for mid in s.waiting
+            if (old := NudgeKey(Origin.REPLY, mid)) in pinned and pinned[old][0] > now
+        ]
+        if chosen:
+            passed[s.key] = max(chosen)
+    return passed
 
 
 def _names(full: str) -> tuple[str, ...]:

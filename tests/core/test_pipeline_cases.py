@@ -192,3 +192,30 @@ def test_explain_names_what_carried_a_learned_nudge(setup: Setup) -> None:
     assert shown.exit_code == 0, shown.output
     assert re.search(r"learned:\s+needs your reply: \d+%", shown.output)
     assert re.search(r"because:\s+you answer Dana Lee within", shown.output)
+
+
+def test_a_snoozed_reply_task_keeps_the_users_time_when_the_person_writes_again(
+    setup: Setup,
+) -> None:
+    first = setup.ask(days_ago=4)
+    setup.sync(NOW)
+    (path,) = setup.calendar.glob("*.ics")
+    text = path.read_text()
+    start = re.search(r"DTSTART:(\S+)", text).group(1)  # type: ignore[union-attr]
+    end = re.search(r"DTEND:(\S+)", text).group(1)  # type: ignore[union-attr]
+    path.write_text(  # the user moves it to Friday afternoon: "not before then"
+        text.replace(f"DTSTART:{start}", "DTSTART:20261127T150000Z").replace(
+            f"DTEND:{end}", "DTEND:20261127T152000Z"
+        )
+    )
+    setup.sync(NOW)  # the move is seen
+    second = setup.ask(days_ago=3, subject="Contract dates")
+    report = setup.sync(NOW + timedelta(hours=1))
+    assert (report.created, report.removed) == (1, 1)  # the task moved to the newer message
+    live = {k for k, e in _ledger_entries(setup).items() if e.state is LedgerState.ACTIVE}
+    assert live == {f"reply:{second}"}
+    (path,) = setup.calendar.glob("*.ics")
+    text = path.read_text().replace("\r\n ", "").replace("\n ", "")
+    assert "wait with it: \"Renewal pricing\"" in text  # the first message waits with it
+    assert "DTSTART:20261127T150000Z" in text  # at the time the user chose
+    assert f"reply:{first}" in _ledger_entries(setup)
