@@ -216,6 +216,6 @@ def test_a_snoozed_reply_task_keeps_the_users_time_when_the_person_writes_again(
     assert live == {f"reply:{second}"}
     (path,) = setup.calendar.glob("*.ics")
     text = path.read_text().replace("\r\n ", "").replace("\n ", "")
-    assert "wait with it: \"Renewal pricing\"" in text  # the first message waits with it
+    assert 'wait with it: "Renewal pricing"' in text  # the first message waits with it
     assert "DTSTART:20261127T150000Z" in text  # at the time the user chose
     assert f"reply:{first}" in _ledger_entries(setup)
