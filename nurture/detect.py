@@ -595,11 +595,10 @@ def _replies(ctx: _Context, covered: set[str]) -> list[Suggestion]:
         (j for j in _judgements(ctx, covered) if not j.why_not),
         key=lambda j: (j.message.date, j.message.message_id),
     )
-    by_sender: dict[str, list[Message]] = {}
+    by_sender: dict[str, list[Judgement]] = {}
     for j in wanted:  # oldest first: the last one is the newest
-        by_sender.setdefault(normalise(j.message.sender.email), []).append(j.message)
-    newest = {normalise(j.message.sender.email): j for j in wanted}
-    return [_reply(ctx, j, by_sender[sender][:-1]) for sender, j in newest.items()]
+        by_sender.setdefault(normalise(j.message.sender.email), []).append(j)
+    return [_reply(ctx, js[-1], [j.message for j in js[:-1]]) for js in by_sender.values()]
 
 
 def _reply(ctx: _Context, j: Judgement, older: Sequence[Message] = ()) -> Suggestion:

@@ -881,9 +881,7 @@ class Part:
         chance, grid = _chances(
             self.fitted, self.timing, self.aging, readings, ages[:, None], _GRID
         )
-        usual = _GRID[np.minimum((grid < self.share).sum(axis=1), len(_GRID) - 1)]
-        low, high = SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
-        return chance[:, 0], np.clip(usual, low, high)
+        return chance[:, 0], _usual(grid, self.share)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -911,6 +909,14 @@ class Part:
             dict(data.get("checked", {})),
             _fitted_from(aging) if aging else None,
         )
+
+
+def _usual(grid: np.ndarray, share: float) -> np.ndarray:
+    """The usual time to an answer (hours, within SHORTEST..LONGEST): the first of
+    `_GRID`'s hours by which `share` of replies have gone out (`grid`: the share sent by
+    each, one row per message)."""
+    usual = _GRID[np.minimum((grid < share).sum(axis=1), len(_GRID) - 1)]
+    return np.clip(usual, SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600)
 
 
 def _fitted_json(fitted: Fitted) -> dict[str, Any]:
@@ -993,14 +999,10 @@ def _choose(
         ages,
         _GRID,
     )
-    windows = np.stack(
-        [_GRID[np.minimum((grid < share).sum(axis=1), len(_GRID) - 1)] for share in WITHIN],
-        axis=1,
-    )
-    low, high = SHORTEST.total_seconds() / 3600, LONGEST.total_seconds() / 3600
+    windows = np.stack([_usual(grid, share) for share in WITHIN], axis=1)
     best: tuple[float, float] | None = None  # (F1, share)
     for j, share in enumerate(WITHIN):
-        due = open_ & (ages >= np.clip(windows[:, j], low, high)[:, None])
+        due = open_ & (ages >= windows[:, j][:, None])
         f1 = max(_decide(due, p_soon, positive, t)[2] for t in THRESHOLDS)
         if best is None or f1 > best[0] + 1e-9:
             best = (f1, share)
@@ -1010,8 +1012,7 @@ def _choose(
     # A calibrated probability maximises F1 at half the best F1 (Lipton, Elkan and
     # Narayanaswamy 2014): the level of the curve, steadier than where its flat top peaks.
     threshold = min(max(f1 / 2, THRESHOLDS[0]), THRESHOLDS[-1])
-    j = WITHIN.index(share)
-    due = open_ & (ages >= np.clip(windows[:, j], low, high)[:, None])
+    due = open_ & (ages >= windows[:, WITHIN.index(share)][:, None])
     precision, recall, reached = _decide(due, p_soon, positive, threshold)
     return (
         round(threshold, 4),
@@ -1142,10 +1143,9 @@ def reasons(part: Part, reading: Reading, name: str, book: Book, *, reply: bool)
     timing = _timing_words(reading.times, name, reply=reply)
     if timing:
         said.append(timing)
-    if part.aging is not None:
+    if part.aging is not None and math.isfinite(reading.later.sender_again):
         weights = dict(zip(part.aging.names, part.aging.weights[1:], strict=True))
-        happened = dict(zip(AGING_FEATURES[2:], reading.later.happened(), strict=True))
-        if weights["sender_again"] > 0 and math.isfinite(happened["sender_again"]):
+        if weights["sender_again"] > 0:
             said.append(f"{name} wrote again in this conversation since")
     parts = part.fitted.contributions(reading.values)
     values = dict(zip(part.fitted.names, reading.values, strict=True))
